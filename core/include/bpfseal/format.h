@@ -1,0 +1,164 @@
+// The sealed object format (docs/FORMAT.md), written in exactly one place:
+// the sealer writes it through this API and every reader (sign, verify,
+// inspect, the runtime) parses it through this API.
+#pragma once
+
+#include "bpfseal/error.h"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bpfseal::format {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr char kIndexSection[] = ".bpfseal.index";
+inline constexpr char kMetadataSection[] = ".bpfseal.meta";
+inline constexpr char kLoaderSectionPrefix[] = ".bpfseal.loader.";
+inline constexpr char kSignatureSectionPrefix[] = ".bpfseal.sig.";
+inline constexpr char kUnitSection[] = ".bpfseal.unit"; // per-TU manifest (plugin)
+inline constexpr char kMetadataTrailerMagic[8] = {'B', 'P', 'F', 'S',
+                                                  'M', 'E', 'T', 'A'};
+inline constexpr size_t kMaxLoaderNameLen = 31;
+inline constexpr size_t kMaxSignatureSize = 4096; // as upstream bpftool
+
+using Sha256 = std::array<uint8_t, 32>;
+
+enum class LoaderKind : uint32_t {
+  // Signature covers insns || metadata; verified at load by 7.3+ kernels.
+  KernelCheck = 1,
+  // Signature covers insns only; the loader's prologue checks map->sha and
+  // exclusivity at the offsets of one struct bpf_map layout (6.18 scheme).
+  LoaderCheck = 2,
+};
+std::string_view loaderKindName(LoaderKind kind); // "kernel-check", ...
+
+// Byte offsets of the struct bpf_map fields a loader-check prologue reads.
+// sha[32] is always at 0. excl_off < 0: the kernel has no `excl` field.
+struct MapLayout {
+  int32_t excl_off = -1;
+  uint32_t excl_prog_sha_off = 0;
+  uint32_t map_type_off = 0;
+  uint32_t key_size_off = 0;
+  uint32_t value_size_off = 0;
+  uint32_t max_entries_off = 0;
+  bool operator==(const MapLayout &) const = default;
+};
+
+struct ProgramInfo {
+  std::string name;        // bpf_program__name
+  std::string section;     // libbpf section name, e.g. "tp/sched/sched_switch"
+  std::string type;        // libbpf_bpf_prog_type_str()
+  std::string attach_type; // libbpf_bpf_attach_type_str(), may be empty
+  std::string source;      // "file.bpf.c:42" when the plugin recorded it
+};
+
+struct MapInfo {
+  std::string name;  // bpf_map__name, e.g. "counts" or "app.rodata"
+  std::string type;  // libbpf_bpf_map_type_str()
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  uint32_t max_entries = 0;
+  uint32_t flags = 0;
+  bool internal = false; // .rodata/.data/.bss/.kconfig
+};
+
+struct BakedValue {
+  std::string name;    // variable name
+  std::string section; // ".rodata" or ".data"
+  std::string type;    // C type as BTF spells it, e.g. "unsigned int"
+  std::string value;   // canonical textual value
+  uint32_t offset = 0; // within the section
+  uint32_t size = 0;
+};
+
+struct LoaderInfo {
+  std::string name;
+  LoaderKind kind = LoaderKind::KernelCheck;
+  MapLayout layout;    // meaningful for LoaderCheck only
+  std::string kernels; // which kernels this variant was measured on
+};
+
+// Everything the runtime uses to decide what runs where. It is stored inside
+// the metadata, so the hash chain and every signature cover it.
+struct Manifest {
+  uint32_t format_version = kFormatVersion;
+  std::string object_name;  // e.g. "app"; prefix of internal map names
+  std::string license;
+  std::string tool_version; // bpfseal version that sealed the object
+  std::vector<ProgramInfo> programs; // in loader ctx prog_desc order
+  std::vector<MapInfo> maps;         // in loader ctx map_desc order
+  std::vector<BakedValue> baked;
+  std::vector<LoaderInfo> loaders;
+  std::string units_json = "[]"; // JSON array of the plugin's unit manifests
+};
+
+// Canonical JSON: fixed key order, no insignificant whitespace, so equal
+// manifests serialize to equal bytes.
+std::string serializeManifest(const Manifest &manifest);
+Result<Manifest> parseManifest(std::string_view json);
+
+// metadata = gen_loader data blob || manifest JSON || trailer
+//   trailer = magic[8] "BPFSMETA" | u32 blob_size | u32 manifest_size  (LE)
+// The blob comes first because the loader addresses it from offset 0.
+std::vector<uint8_t> buildMetadata(std::span<const uint8_t> blob,
+                                   const Manifest &manifest);
+struct MetadataView {
+  std::span<const uint8_t> blob;
+  std::string_view manifest_json;
+};
+Result<MetadataView> splitMetadata(std::span<const uint8_t> metadata);
+
+struct LoaderImage {
+  LoaderInfo info;
+  std::vector<uint8_t> insns;     // struct bpf_insn[], little endian
+  std::vector<uint8_t> signature; // DER CMS, empty while unsigned
+};
+
+struct SealedObject {
+  std::vector<uint8_t> metadata;
+  Manifest manifest;            // parsed from metadata
+  Sha256 metadata_sha256{};
+  std::vector<LoaderImage> loaders;
+
+  const LoaderImage *findLoader(std::string_view name) const;
+  size_t blobSize() const;
+};
+
+// Parses and cross-checks a sealed object: the index, the metadata hash, each
+// loader's hash, and that the index agrees with the signed manifest. Any
+// disagreement is an error; nothing here checks signatures.
+Result<SealedObject> readSealed(std::span<const uint8_t> file);
+
+// Writes `sealed` as extra sections after the sections of `base_elf` (a BPF
+// ELF, copied unchanged but for `section_overrides`, e.g. baked .rodata).
+Result<std::vector<uint8_t>>
+writeSealed(std::span<const uint8_t> base_elf, const SealedObject &sealed,
+            const std::map<std::string, std::vector<uint8_t>>
+                &section_overrides = {});
+
+// Returns `file` with the signature sections replaced by `signatures`
+// (by loader name; loaders not named keep theirs). Nothing else changes.
+Result<std::vector<uint8_t>>
+replaceSignatures(std::span<const uint8_t> file,
+                  const std::map<std::string, std::vector<uint8_t>> &signatures);
+
+// The exact bytes a kernel scheme verifies for `loader`:
+// KernelCheck: insns || metadata;  LoaderCheck: insns.
+std::vector<uint8_t> signedPayload(const SealedObject &sealed,
+                                   const LoaderImage &loader);
+
+Sha256 sha256(std::span<const uint8_t> bytes);
+std::string hex(std::span<const uint8_t> bytes);
+
+// File helpers shared by the CLI and the sealer. writeFileAtomic writes to a
+// temporary file beside `path` and renames it, so a failure leaves nothing.
+Result<std::vector<uint8_t>> readFile(const std::string &path);
+Status writeFileAtomic(const std::string &path, std::span<const uint8_t> bytes,
+                       unsigned mode = 0644);
+
+} // namespace bpfseal::format

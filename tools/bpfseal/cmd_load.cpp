@@ -1,0 +1,9 @@
+#include "commands.h"
+
+namespace bpfseal::cli {
+
+int runLoad(int, char **) {
+  return reportError("load", makeError(ENOSYS, "not implemented yet"));
+}
+
+} // namespace bpfseal::cli
