@@ -18,7 +18,7 @@ config.test_exec_root = os.path.join(config.bpfseal_obj_root, "test", "lit-out")
 inputs = os.path.join(config.bpfseal_src_root, "test", "Inputs")
 vmlinux_dir = os.path.join(config.bpfseal_obj_root, "test", "vmlinux")
 clang_bpf = (f"{config.bpf_clang} -target bpf -O2 -g -D__TARGET_ARCH_x86 "
-             f"-I{vmlinux_dir} -I{inputs}")
+             f"-I{vmlinux_dir} -I{inputs} -I{config.multiarch_include}")
 
 config.substitutions.append(("%bpfseal", config.bpfseal_tool))
 config.substitutions.append(("%clang-bpf", clang_bpf))
