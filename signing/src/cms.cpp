@@ -1,0 +1,294 @@
+// Detached CMS signatures: making them in bpftool's form, checking them
+// against pinned certificates or a CA directory, and describing them.
+#include "openssl_util.h"
+
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+namespace bpfseal::signing {
+
+using namespace detail;
+
+namespace {
+
+// bpftool's flags (tools/bpf/bpftool/sign.c): no certificates in the message,
+// no signed attributes (so the signature is over the data's digest itself),
+// signer named by subjectKeyIdentifier, binary (no MIME canonicalisation).
+constexpr unsigned kSignFlags =
+    CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM;
+constexpr unsigned kSignerFlags =
+    CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP | CMS_USE_KEYID | CMS_NOATTR;
+
+Result<CmsPtr> parseCms(std::span<const uint8_t> der) {
+  if (der.empty())
+    return makeError(ENODATA, "signature is empty (unsigned)",
+                     "sign the object with 'bpfseal sign --key K --cert C'");
+  if (der.size() > format::kMaxSignatureSize)
+    return makeError(E2BIG,
+                     "signature is " + std::to_string(der.size()) + " bytes, above the " +
+                         std::to_string(format::kMaxSignatureSize) + "-byte limit",
+                     "sign without embedded certificates (-nocerts) and attributes (-noattr)");
+  const unsigned char *p = der.data();
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  if (!cms)
+    return sslError(EBADMSG, "signature is not a DER CMS message");
+  if (p != der.data() + der.size())
+    return makeError(EBADMSG, "signature has " +
+                                  std::to_string(der.data() + der.size() - p) +
+                                  " trailing bytes after the DER CMS message");
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
+    return makeError(EBADMSG, "signature is a CMS message but not SignedData");
+  ASN1_OCTET_STRING **content = CMS_get0_content(cms.get());
+  if (content && *content)
+    return makeError(EBADMSG, "signature embeds its content; bpfseal needs a detached one",
+                     "sign with 'openssl cms -sign -binary' without -nodetach");
+  STACK_OF(CMS_SignerInfo) *signers = CMS_get0_SignerInfos(cms.get());
+  int count = signers ? sk_CMS_SignerInfo_num(signers) : 0;
+  if (count != 1)
+    return makeError(EBADMSG, "signature has " + std::to_string(count) +
+                                  " signers; bpfseal signatures carry exactly one");
+  ERR_clear_error();
+  return cms;
+}
+
+CMS_SignerInfo *onlySigner(CMS_ContentInfo *cms) {
+  return sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+}
+
+void describeSignerId(CMS_SignerInfo *si, SignerInfo &out) {
+  ASN1_OCTET_STRING *keyid = nullptr;
+  X509_NAME *issuer = nullptr;
+  ASN1_INTEGER *serial = nullptr;
+  if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial) == 1) {
+    if (keyid)
+      out.key_id_hex = hexOf(ASN1_STRING_get0_data(keyid),
+                             static_cast<size_t>(ASN1_STRING_length(keyid)));
+    if (issuer)
+      out.issuer = nameToString(issuer);
+    if (serial)
+      out.serial_hex = serialHex(serial);
+  }
+  X509_ALGOR *dig = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &dig, nullptr);
+  if (dig) {
+    const ASN1_OBJECT *oid = nullptr;
+    X509_ALGOR_get0(&oid, nullptr, nullptr, dig);
+    int nid = OBJ_obj2nid(oid);
+    out.digest = nid != NID_undef ? OBJ_nid2sn(nid) : "unknown";
+    for (char &c : out.digest)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+}
+
+void describeCert(X509 *cert, SignerInfo &out) {
+  out.subject = nameToString(X509_get_subject_name(cert));
+  out.issuer = nameToString(X509_get_issuer_name(cert));
+  out.serial_hex = serialHex(X509_get0_serialNumber(cert));
+  if (out.key_id_hex.empty())
+    out.key_id_hex = certKeyIdHex(cert);
+}
+
+// Appends every certificate in `path` (PEM bundle or one DER cert).
+Status readCertificates(const std::string &path, STACK_OF(X509) * out) {
+  BioPtr in(BIO_new_file(path.c_str(), "rb"));
+  if (!in)
+    return makeError(errno ? errno : ENOENT, "cannot open certificate '" + path + "'");
+  int added = 0;
+  while (X509 *cert = PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr)) {
+    sk_X509_push(out, cert);
+    ++added;
+  }
+  ERR_clear_error();
+  if (added == 0) {
+    BIO_reset(in.get());
+    if (X509 *cert = d2i_X509_bio(in.get(), nullptr)) {
+      sk_X509_push(out, cert);
+      ++added;
+    }
+  }
+  if (added == 0)
+    return sslError(EBADMSG, "'" + path + "' holds no PEM or DER X.509 certificate");
+  ERR_clear_error();
+  return ok();
+}
+
+} // namespace
+
+Result<std::vector<uint8_t>> signDetached(const SigningKey &key, std::span<const uint8_t> data) {
+  BioPtr in = memBio(data);
+  CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, kSignFlags));
+  if (!cms || !in)
+    return sslError(ENOMEM, "cannot start a CMS signature");
+  if (!CMS_add1_signer(cms.get(), key.impl().cert.get(), key.impl().key.get(), EVP_sha256(),
+                       kSignerFlags))
+    return sslError(EINVAL, "cannot add the signer to the CMS signature",
+                    "the key must be RSA or ECDSA and match the certificate");
+  if (!CMS_final(cms.get(), in.get(), nullptr, CMS_NOCERTS | CMS_BINARY))
+    return sslError(EIO, "signing failed (" + key.backend() + " key)",
+                    key.backend() == "pem" ? "" : "check that the token is present and logged in");
+  unsigned char *der = nullptr;
+  int len = i2d_CMS_ContentInfo(cms.get(), &der);
+  if (len <= 0)
+    return sslError(EIO, "cannot encode the CMS signature");
+  std::vector<uint8_t> out(der, der + len);
+  OPENSSL_free(der);
+  if (out.size() > format::kMaxSignatureSize)
+    return makeError(E2BIG,
+                     "signature is " + std::to_string(out.size()) + " bytes, above the " +
+                         std::to_string(format::kMaxSignatureSize) + "-byte limit",
+                     "use an RSA key of at most 16384 bits or an EC key");
+  return out;
+}
+
+TrustStore::TrustStore() : impl_(std::make_unique<Impl>()) {}
+TrustStore::TrustStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TrustStore::~TrustStore() = default;
+TrustStore::TrustStore(TrustStore &&) noexcept = default;
+TrustStore &TrustStore::operator=(TrustStore &&) noexcept = default;
+size_t TrustStore::anchorCount() const {
+  return static_cast<size_t>(sk_X509_num(impl_->anchors.get()));
+}
+size_t TrustStore::caCount() const {
+  return static_cast<size_t>(sk_X509_num(impl_->ca_certs.get()));
+}
+
+Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
+                                  const std::string &ca_dir) {
+  if (cert_files.empty() && ca_dir.empty())
+    return makeError(EINVAL, "no trusted certificates given",
+                     "pass --cert CERT.pem (repeatable) or --ca-dir DIR");
+  auto impl = std::make_unique<TrustStore::Impl>();
+  for (const std::string &path : cert_files)
+    if (auto st = readCertificates(path, impl->anchors.get()); !st)
+      return st.takeError();
+  if (!ca_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(ca_dir, ec);
+    if (ec)
+      return makeError(ec.value(), "cannot read CA directory '" + ca_dir + "'");
+    std::vector<std::string> files;
+    for (const auto &entry : it) {
+      std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file() &&
+          (ext == ".pem" || ext == ".crt" || ext == ".cer" || ext == ".der"))
+        files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string &path : files)
+      if (auto st = readCertificates(path, impl->ca_certs.get()); !st)
+        return st.takeError();
+    if (sk_X509_num(impl->ca_certs.get()) == 0)
+      return makeError(ENOENT, "no certificates (*.pem, *.crt, *.cer, *.der) in '" + ca_dir + "'");
+    impl->store.reset(X509_STORE_new());
+    if (!impl->store)
+      return sslError(ENOMEM, "cannot create an X509 store");
+    for (int i = 0; i < sk_X509_num(impl->ca_certs.get()); ++i)
+      if (!X509_STORE_add_cert(impl->store.get(), sk_X509_value(impl->ca_certs.get(), i)))
+        return sslError(EINVAL, "cannot add a certificate from '" + ca_dir + "' to the store");
+    // CMS_verify defaults to the S/MIME purpose, which a codeSigning-only
+    // certificate fails; BPF signing has no purpose of its own.
+    X509_STORE_set_purpose(impl->store.get(), X509_PURPOSE_ANY);
+  }
+  return TrustStore(std::move(impl));
+}
+
+Result<SignerInfo> verifyDetached(const TrustStore &trust, std::span<const uint8_t> data,
+                                  std::span<const uint8_t> der_cms) {
+  auto cms = parseCms(der_cms);
+  if (!cms)
+    return cms.takeError();
+  CMS_SignerInfo *si = onlySigner(cms->get());
+  SignerInfo info;
+  describeSignerId(si, info);
+  if (info.digest != "sha256" && info.digest != "sha384" && info.digest != "sha512")
+    return makeError(EBADMSG, "signature uses digest '" + info.digest + "'",
+                     "sign with SHA-256 (-md sha256)");
+
+  const TrustStore::Impl &t = trust.impl();
+  X509 *pinned = nullptr;
+  for (int i = 0; i < sk_X509_num(t.anchors.get()) && !pinned; ++i)
+    if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(t.anchors.get(), i)) == 0)
+      pinned = sk_X509_value(t.anchors.get(), i);
+
+  BioPtr content = memBio(data);
+  if (pinned) {
+    // A pinned certificate is the trust anchor itself (like a key in a kernel
+    // keyring): check the signature with its key, build no chain.
+    X509StackPtr certs(sk_X509_new_null());
+    X509_up_ref(pinned);
+    sk_X509_push(certs.get(), pinned);
+    if (CMS_verify(cms->get(), certs.get(), nullptr, content.get(), nullptr,
+                   CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) != 1)
+      return sslError(EKEYREJECTED, "signature does not match the signed bytes",
+                      "the loader or metadata was modified after signing, or the signature "
+                      "was made over other data");
+    describeCert(pinned, info);
+    info.trust = "pinned";
+  } else if (t.store) {
+    if (CMS_verify(cms->get(), t.ca_certs.get(), t.store.get(), content.get(), nullptr,
+                   CMS_BINARY) != 1) {
+      std::string reasons = drainErrors();
+      bool no_cert = reasons.find("signer certificate not found") != std::string::npos;
+      return makeError(no_cert ? ENOKEY : EKEYREJECTED,
+                       no_cert ? "no certificate for signer key id " + info.key_id_hex +
+                                     " in the CA directory or the signature"
+                               : "signature rejected: " + reasons,
+                       no_cert ? "put the signer's certificate into the CA directory or pass --cert"
+                               : "");
+    }
+    // CMS_verify found the signer certificate among ca_certs; report it.
+    for (int i = 0; i < sk_X509_num(t.ca_certs.get()); ++i)
+      if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(t.ca_certs.get(), i)) == 0) {
+        describeCert(sk_X509_value(t.ca_certs.get(), i), info);
+        break;
+      }
+    info.trust = "ca-chain";
+  } else {
+    std::string who = !info.key_id_hex.empty()
+                          ? "key id " + info.key_id_hex
+                          : "issuer " + info.issuer + " serial " + info.serial_hex;
+    return makeError(ENOKEY, "signed by " + who + ", which no trusted certificate has",
+                     "pass the signer's certificate with --cert");
+  }
+  ERR_clear_error();
+  info.verified = true;
+  return info;
+}
+
+Result<SignerInfo> describeSignature(std::span<const uint8_t> der_cms) {
+  return describeSignature(der_cms, TrustStore());
+}
+
+Result<SignerInfo> describeSignature(std::span<const uint8_t> der_cms,
+                                     const TrustStore &known_certs) {
+  auto cms = parseCms(der_cms);
+  if (!cms)
+    return cms.takeError();
+  CMS_SignerInfo *si = onlySigner(cms->get());
+  SignerInfo info;
+  describeSignerId(si, info);
+  X509StackPtr embedded(CMS_get1_certs(cms->get()));
+  for (STACK_OF(X509) *set : {embedded.get(), known_certs.impl().anchors.get(),
+                              known_certs.impl().ca_certs.get()}) {
+    for (int i = 0; set && i < sk_X509_num(set); ++i)
+      if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(set, i)) == 0) {
+        describeCert(sk_X509_value(set, i), info);
+        ERR_clear_error();
+        return info;
+      }
+  }
+  ERR_clear_error();
+  return info;
+}
+
+Status checkSignatureShape(std::span<const uint8_t> der_cms) {
+  auto cms = parseCms(der_cms);
+  if (!cms)
+    return cms.takeError();
+  return ok();
+}
+
+} // namespace bpfseal::signing
