@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
 
 namespace bpfseal::signing {
 
@@ -21,6 +22,112 @@ constexpr unsigned kSignFlags =
     CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM;
 constexpr unsigned kSignerFlags =
     CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP | CMS_USE_KEYID | CMS_NOATTR;
+
+CMS_SignerInfo *onlySigner(CMS_ContentInfo *cms) {
+  return sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+}
+
+// Minimal DER reading for the fields OpenSSL parses but does not check and
+// that no signature covers (without signed attributes only the content digest
+// is signed). Checking them as the kernel's PKCS#7 parser does makes the
+// encoding of a valid signature unique up to the RSA value itself.
+struct Tlv {
+  uint8_t tag = 0;
+  std::span<const uint8_t> value;
+  size_t total = 0;
+};
+
+std::optional<Tlv> readTlv(std::span<const uint8_t> in) {
+  if (in.size() < 2)
+    return std::nullopt;
+  Tlv t;
+  t.tag = in[0];
+  size_t len = in[1], hdr = 2;
+  if (len & 0x80) {
+    size_t n = len & 0x7f;
+    if (n == 0 || n > 4 || in.size() < 2 + n)
+      return std::nullopt;
+    len = 0;
+    for (size_t i = 0; i < n; ++i)
+      len = (len << 8) | in[2 + i];
+    hdr += n;
+  }
+  if (in.size() - hdr < len)
+    return std::nullopt;
+  t.value = in.subspan(hdr, len);
+  t.total = hdr + len;
+  return t;
+}
+
+std::vector<Tlv> children(std::span<const uint8_t> in) {
+  std::vector<Tlv> out;
+  while (!in.empty()) {
+    auto t = readTlv(in);
+    if (!t)
+      return {};
+    out.push_back(*t);
+    in = in.subspan(t->total);
+  }
+  return out;
+}
+
+// SignedData and SignerInfo versions must match the signer identifier
+// (RFC 5652 5.1/5.3; the kernel's pkcs7 parser enforces the same): 3 with a
+// subjectKeyIdentifier, 1 with issuerAndSerialNumber.
+Status checkVersions(std::span<const uint8_t> der) {
+  auto bad = [](const char *what) {
+    return makeError(EBADMSG, std::string("signature is not canonical CMS: ") + what);
+  };
+  auto ci = readTlv(der);
+  if (!ci || ci->tag != 0x30)
+    return bad("no ContentInfo");
+  auto ci_parts = children(ci->value);
+  if (ci_parts.size() != 2 || ci_parts[1].tag != 0xa0)
+    return bad("no [0] content");
+  auto sd = readTlv(ci_parts[1].value);
+  if (!sd || sd->tag != 0x30)
+    return bad("no SignedData");
+  auto sd_parts = children(sd->value);
+  if (sd_parts.size() < 4 || sd_parts[0].tag != 0x02 || sd_parts[0].value.size() != 1 ||
+      sd_parts.back().tag != 0x31)
+    return bad("SignedData layout");
+  auto signers = children(sd_parts.back().value);
+  if (signers.size() != 1 || signers[0].tag != 0x30)
+    return bad("SignerInfos layout");
+  auto si_parts = children(signers[0].value);
+  if (si_parts.size() < 5 || si_parts[0].tag != 0x02 || si_parts[0].value.size() != 1)
+    return bad("SignerInfo layout");
+  uint8_t want = si_parts[1].tag == 0x80 ? 3 : si_parts[1].tag == 0x30 ? 1 : 0;
+  if (want == 0)
+    return bad("unknown signer identifier");
+  if (si_parts[0].value[0] != want)
+    return bad("SignerInfo version does not match its signer identifier");
+  if (sd_parts[0].value[0] != want)
+    return bad("SignedData version does not match its signer");
+  return ok();
+}
+
+// Only the algorithms the kernel verifies BPF signatures with.
+Status checkAlgorithms(CMS_ContentInfo *cms, CMS_SignerInfo *si) {
+  if (OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data)
+    return makeError(EBADMSG, "signature's content type is not id-data");
+  X509_ALGOR *sig_alg = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
+  const ASN1_OBJECT *oid = nullptr;
+  int param_type = 0;
+  const void *param = nullptr;
+  X509_ALGOR_get0(&oid, &param_type, &param, sig_alg);
+  int nid = OBJ_obj2nid(oid);
+  bool rsa = nid == NID_rsaEncryption || nid == NID_sha256WithRSAEncryption ||
+             nid == NID_sha384WithRSAEncryption || nid == NID_sha512WithRSAEncryption;
+  bool ec = nid == NID_ecdsa_with_SHA256 || nid == NID_ecdsa_with_SHA384 ||
+            nid == NID_ecdsa_with_SHA512;
+  if (!rsa && !ec)
+    return makeError(EBADMSG, "signature algorithm is neither RSA nor ECDSA");
+  if (rsa && param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF)
+    return makeError(EBADMSG, "RSA signature algorithm has unexpected parameters");
+  return ok();
+}
 
 Result<CmsPtr> parseCms(std::span<const uint8_t> der) {
   if (der.empty())
@@ -50,12 +157,12 @@ Result<CmsPtr> parseCms(std::span<const uint8_t> der) {
   if (count != 1)
     return makeError(EBADMSG, "signature has " + std::to_string(count) +
                                   " signers; bpfseal signatures carry exactly one");
+  if (auto st = checkVersions(der); !st)
+    return st.takeError();
+  if (auto st = checkAlgorithms(cms.get(), onlySigner(cms.get())); !st)
+    return st.takeError();
   ERR_clear_error();
   return cms;
-}
-
-CMS_SignerInfo *onlySigner(CMS_ContentInfo *cms) {
-  return sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
 }
 
 void describeSignerId(CMS_SignerInfo *si, SignerInfo &out) {

@@ -48,7 +48,7 @@ std::string nameToString(const X509_NAME *name) {
   BioPtr out(BIO_new(BIO_s_mem()));
   // Certificate order, "CN=x, O=y" style: readable in one line of a report.
   X509_NAME_print_ex(out.get(), name, 0,
-                     XN_FLAG_SEP_COMMA_PLUS | ASN1_STRFLGS_RFC2253 | XN_FLAG_FN_SN);
+                     XN_FLAG_SEP_CPLUS_SPC | ASN1_STRFLGS_RFC2253 | XN_FLAG_FN_SN);
   auto bytes = bioBytes(out.get());
   return std::string(bytes.begin(), bytes.end());
 }

@@ -1,9 +1,234 @@
+// bpfseal inspect: what a sealed object contains and who signed it, in the
+// spirit of modinfo. Reads through format::readSealed, so a damaged object is
+// reported, not described.
 #include "commands.h"
+
+#include "bpfseal/format.h"
+#include "bpfseal/signing.h"
+
+#include <getopt.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
 
 namespace bpfseal::cli {
 
-int runInspect(int, char **) {
-  return reportError("inspect", makeError(ENOSYS, "not implemented yet"));
+namespace {
+
+constexpr char kCmd[] = "inspect";
+using ojson = nlohmann::ordered_json;
+
+void printHelp() {
+  std::printf(
+      "usage: bpfseal inspect SEALED.o [--json] [--cert CERT...] [--ca-dir DIR]\n\n"
+      "Shows the object's programs, maps, baked values, loaders, metadata hash,\n"
+      "signers and the plugin's provenance. Signatures carry no certificate, so\n"
+      "a signer is shown by key id; --cert/--ca-dir name the subject when known.\n"
+      "inspect makes no trust decision: use 'bpfseal verify' for that.\n");
+}
+
+ojson layoutJson(const format::MapLayout &l) {
+  return {{"excl", l.excl_off},
+          {"excl_prog_sha", l.excl_prog_sha_off},
+          {"map_type", l.map_type_off},
+          {"key_size", l.key_size_off},
+          {"value_size", l.value_size_off},
+          {"max_entries", l.max_entries_off}};
+}
+
+std::string layoutText(const format::MapLayout &l) {
+  std::string s = l.excl_off < 0 ? "no excl" : "excl@" + std::to_string(l.excl_off);
+  s += " excl_prog_sha@" + std::to_string(l.excl_prog_sha_off) + " map_type@" +
+       std::to_string(l.map_type_off) + " key_size@" + std::to_string(l.key_size_off) +
+       " value_size@" + std::to_string(l.value_size_off) + " max_entries@" +
+       std::to_string(l.max_entries_off);
+  return s;
+}
+
+} // namespace
+
+int runInspect(int argc, char **argv) {
+  static const option kOptions[] = {{"json", no_argument, nullptr, 'j'},
+                                    {"cert", required_argument, nullptr, 'c'},
+                                    {"ca-dir", required_argument, nullptr, 'd'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
+  bool json = false;
+  std::vector<std::string> certs;
+  std::string ca_dir;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
+    switch (c) {
+    case 'j': json = true; break;
+    case 'c': certs.push_back(optarg); break;
+    case 'd': ca_dir = optarg; break;
+    case 'h': printHelp(); return 0;
+    default: return usageError(kCmd, "unknown option");
+    }
+  }
+  if (argc - optind != 1)
+    return usageError(kCmd, "expected exactly one sealed object");
+  std::string input = argv[optind];
+
+  signing::TrustStore known;
+  if (!certs.empty() || !ca_dir.empty()) {
+    auto t = signing::loadTrustStore(certs, ca_dir);
+    if (!t)
+      return reportError(kCmd, t.error());
+    known = t.take();
+  }
+  auto file = format::readFile(input);
+  if (!file)
+    return reportError(kCmd, file.error());
+  auto sealed = format::readSealed(*file);
+  if (!sealed) {
+    Error e = sealed.takeError();
+    e.msg = input + ": " + e.msg;
+    return reportError(kCmd, e);
+  }
+  const format::Manifest &m = sealed->manifest;
+  auto meta = format::splitMetadata(sealed->metadata);
+  if (!meta)
+    return reportError(kCmd, meta.error());
+
+  ojson units = ojson::array();
+  try {
+    units = ojson::parse(m.units_json);
+  } catch (const std::exception &) {
+    return reportError(kCmd, makeError(EBADMSG, input + ": unit manifests are not JSON"));
+  }
+
+  ojson j;
+  j["file"] = input;
+  j["object"] = m.object_name;
+  j["format_version"] = m.format_version;
+  j["tool_version"] = m.tool_version;
+  j["license"] = m.license;
+  j["metadata"] = {{"size", sealed->metadata.size()},
+                   {"blob_size", meta->blob.size()},
+                   {"manifest_size", meta->manifest_json.size()},
+                   {"sha256", format::hex(sealed->metadata_sha256)}};
+  ojson programs = ojson::array();
+  for (const auto &p : m.programs)
+    programs.push_back({{"name", p.name},
+                        {"section", p.section},
+                        {"type", p.type},
+                        {"attach_type", p.attach_type},
+                        {"source", p.source}});
+  j["programs"] = programs;
+  ojson maps = ojson::array();
+  for (const auto &mp : m.maps)
+    maps.push_back({{"name", mp.name},
+                    {"type", mp.type},
+                    {"key_size", mp.key_size},
+                    {"value_size", mp.value_size},
+                    {"max_entries", mp.max_entries},
+                    {"flags", mp.flags},
+                    {"internal", mp.internal}});
+  j["maps"] = maps;
+  ojson baked = ojson::array();
+  for (const auto &b : m.baked)
+    baked.push_back({{"name", b.name},
+                     {"section", b.section},
+                     {"type", b.type},
+                     {"value", b.value},
+                     {"offset", b.offset},
+                     {"size", b.size}});
+  j["baked"] = baked;
+  ojson loaders = ojson::array();
+  for (const auto &l : sealed->loaders) {
+    ojson lj = {{"name", l.info.name},
+                {"kind", std::string(format::loaderKindName(l.info.kind))},
+                {"insns", l.insns.size() / 8},
+                {"signed_payload_size", format::signedPayload(*sealed, l).size()}};
+    if (l.info.kind == format::LoaderKind::LoaderCheck)
+      lj["layout"] = layoutJson(l.info.layout);
+    lj["kernels"] = l.info.kernels;
+    if (l.signature.empty()) {
+      lj["signature"] = nullptr;
+    } else if (auto s = signing::describeSignature(l.signature, known)) {
+      lj["signature"] = {{"size", l.signature.size()},   {"subject", s->subject},
+                         {"issuer", s->issuer},          {"serial", s->serial_hex},
+                         {"key_id", s->key_id_hex},      {"digest", s->digest}};
+    } else {
+      lj["signature"] = {{"size", l.signature.size()}, {"error", s.error().str()}};
+    }
+    loaders.push_back(std::move(lj));
+  }
+  j["loaders"] = loaders;
+  j["units"] = units;
+
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+
+  auto str = [](const ojson &v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  std::printf("file:          %s\n", input.c_str());
+  std::printf("object:        %s\n", m.object_name.c_str());
+  std::printf("format:        %u\n", m.format_version);
+  std::printf("tool version:  %s\n", m.tool_version.c_str());
+  std::printf("license:       %s\n", m.license.c_str());
+  std::printf("metadata:      %zu bytes (blob %zu, manifest %zu) sha256 %s\n",
+              sealed->metadata.size(), meta->blob.size(), meta->manifest_json.size(),
+              format::hex(sealed->metadata_sha256).c_str());
+  std::printf("programs:      %zu\n", m.programs.size());
+  for (const auto &p : m.programs)
+    std::printf("  %-24s section=%s type=%s attach=%s source=%s\n", p.name.c_str(),
+                p.section.c_str(), p.type.c_str(), p.attach_type.empty() ? "-" : p.attach_type.c_str(),
+                p.source.empty() ? "-" : p.source.c_str());
+  std::printf("maps:          %zu\n", m.maps.size());
+  for (const auto &mp : m.maps)
+    std::printf("  %-24s type=%s key=%u value=%u max_entries=%u flags=0x%x%s\n", mp.name.c_str(),
+                mp.type.c_str(), mp.key_size, mp.value_size, mp.max_entries, mp.flags,
+                mp.internal ? " internal" : "");
+  std::printf("baked values:  %zu\n", m.baked.size());
+  for (const auto &b : m.baked)
+    std::printf("  %-24s %s %s = %s (offset %u, size %u)\n", b.name.c_str(), b.section.c_str(),
+                b.type.c_str(), b.value.c_str(), b.offset, b.size);
+  std::printf("loaders:       %zu\n", sealed->loaders.size());
+  for (const auto &lj : j["loaders"]) {
+    const format::LoaderImage *l = sealed->findLoader(lj["name"].get<std::string>());
+    std::printf("  %-24s kind=%s insns=%s signed_payload=%s\n", l->info.name.c_str(),
+                str(lj["kind"]).c_str(), str(lj["insns"]).c_str(),
+                str(lj["signed_payload_size"]).c_str());
+    if (l->info.kind == format::LoaderKind::LoaderCheck)
+      std::printf("    layout:    %s\n", layoutText(l->info.layout).c_str());
+    if (!l->info.kernels.empty())
+      std::printf("    kernels:   %s\n", l->info.kernels.c_str());
+    const ojson &sig = lj["signature"];
+    if (sig.is_null())
+      std::printf("    signer:    unsigned\n");
+    else if (sig.contains("error"))
+      std::printf("    signer:    unreadable signature (%s bytes): %s\n", str(sig["size"]).c_str(),
+                  str(sig["error"]).c_str());
+    else
+      std::printf("    signer:    %s key_id=%s serial=%s digest=%s (%s bytes)\n",
+                  sig["subject"].get<std::string>().empty()
+                      ? "(subject unknown: pass --cert)"
+                      : sig["subject"].get<std::string>().c_str(),
+                  str(sig["key_id"]).c_str(),
+                  sig["serial"].get<std::string>().empty() ? "-" : str(sig["serial"]).c_str(),
+                  str(sig["digest"]).c_str(), str(sig["size"]).c_str());
+  }
+  std::printf("provenance:    %zu unit%s\n", units.size(), units.size() == 1 ? "" : "s");
+  for (const auto &u : units) {
+    if (!u.is_object())
+      continue;
+    auto get = [&](const char *k) { return u.contains(k) ? str(u[k]) : std::string("-"); };
+    std::printf("  %s sha256=%s compiler=\"%s\" plugin=%s license=%s\n", get("source").c_str(),
+                get("source_sha256").c_str(), get("compiler").c_str(),
+                get("plugin_version").c_str(), get("license").c_str());
+    if (u.contains("programs") && u["programs"].is_array())
+      for (const auto &p : u["programs"])
+        if (p.is_object())
+          std::printf("    program %s %s:%s\n", p.value("function", "?").c_str(),
+                      p.value("file", "?").c_str(),
+                      p.contains("line") ? str(p["line"]).c_str() : "?");
+  }
+  return 0;
 }
 
 } // namespace bpfseal::cli

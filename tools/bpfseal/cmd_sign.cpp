@@ -1,9 +1,200 @@
+// bpfseal sign: one detached CMS signature per loader of a sealed object, over
+// the bytes that loader's kernel scheme verifies; or export those bytes for
+// signing elsewhere and attach the signatures made there.
 #include "commands.h"
+
+#include "bpfseal/format.h"
+#include "bpfseal/signing.h"
+
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace bpfseal::cli {
 
-int runSign(int, char **) {
-  return reportError("sign", makeError(ENOSYS, "not implemented yet"));
+namespace {
+
+constexpr char kCmd[] = "sign";
+
+void printHelp() {
+  std::printf(
+      "usage: bpfseal sign SEALED.o --key KEY --cert CERT [-o OUT]\n"
+      "       bpfseal sign SEALED.o --detached-out DIR [--key KEY --cert CERT]\n"
+      "       bpfseal sign SEALED.o --attach-signature LOADER=FILE... [--cert CERT] [-o OUT]\n\n"
+      "Signs every loader (detached DER CMS, SHA-256, no certs, no attributes,\n"
+      "signer by key id: upstream bpftool's form). Only signature sections change.\n\n"
+      "  --key KEY               PEM key file, or a PKCS#11 URI 'pkcs11:token=..;object=..'\n"
+      "  --cert CERT             the key's X.509 certificate (PEM or DER)\n"
+      "  --pass SRC              passphrase/PIN: env:VAR, file:PATH or pass:TEXT\n"
+      "  --pkcs11-module SO      PKCS#11 module for the engine (default $PKCS11_MODULE_PATH)\n"
+      "  -o, --output OUT        write here instead of replacing SEALED.o\n"
+      "  --detached-out DIR      write <loader>.payload (and <loader>.p7s with --key)\n"
+      "                          instead of changing the object (unless -o is given)\n"
+      "  --attach-signature L=F  insert the DER CMS in F as loader L's signature;\n"
+      "                          with --cert each one is also verified against it\n");
+}
+
+Status writeDetached(const std::string &dir, const std::string &loader, const char *ext,
+                     std::span<const uint8_t> bytes) {
+  return format::writeFileAtomic(dir + "/" + loader + ext, bytes, 0644);
+}
+
+} // namespace
+
+int runSign(int argc, char **argv) {
+  static const option kOptions[] = {
+      {"key", required_argument, nullptr, 'k'},
+      {"cert", required_argument, nullptr, 'c'},
+      {"pass", required_argument, nullptr, 'p'},
+      {"pkcs11-module", required_argument, nullptr, 'm'},
+      {"output", required_argument, nullptr, 'o'},
+      {"detached-out", required_argument, nullptr, 'd'},
+      {"attach-signature", required_argument, nullptr, 'a'},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0}};
+  std::string key_spec, cert_path, output, detached_dir;
+  signing::KeyOptions key_opts;
+  std::vector<std::pair<std::string, std::string>> attach;
+  int c;
+  while ((c = getopt_long(argc, argv, "ho:", kOptions, nullptr)) != -1) {
+    switch (c) {
+    case 'k': key_spec = optarg; break;
+    case 'c': cert_path = optarg; break;
+    case 'p': key_opts.pass = optarg; break;
+    case 'm': key_opts.pkcs11_module = optarg; break;
+    case 'o': output = optarg; break;
+    case 'd': detached_dir = optarg; break;
+    case 'a': {
+      std::string spec = optarg;
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+        return usageError(kCmd, "--attach-signature needs LOADER=FILE, got '" + spec + "'");
+      attach.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+      break;
+    }
+    case 'h': printHelp(); return 0;
+    default: return usageError(kCmd, "unknown option");
+    }
+  }
+  if (argc - optind != 1)
+    return usageError(kCmd, "expected exactly one sealed object");
+  std::string input = argv[optind];
+  if (!attach.empty() && (!key_spec.empty() || !detached_dir.empty()))
+    return usageError(kCmd, "--attach-signature cannot be combined with --key or --detached-out");
+  if (attach.empty() && detached_dir.empty() && (key_spec.empty() || cert_path.empty()))
+    return usageError(kCmd, "--key and --cert are required");
+  if (!key_spec.empty() && cert_path.empty())
+    return usageError(kCmd, "--key needs --cert (the key's certificate)");
+  if (output.empty())
+    output = input;
+
+  auto file = format::readFile(input);
+  if (!file)
+    return reportError(kCmd, file.error());
+  auto sealed = format::readSealed(*file);
+  if (!sealed)
+    return reportError(kCmd, makeError(sealed.error().err,
+                                       input + ": " + sealed.error().msg, sealed.error().hint));
+
+  if (!attach.empty()) {
+    std::optional<signing::TrustStore> trust;
+    if (!cert_path.empty()) {
+      auto t = signing::loadTrustStore({cert_path}, "");
+      if (!t)
+        return reportError(kCmd, t.error());
+      trust = t.take();
+    }
+    std::map<std::string, std::vector<uint8_t>> signatures;
+    for (const auto &[loader_name, path] : attach) {
+      const format::LoaderImage *loader = sealed->findLoader(loader_name);
+      if (!loader)
+        return reportError(kCmd, makeError(ENOENT, "sealed object has no loader '" +
+                                                       loader_name + "'",
+                                           "run 'bpfseal inspect' to list its loaders"));
+      auto sig = format::readFile(path);
+      if (!sig)
+        return reportError(kCmd, sig.error());
+      Status shape = signing::checkSignatureShape(*sig);
+      if (!shape) {
+        Error e = shape.takeError();
+        e.msg = "'" + path + "' for loader '" + loader_name + "': " + e.msg;
+        return reportError(kCmd, e);
+      }
+      if (trust) {
+        auto v = signing::verifyDetached(*trust, format::signedPayload(*sealed, *loader), *sig);
+        if (!v) {
+          Error e = v.takeError();
+          e.msg = "'" + path + "' for loader '" + loader_name + "': " + e.msg;
+          return reportError(kCmd, e);
+        }
+      }
+      signatures[loader_name] = sig.take();
+    }
+    auto out = format::replaceSignatures(*file, signatures);
+    if (!out)
+      return reportError(kCmd, out.error());
+    if (auto st = format::writeFileAtomic(output, *out, 0644); !st)
+      return reportError(kCmd, st.error());
+    std::printf("attached %zu signature%s to %s\n", signatures.size(),
+                signatures.size() == 1 ? "" : "s", output.c_str());
+    return 0;
+  }
+
+  std::unique_ptr<signing::SigningKey> key;
+  if (!key_spec.empty()) {
+    auto k = signing::loadSigningKey(key_spec, cert_path, key_opts);
+    if (!k)
+      return reportError(kCmd, k.error());
+    key = k.take();
+  }
+
+  if (!detached_dir.empty()) {
+    if (::mkdir(detached_dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return reportError(kCmd, makeError(errno, "cannot create directory '" + detached_dir + "'"));
+    // Sign everything first so a failure leaves no partial set behind.
+    std::map<std::string, std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> files;
+    for (const format::LoaderImage &loader : sealed->loaders) {
+      std::vector<uint8_t> payload = format::signedPayload(*sealed, loader);
+      std::vector<uint8_t> sig;
+      if (key) {
+        auto s = signing::signDetached(*key, payload);
+        if (!s) {
+          Error e = s.takeError();
+          e.msg = "loader '" + loader.info.name + "': " + e.msg;
+          return reportError(kCmd, e);
+        }
+        sig = s.take();
+      }
+      files[loader.info.name] = {std::move(payload), std::move(sig)};
+    }
+    for (const auto &[name, pair] : files) {
+      if (auto st = writeDetached(detached_dir, name, ".payload", pair.first); !st)
+        return reportError(kCmd, st.error());
+      if (key)
+        if (auto st = writeDetached(detached_dir, name, ".p7s", pair.second); !st)
+          return reportError(kCmd, st.error());
+      std::printf("%s/%s.payload (%zu bytes)%s\n", detached_dir.c_str(), name.c_str(),
+                  pair.first.size(), key ? (" + " + name + ".p7s").c_str() : "");
+    }
+    // The object itself changes only when asked for with -o.
+    if (!key || output == input)
+      return 0;
+  }
+
+  auto out = signing::signSealedFile(*file, *key);
+  if (!out)
+    return reportError(kCmd, out.error());
+  if (auto st = format::writeFileAtomic(output, *out, 0644); !st)
+    return reportError(kCmd, st.error());
+  std::printf("signed %zu loader%s of %s with key %s (%s, %s) -> %s\n", sealed->loaders.size(),
+              sealed->loaders.size() == 1 ? "" : "s", input.c_str(), key->keyIdHex().c_str(),
+              key->subject().c_str(), key->backend().c_str(), output.c_str());
+  return 0;
 }
 
 } // namespace bpfseal::cli
