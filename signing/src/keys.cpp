@@ -15,6 +15,10 @@
 #include <openssl/store.h>
 #include <openssl/ui.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -157,6 +161,50 @@ std::string uriQueryValue(const std::string &uri, const std::string &attr) {
   return {};
 }
 
+// libp11 prints its own diagnostics ("Login failed", "The private key was not
+// found at: ...") to stderr; the same reasons reach the OpenSSL error queue
+// and our one-line error, so keep them quiet unless BPFSEAL_PKCS11_VERBOSE
+// is set. Only used while loading a key, never on a hot path.
+class QuietStderr {
+public:
+  QuietStderr() {
+    if (std::getenv("BPFSEAL_PKCS11_VERBOSE"))
+      return;
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_ >= 0 && null_fd >= 0)
+      ::dup2(null_fd, STDERR_FILENO);
+    if (null_fd >= 0)
+      ::close(null_fd);
+  }
+  ~QuietStderr() {
+    if (saved_ < 0)
+      return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+  }
+  QuietStderr(const QuietStderr &) = delete;
+  QuietStderr &operator=(const QuietStderr &) = delete;
+
+private:
+  int saved_ = -1;
+};
+
+// The URI may carry ?pin-value=: never echo the PIN into an error message.
+std::string redactUri(const std::string &uri) {
+  std::string out = uri;
+  size_t pos = out.find("pin-value=");
+  while (pos != std::string::npos) {
+    size_t start = pos + 10;
+    size_t end = out.find_first_of("&;", start);
+    out.replace(start, end == std::string::npos ? std::string::npos : end - start, "***");
+    pos = out.find("pin-value=", start);
+  }
+  return out;
+}
+
 struct EngineRef {
   ENGINE *e = nullptr;
   bool initialized = false;
@@ -175,12 +223,17 @@ struct EngineRef {
 
 Result<PkeyPtr> loadKeyFromEngine(const std::string &uri, const std::string &module,
                                   const std::optional<std::string> &pin, EngineRef &ref) {
+  if (!module.empty() && ::access(module.c_str(), R_OK) != 0)
+    return makeError(errno, "PKCS#11 module '" + module + "' cannot be read",
+                     "set PKCS11_MODULE_PATH (or --pkcs11-module) to the token's module, e.g. "
+                     "/usr/lib/softhsm/libsofthsm2.so");
+  QuietStderr quiet;
   ENGINE_load_builtin_engines();
   // Finds engines-3/pkcs11.so through the dynamic engine when no openssl.cnf
   // section names it.
   ref.e = ENGINE_by_id("pkcs11");
   if (!ref.e)
-    return sslError(ENOPKG, "cannot load the OpenSSL 'pkcs11' engine for '" + uri + "'",
+    return sslError(ENOPKG, "cannot load the OpenSSL 'pkcs11' engine for '" + redactUri(uri) + "'",
                     "install libengine-pkcs11-openssl, or configure a pkcs11 provider");
   if (!module.empty() && !ENGINE_ctrl_cmd_string(ref.e, "MODULE_PATH", module.c_str(), 0))
     return sslError(EINVAL, "pkcs11 engine rejected module '" + module + "'");
@@ -194,7 +247,7 @@ Result<PkeyPtr> loadKeyFromEngine(const std::string &uri, const std::string &mod
   ref.initialized = true;
   PkeyPtr key(ENGINE_load_private_key(ref.e, uri.c_str(), nullptr, nullptr));
   if (!key)
-    return sslError(ENOKEY, "no private key at '" + uri + "'",
+    return sslError(ENOKEY, "no private key at '" + redactUri(uri) + "'",
                     "check token=/object=/id= in the URI and the PIN (?pin-value= or --pass)");
   ERR_clear_error();
   return key;
@@ -256,7 +309,7 @@ Result<std::unique_ptr<SigningKey>> loadSigningKey(const std::string &key_spec,
 
   if (X509_check_private_key(impl->cert.get(), impl->key.get()) != 1)
     return sslError(EKEYREJECTED,
-                    "key '" + key_spec + "' does not match certificate '" + cert_path + "'",
+                    "key '" + redactUri(key_spec) + "' does not match certificate '" + cert_path + "'",
                     "pass the certificate that was issued for this key");
   return std::make_unique<SigningKey>(std::move(impl));
 }
