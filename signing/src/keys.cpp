@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -205,6 +206,19 @@ std::string redactUri(const std::string &uri) {
   return out;
 }
 
+// "scheme:rest" with an RFC 3986 scheme and no such file: an OSSL_STORE URI.
+bool isStoreUri(const std::string &spec) {
+  size_t colon = spec.find(':');
+  if (colon == std::string::npos || colon < 2 || !std::isalpha(static_cast<unsigned char>(spec[0])))
+    return false;
+  for (size_t i = 1; i < colon; ++i) {
+    char c = spec[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return false;
+  }
+  return ::access(spec.c_str(), F_OK) != 0;
+}
+
 struct EngineRef {
   ENGINE *e = nullptr;
   bool initialized = false;
@@ -299,6 +313,15 @@ Result<std::unique_ptr<SigningKey>> loadSigningKey(const std::string &key_spec,
       impl->engine = ref.release();
       impl->backend = "pkcs11-engine";
     }
+  } else if (isStoreUri(key_spec)) {
+    // Any other URI a configured OpenSSL provider serves ("file:", "tpm2:"...).
+    auto key = loadKeyFromStore(key_spec, *pass);
+    if (!key)
+      return makeError(ENOKEY, "no private key at '" + redactUri(key_spec) + "'",
+                       "check the URI, that a provider for its scheme is configured, "
+                       "and --pass for an encrypted key");
+    impl->key = std::move(*key);
+    impl->backend = "ossl-store";
   } else {
     auto key = loadKeyFile(key_spec, *pass);
     if (!key)
