@@ -93,6 +93,12 @@ int runSign(int argc, char **argv) {
   if (output.empty())
     output = input;
 
+  // Signing in place keeps the object's permissions.
+  unsigned out_mode = 0644;
+  struct stat in_st;
+  if (output == input && ::stat(input.c_str(), &in_st) == 0)
+    out_mode = in_st.st_mode & 07777;
+
   auto file = format::readFile(input);
   if (!file)
     return reportError(kCmd, file.error());
@@ -138,7 +144,7 @@ int runSign(int argc, char **argv) {
     auto out = format::replaceSignatures(*file, signatures);
     if (!out)
       return reportError(kCmd, out.error());
-    if (auto st = format::writeFileAtomic(output, *out, 0644); !st)
+    if (auto st = format::writeFileAtomic(output, *out, out_mode); !st)
       return reportError(kCmd, st.error());
     std::printf("attached %zu signature%s to %s\n", signatures.size(),
                 signatures.size() == 1 ? "" : "s", output.c_str());
@@ -189,7 +195,7 @@ int runSign(int argc, char **argv) {
   auto out = signing::signSealedFile(*file, *key);
   if (!out)
     return reportError(kCmd, out.error());
-  if (auto st = format::writeFileAtomic(output, *out, 0644); !st)
+  if (auto st = format::writeFileAtomic(output, *out, out_mode); !st)
     return reportError(kCmd, st.error());
   std::printf("signed %zu loader%s of %s with key %s (%s, %s) -> %s\n", sealed->loaders.size(),
               sealed->loaders.size() == 1 ? "" : "s", input.c_str(), key->keyIdHex().c_str(),
