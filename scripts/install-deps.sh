@@ -14,7 +14,7 @@ packages=(
   # PKCS#11 signing tests
   softhsm2 libengine-pkcs11-openssl opensc
   # examples
-  iproute2
+  iproute2 iputils-ping
 )
 
 sudo_cmd=()

@@ -1,0 +1,390 @@
+# CMake functions that turn BPF C sources into sealed, signed BPF objects and
+# embed them into user-space programs. Shipped with the BpfSeal package and
+# included by BpfSealConfig.cmake; cmake/README.md documents every argument.
+#
+#   bpfseal_add_object(<name> SOURCES a.bpf.c ... [INCLUDE_DIRS ...] [DEFINES ...]
+#                      [SET VAR=VALUE ...] [SIGNING_KEY key|pkcs11-uri]
+#                      [SIGNING_CERT cert] [SIGNING_PASS src] [UNSIGNED]
+#                      [VMLINUX_H path] [COMPILE_OPTIONS ...])
+#   bpfseal_embed(<target> <name> [STATIC])
+#   bpfseal_keygen(<name> [SUBJECT dn] [DAYS n])
+#
+# The helpers use the imported (or, inside the bpfseal build, aliased) targets
+# BpfSeal::tool and BpfSeal::plugin.
+include_guard(GLOBAL)
+
+set(BPFSEAL_SIGNING_KEY "" CACHE STRING
+    "Default signing key (PEM file or pkcs11: URI) for bpfseal_add_object calls without SIGNING_KEY")
+set(BPFSEAL_SIGNING_CERT "" CACHE FILEPATH
+    "Certificate of BPFSEAL_SIGNING_KEY")
+set(BPFSEAL_VMLINUX_H "" CACHE FILEPATH
+    "vmlinux.h to compile CO-RE programs against (default: dumped from /sys/kernel/btf/vmlinux)")
+
+# Real file of an executable/module target, whether imported or built here:
+# in a custom command, naming a built target in DEPENDS also orders the build.
+function(_bpfseal_target_dep out target)
+  get_target_property(aliased ${target} ALIASED_TARGET)
+  if(aliased)
+    set(${out} ${aliased} PARENT_SCOPE)
+  else()
+    get_target_property(imported ${target} IMPORTED)
+    if(imported)
+      set(${out} $<TARGET_FILE:${target}> PARENT_SCOPE)
+    else()
+      set(${out} ${target} PARENT_SCOPE)
+    endif()
+  endif()
+endfunction()
+
+# clang-19 exactly: the plugin is built against LLVM 19 and refuses other
+# compilers, and older clangs miss BPF features the sealer relies on.
+function(_bpfseal_find_clang)
+  if(NOT BPFSEAL_CLANG)
+    find_program(BPFSEAL_CLANG NAMES clang-19 PATHS /usr/lib/llvm-19/bin
+                 DOC "clang 19 used to compile BPF sources for bpfseal")
+  endif()
+  if(NOT BPFSEAL_CLANG)
+    message(FATAL_ERROR
+      "bpfseal: clang-19 not found; BPF sources cannot be compiled "
+      "(hint: apt-get install clang-19, or configure with -DBPFSEAL_CLANG=/path/to/clang-19)")
+  endif()
+  get_property(checked GLOBAL PROPERTY _BPFSEAL_CLANG_CHECKED)
+  if(NOT checked)
+    execute_process(COMMAND ${BPFSEAL_CLANG} --version
+                    OUTPUT_VARIABLE version_text RESULT_VARIABLE rc ERROR_QUIET)
+    if(NOT rc EQUAL 0 OR NOT version_text MATCHES "clang version 19\\.")
+      string(REGEX MATCH "clang version [0-9.]+" found "${version_text}")
+      message(FATAL_ERROR
+        "bpfseal: ${BPFSEAL_CLANG} is not clang 19 (${found}); the BpfSeal plugin only loads "
+        "into clang 19 (hint: apt-get install clang-19 and configure with -DBPFSEAL_CLANG=/usr/bin/clang-19)")
+    endif()
+    set_property(GLOBAL PROPERTY _BPFSEAL_CLANG_CHECKED TRUE)
+  endif()
+endfunction()
+
+# Directory holding a vmlinux.h: the user's file (copied, so it may have any
+# name) or one dumped once per build tree from the running kernel's BTF.
+function(_bpfseal_vmlinux_dir out user_path)
+  if(NOT user_path)
+    set(user_path "${BPFSEAL_VMLINUX_H}")
+  endif()
+  if(user_path)
+    get_filename_component(user_path "${user_path}" ABSOLUTE)
+    if(NOT EXISTS "${user_path}")
+      message(FATAL_ERROR "bpfseal: VMLINUX_H '${user_path}' does not exist "
+        "(hint: bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h)")
+    endif()
+    string(SHA256 tag "${user_path}")
+    string(SUBSTRING "${tag}" 0 12 tag)
+    set(dir "${CMAKE_BINARY_DIR}/bpfseal/vmlinux-${tag}")
+    configure_file("${user_path}" "${dir}/vmlinux.h" COPYONLY)
+    set(${out} "${dir}" PARENT_SCOPE)
+    return()
+  endif()
+  set(dir "${CMAKE_BINARY_DIR}/bpfseal/vmlinux")
+  if(NOT EXISTS "${dir}/vmlinux.h")
+    find_program(BPFSEAL_BPFTOOL bpftool PATHS /usr/sbin /sbin)
+    if(NOT BPFSEAL_BPFTOOL OR NOT EXISTS /sys/kernel/btf/vmlinux)
+      message(FATAL_ERROR
+        "bpfseal: no vmlinux.h: this machine has no bpftool or no /sys/kernel/btf/vmlinux "
+        "(hint: pass VMLINUX_H <file> to bpfseal_add_object or -DBPFSEAL_VMLINUX_H=<file>, made with "
+        "'bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h' on a kernel with BTF)")
+    endif()
+    file(MAKE_DIRECTORY "${dir}")
+    execute_process(COMMAND ${BPFSEAL_BPFTOOL} btf dump file /sys/kernel/btf/vmlinux format c
+                    OUTPUT_FILE "${dir}/vmlinux.h.tmp" RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      file(REMOVE "${dir}/vmlinux.h.tmp")
+      message(FATAL_ERROR "bpfseal: bpftool could not dump /sys/kernel/btf/vmlinux: ${err}"
+        "(hint: run as a user that can read it, or pass VMLINUX_H <file>)")
+    endif()
+    file(RENAME "${dir}/vmlinux.h.tmp" "${dir}/vmlinux.h")
+    message(STATUS "bpfseal: generated ${dir}/vmlinux.h from the running kernel's BTF")
+  endif()
+  set(${out} "${dir}" PARENT_SCOPE)
+endfunction()
+
+function(_bpfseal_target_arch out)
+  set(p "${CMAKE_SYSTEM_PROCESSOR}")
+  if(p MATCHES "^(x86_64|AMD64|amd64|i.86)$")
+    set(arch x86)
+  elseif(p MATCHES "^(aarch64|arm64)$")
+    set(arch arm64)
+  elseif(p MATCHES "^arm")
+    set(arch arm)
+  elseif(p MATCHES "^(ppc64|ppc64le|powerpc64)")
+    set(arch powerpc)
+  elseif(p MATCHES "^s390")
+    set(arch s390)
+  elseif(p MATCHES "^riscv")
+    set(arch riscv)
+  elseif(p MATCHES "^loongarch")
+    set(arch loongarch)
+  else()
+    message(FATAL_ERROR "bpfseal: unknown CMAKE_SYSTEM_PROCESSOR '${p}' for __TARGET_ARCH_* "
+      "(hint: add -D__TARGET_ARCH_<arch> via COMPILE_OPTIONS and report it)")
+  endif()
+  set(${out} ${arch} PARENT_SCOPE)
+endfunction()
+
+# bpfseal_add_object(<name> SOURCES ...): compile -> link -> seal -> sign, four
+# separate custom commands so that only the sign step depends on the key and
+# certificate: rotating a key re-signs and rebuilds nothing else.
+function(bpfseal_add_object name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED"
+    "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;VMLINUX_H"
+    "SOURCES;INCLUDE_DIRS;DEFINES;SET;COMPILE_OPTIONS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "bpfseal_add_object(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "bpfseal_add_object(${name}): the name must be a C identifier "
+      "(it names the generated skeleton ${name}_bpf and the object's maps)")
+  endif()
+  if(NOT arg_SOURCES)
+    message(FATAL_ERROR "bpfseal_add_object(${name}): SOURCES is empty")
+  endif()
+  if(TARGET ${name}_bpf)
+    message(FATAL_ERROR "bpfseal_add_object(${name}): target ${name}_bpf already exists")
+  endif()
+  if(NOT TARGET BpfSeal::tool)
+    message(FATAL_ERROR "bpfseal_add_object(${name}): BpfSeal::tool is not defined "
+      "(hint: call find_package(BpfSeal CONFIG REQUIRED) first)")
+  endif()
+  _bpfseal_find_clang()
+  _bpfseal_target_arch(arch)
+  _bpfseal_vmlinux_dir(vmlinux_dir "${arg_VMLINUX_H}")
+  _bpfseal_target_dep(tool_dep BpfSeal::tool)
+  set(tool $<TARGET_FILE:BpfSeal::tool>)
+
+  # --- signing decision (configure time, loudly) ---------------------------
+  set(key "${arg_SIGNING_KEY}")
+  set(cert "${arg_SIGNING_CERT}")
+  if(NOT key AND NOT cert AND NOT arg_UNSIGNED)
+    set(key "${BPFSEAL_SIGNING_KEY}")
+    set(cert "${BPFSEAL_SIGNING_CERT}")
+  endif()
+  if(arg_UNSIGNED AND (arg_SIGNING_KEY OR arg_SIGNING_CERT))
+    message(FATAL_ERROR "bpfseal_add_object(${name}): UNSIGNED contradicts SIGNING_KEY/SIGNING_CERT")
+  endif()
+  if(key AND NOT cert)
+    message(FATAL_ERROR "bpfseal_add_object(${name}): SIGNING_KEY needs SIGNING_CERT (the key's X.509 certificate)")
+  endif()
+  if(cert AND NOT key)
+    message(FATAL_ERROR "bpfseal_add_object(${name}): SIGNING_CERT needs SIGNING_KEY")
+  endif()
+  get_property(generated_keys GLOBAL PROPERTY BPFSEAL_GENERATED_KEY_FILES)
+  set(sign_deps)
+  if(key)
+    if(key MATCHES "^pkcs11:")
+      set(key_desc "PKCS#11 key ${key}")
+    else()
+      get_filename_component(key "${key}" ABSOLUTE)
+      if(NOT EXISTS "${key}" AND NOT key IN_LIST generated_keys)
+        message(FATAL_ERROR "bpfseal_add_object(${name}): signing key '${key}' does not exist "
+          "(hint: pass the path of your PEM key or a pkcs11: URI; for development only, "
+          "make one with bpfseal_keygen())")
+      endif()
+      list(APPEND sign_deps "${key}")
+      set(key_desc "key ${key}")
+    endif()
+    get_filename_component(cert "${cert}" ABSOLUTE)
+    if(NOT EXISTS "${cert}" AND NOT cert IN_LIST generated_keys)
+      message(FATAL_ERROR "bpfseal_add_object(${name}): certificate '${cert}' does not exist "
+        "(hint: SIGNING_CERT must name the X.509 certificate of SIGNING_KEY, PEM or DER)")
+    endif()
+    list(APPEND sign_deps "${cert}")
+    if(key IN_LIST generated_keys)
+      message(WARNING "bpfseal: object '${name}' is signed with a DEVELOPMENT key made by "
+        "bpfseal_keygen (${key}); never ship it: pass your release key as SIGNING_KEY")
+    else()
+      message(STATUS "bpfseal: object '${name}' will be signed with ${key_desc}")
+    endif()
+  elseif(arg_UNSIGNED)
+    message(STATUS "bpfseal: object '${name}' will be sealed but UNSIGNED (UNSIGNED given); "
+      "sign it later with 'bpfseal sign'")
+  else()
+    message(WARNING "bpfseal: object '${name}' will be sealed but UNSIGNED: no SIGNING_KEY/"
+      "SIGNING_CERT and no BPFSEAL_SIGNING_KEY/BPFSEAL_SIGNING_CERT; it will only load in modes "
+      "that do not require a signature (pass UNSIGNED to say this is intended)")
+  endif()
+
+  # --- compile ---------------------------------------------------------------
+  set(work "${CMAKE_CURRENT_BINARY_DIR}/bpfseal/${name}")
+  file(MAKE_DIRECTORY "${work}")
+  set(flags -target bpf -O2 -g -D__TARGET_ARCH_${arch} -I${vmlinux_dir})
+  if(CMAKE_LIBRARY_ARCHITECTURE)
+    list(APPEND flags -idirafter /usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
+  endif()
+  set(plugin_dep)
+  if(TARGET BpfSeal::plugin)
+    list(APPEND flags -fplugin=$<TARGET_FILE:BpfSeal::plugin> -fpass-plugin=$<TARGET_FILE:BpfSeal::plugin>)
+    _bpfseal_target_dep(plugin_dep BpfSeal::plugin)
+  else()
+    message(WARNING "bpfseal_add_object(${name}): BpfSeal::plugin is missing (bpfseal built "
+      "without BPFSEAL_BUILD_PLUGIN): sources compile without its checks and unit manifests")
+  endif()
+  foreach(dir IN LISTS arg_INCLUDE_DIRS)
+    get_filename_component(dir "${dir}" ABSOLUTE)
+    list(APPEND flags -I${dir})
+  endforeach()
+  foreach(def IN LISTS arg_DEFINES)
+    list(APPEND flags -D${def})
+  endforeach()
+  list(APPEND flags ${arg_COMPILE_OPTIONS})
+
+  set(objects)
+  set(index 0)
+  foreach(src IN LISTS arg_SOURCES)
+    get_filename_component(src "${src}" ABSOLUTE)
+    if(NOT EXISTS "${src}")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): source '${src}' does not exist")
+    endif()
+    get_filename_component(stem "${src}" NAME_WE)
+    set(obj "${work}/${index}_${stem}.bpf.o")
+    file(RELATIVE_PATH rel "${CMAKE_SOURCE_DIR}" "${src}")
+    add_custom_command(OUTPUT "${obj}"
+      COMMAND ${BPFSEAL_CLANG} ${flags} -MD -MF "${obj}.d" -c "${src}" -o "${obj}"
+      DEPENDS "${src}" ${plugin_dep}
+      DEPFILE "${obj}.d"
+      COMMENT "bpfseal ${name}: compiling ${rel}"
+      VERBATIM COMMAND_EXPAND_LISTS)
+    list(APPEND objects "${obj}")
+    math(EXPR index "${index} + 1")
+  endforeach()
+
+  # --- link, seal, sign ------------------------------------------------------
+  set(linked "${work}/${name}.linked.bpf.o")
+  add_custom_command(OUTPUT "${linked}"
+    COMMAND ${tool} link -o "${linked}" ${objects}
+    DEPENDS ${objects} ${tool_dep}
+    COMMENT "bpfseal ${name}: linking ${index} object(s)"
+    VERBATIM)
+
+  set(set_args)
+  foreach(assignment IN LISTS arg_SET)
+    if(NOT assignment MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): SET '${assignment}' is not NAME=VALUE")
+    endif()
+    list(APPEND set_args --set "${assignment}")
+  endforeach()
+  set(unsigned_out "${work}/${name}.unsigned.sealed.o")
+  add_custom_command(OUTPUT "${unsigned_out}"
+    COMMAND ${tool} seal "${linked}" --name ${name} ${set_args} -o "${unsigned_out}"
+    DEPENDS "${linked}" ${tool_dep}
+    COMMENT "bpfseal ${name}: sealing"
+    VERBATIM)
+
+  set(sealed "${CMAKE_CURRENT_BINARY_DIR}/${name}.sealed.o")
+  if(key)
+    set(pass_args)
+    if(arg_SIGNING_PASS)
+      set(pass_args --pass "${arg_SIGNING_PASS}")
+    endif()
+    add_custom_command(OUTPUT "${sealed}"
+      COMMAND ${tool} sign "${unsigned_out}" --key "${key}" --cert "${cert}" ${pass_args} -o "${sealed}"
+      DEPENDS "${unsigned_out}" ${sign_deps} ${tool_dep}
+      COMMENT "bpfseal ${name}: signing"
+      VERBATIM)
+    set(signed TRUE)
+  else()
+    add_custom_command(OUTPUT "${sealed}"
+      COMMAND ${CMAKE_COMMAND} -E copy "${unsigned_out}" "${sealed}"
+      DEPENDS "${unsigned_out}"
+      COMMENT "bpfseal ${name}: sealed, not signed"
+      VERBATIM)
+    set(signed FALSE)
+  endif()
+
+  add_custom_target(${name}_bpf ALL DEPENDS "${sealed}")
+  set_target_properties(${name}_bpf PROPERTIES
+    BPFSEAL_OBJECT_NAME "${name}"
+    BPFSEAL_SEALED_OBJECT "${sealed}"
+    BPFSEAL_LINKED_OBJECT "${linked}"
+    BPFSEAL_SIGNED "${signed}"
+    BPFSEAL_SIGNING_CERT "${cert}")
+endfunction()
+
+# bpfseal_embed(<target> <name> [STATIC]): generates <name>.skel.h (C) and
+# <name>.skel.hpp (C++) holding the sealed object's bytes and a typed skeleton,
+# puts them on <target>'s include path and links libbpfseal.
+function(bpfseal_embed target name)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "STATIC" "" "")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "bpfseal_embed(${target} ${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT TARGET ${target})
+    message(FATAL_ERROR "bpfseal_embed: '${target}' is not a target (hint: add_executable first)")
+  endif()
+  if(NOT TARGET ${name}_bpf)
+    message(FATAL_ERROR "bpfseal_embed(${target} ${name}): no object '${name}' "
+      "(hint: call bpfseal_add_object(${name} ...) before, in the same directory)")
+  endif()
+  get_target_property(sealed ${name}_bpf BPFSEAL_SEALED_OBJECT)
+  _bpfseal_target_dep(tool_dep BpfSeal::tool)
+  set(gen "${CMAKE_CURRENT_BINARY_DIR}/bpfseal/skel")
+  set(c_header "${gen}/${name}.skel.h")
+  set(cxx_header "${gen}/${name}.skel.hpp")
+  if(NOT TARGET ${name}_skel)
+    add_custom_command(OUTPUT "${c_header}" "${cxx_header}"
+      COMMAND $<TARGET_FILE:BpfSeal::tool> gen-skeleton "${sealed}" --name ${name}
+              --c-header "${c_header}" --cxx-header "${cxx_header}"
+      DEPENDS "${sealed}" ${name}_bpf ${tool_dep}
+      COMMENT "bpfseal ${name}: generating ${name}.skel.h and ${name}.skel.hpp"
+      VERBATIM)
+    add_custom_target(${name}_skel DEPENDS "${c_header}" "${cxx_header}")
+  endif()
+  add_dependencies(${target} ${name}_skel)
+  target_sources(${target} PRIVATE "${c_header}" "${cxx_header}")
+  target_include_directories(${target} PRIVATE "${gen}")
+  if(arg_STATIC)
+    target_link_libraries(${target} PRIVATE BpfSeal::runtime_static)
+  else()
+    target_link_libraries(${target} PRIVATE BpfSeal::runtime)
+  endif()
+endfunction()
+
+# bpfseal_keygen(<name> [SUBJECT dn] [DAYS n] [OUTPUT_DIR dir]): a DEVELOPMENT
+# key and certificate made at build time in the build tree; sets <name>_KEY,
+# <name>_CERT and <name>_CERT_DER in the caller's scope. Release keys come from
+# your key management (a file or an HSM), never from here.
+function(bpfseal_keygen name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SUBJECT;DAYS;OUTPUT_DIR" "")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "bpfseal_keygen(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT TARGET BpfSeal::tool)
+    message(FATAL_ERROR "bpfseal_keygen(${name}): BpfSeal::tool is not defined "
+      "(hint: call find_package(BpfSeal CONFIG REQUIRED) first)")
+  endif()
+  if(NOT arg_SUBJECT)
+    set(arg_SUBJECT "CN=${name} development key (bpfseal_keygen; not for release)")
+  endif()
+  if(NOT arg_DAYS)
+    set(arg_DAYS 30)
+  endif()
+  if(NOT arg_OUTPUT_DIR)
+    set(arg_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/bpfseal/keys")
+  endif()
+  get_filename_component(dir "${arg_OUTPUT_DIR}" ABSOLUTE)
+  file(MAKE_DIRECTORY "${dir}")
+  set(key "${dir}/${name}.key.pem")
+  set(cert "${dir}/${name}.cert.pem")
+  set(der "${dir}/${name}.cert.der")
+  _bpfseal_target_dep(tool_dep BpfSeal::tool)
+  # Made once: rebuilding the tool must not rotate the key under a running test.
+  add_custom_command(OUTPUT "${key}" "${cert}" "${der}"
+    COMMAND $<TARGET_FILE:BpfSeal::tool> keygen --key "${key}" --cert "${cert}" --der "${der}"
+            --subject "${arg_SUBJECT}" --days ${arg_DAYS} --force
+    COMMENT "bpfseal: making DEVELOPMENT key ${name} (not for release)"
+    VERBATIM)
+  add_custom_target(${name}_keygen DEPENDS "${key}" "${cert}" "${der}")
+  if(TARGET "${tool_dep}")
+    add_dependencies(${name}_keygen ${tool_dep})
+  endif()
+  set_property(GLOBAL APPEND PROPERTY BPFSEAL_GENERATED_KEY_FILES "${key}" "${cert}" "${der}")
+  message(STATUS "bpfseal: ${name} is a development key made in ${dir}; never sign releases with it")
+  set(${name}_KEY "${key}" PARENT_SCOPE)
+  set(${name}_CERT "${cert}" PARENT_SCOPE)
+  set(${name}_CERT_DER "${der}" PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,18 @@
+// Shared between xdp_counter.bpf.c and main.cpp.
+#ifndef XDP_COUNTER_H
+#define XDP_COUNTER_H
+
+enum xdp_counter_slot {
+  XDP_COUNTER_ICMP = 0,
+  XDP_COUNTER_TCP = 1,
+  XDP_COUNTER_UDP = 2,
+  XDP_COUNTER_OTHER = 3,
+  XDP_COUNTER_SLOTS = 4,
+};
+
+struct packet_count {
+  unsigned long long packets;
+  unsigned long long bytes;
+};
+
+#endif
