@@ -310,3 +310,69 @@ TEST(SigningSealed, LoaderCheckWithoutTheMetadataHashIsRejected) {
   EXPECT_NE(err.find("lc-host"), std::string::npos) << err;
   EXPECT_NE(err.find("does not embed"), std::string::npos) << err;
 }
+
+TEST(SigningSealed, EveryByteOfEverySignedSectionIsCovered) {
+  // An attacker who can rewrite the file (and so the unsigned index) flips one
+  // byte of the metadata or of a loader; the old signatures are carried over.
+  // Every such copy must fail verification for every loader the byte feeds.
+  SealedObject original = sampleSealed();
+  auto signed_file = signSealedFile(writeSample(original), *loadKey(0));
+  ASSERT_TRUE(signed_file);
+  auto sigs = signaturesOf(*signed_file);
+  TrustStore t = trust(0);
+  std::vector<uint8_t> base = baseElf();
+
+  size_t rejected_by_reader = 0;
+  auto verdictsFor = [&](const SealedObject &s) {
+    std::vector<LoaderVerdict> verdicts;
+    // writeSealed and replaceSignatures both parse the metadata: a flip that
+    // breaks its trailer, the manifest JSON or the manifest's agreement with
+    // the index is rejected there, as readSealed would reject such a file.
+    auto file = writeSealed(base, s);
+    auto with_sigs = file ? replaceSignatures(*file, sigs) : file;
+    if (!with_sigs) {
+      ++rejected_by_reader;
+      return verdicts;
+    }
+    auto sealed = readSealed(*with_sigs);
+    EXPECT_TRUE(sealed);
+    if (!sealed)
+      return verdicts;
+    (void)verifySealed(*sealed, t, verdicts);
+    return verdicts;
+  };
+
+  size_t checked = 0;
+  for (size_t i = 0; i < original.metadata.size(); ++i) {
+    size_t rejected_before = rejected_by_reader;
+    SealedObject s = original;
+    s.metadata[i] ^= 0x01;
+    s.metadata_sha256 = sha256(s.metadata);
+    auto view = splitMetadata(s.metadata);
+    if (view) {
+      auto m = parseManifest(view->manifest_json);
+      if (m)
+        s.manifest = *m; // keep index and manifest consistent, as an attacker would
+    }
+    auto verdicts = verdictsFor(s);
+    if (rejected_by_reader == rejected_before) {
+      EXPECT_EQ(verdicts.size(), original.loaders.size()) << "metadata byte " << i;
+    }
+    for (const auto &v : verdicts)
+      EXPECT_FALSE(v.ok) << "metadata byte " << i << " accepted by " << v.loader;
+    ++checked;
+  }
+  for (size_t l = 0; l < original.loaders.size(); ++l)
+    for (size_t i = 0; i < original.loaders[l].insns.size(); ++i) {
+      SealedObject s = original;
+      s.loaders[l].insns[i] ^= 0x01;
+      auto verdicts = verdictsFor(s);
+      ASSERT_EQ(verdicts.size(), original.loaders.size());
+      EXPECT_FALSE(verdicts[l].ok) << "loader " << l << " byte " << i << " accepted";
+      ++checked;
+    }
+  EXPECT_GT(checked, original.metadata.size());
+  // At least every blob flip parses fine and so reached the signature checks
+  // (manifest flips often break the JSON or its agreement with the index).
+  EXPECT_GE(original.metadata.size() - rejected_by_reader, 200u);
+}
