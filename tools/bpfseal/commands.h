@@ -14,6 +14,7 @@ int runInspect(int argc, char **argv);
 int runKeygen(int argc, char **argv);
 int runLoad(int argc, char **argv);
 int runProbe(int argc, char **argv);
+int runGenSkeleton(int argc, char **argv);
 
 // Prints "bpfseal <cmd>: error: <cause> [ERRNO] (hint: ...)" on one line to
 // stderr and returns the exit status to use (1).

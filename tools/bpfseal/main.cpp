@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"keygen", bpfseal::cli::runKeygen, "make an RSA-3072 key and X.509 certificate"},
     {"load", bpfseal::cli::runLoad, "load, attach and hold a sealed object until SIGINT"},
     {"probe", bpfseal::cli::runProbe, "report the running kernel's BPF signing support"},
+    {"gen-skeleton", bpfseal::cli::runGenSkeleton, "write C/C++ headers embedding a sealed object"},
 };
 
 void printUsage(FILE *out) {

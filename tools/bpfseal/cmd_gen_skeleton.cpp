@@ -1,0 +1,299 @@
+// bpfseal gen-skeleton: writes a C header and a C++ header that embed a sealed
+// object's bytes and wrap libbpfseal in a typed skeleton, with one accessor
+// per program and map named after the signed manifest, so user code never
+// spells a program or map name as a string. Used by bpfseal_embed() (CMake).
+#include "commands.h"
+
+#include "bpfseal/format.h"
+
+#include <getopt.h>
+
+#include <cctype>
+
+#include <cstdio>
+#include <set>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bpfseal::cli {
+
+namespace {
+
+constexpr char kCmd[] = "gen-skeleton";
+
+void printHelp() {
+  std::printf(
+      "usage: bpfseal gen-skeleton SEALED.o --name NAME [--c-header F.h] [--cxx-header F.hpp]\n\n"
+      "Writes headers embedding SEALED.o with a typed skeleton: C++ class NAME_bpf\n"
+      "(open/load/attach, progs.<p>(), maps.<m>()) and C functions NAME_bpf__*.\n\n"
+      "  --name NAME         C identifier naming the skeleton\n"
+      "  --c-header FILE     C header to write\n"
+      "  --cxx-header FILE   C++ header to write\n");
+}
+
+bool isIdentifier(const std::string &s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
+  return true;
+}
+
+// Accessor name for a program or map: internal maps ("app.rodata", libbpf's
+// prefix may be a truncated object name) become "rodata".
+std::string accessorName(const std::string &name, bool internal) {
+  std::string base = name;
+  if (internal) {
+    auto dot = base.find('.');
+    if (dot != std::string::npos)
+      base = base.substr(dot + 1);
+  }
+  std::string out;
+  for (char c : base)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
+    out.insert(out.begin(), '_');
+  return out;
+}
+
+struct Entry {
+  std::string name;     // as in the manifest (what the runtime looks up)
+  std::string accessor; // C identifier
+  size_t index;         // position in the manifest (loader ctx order)
+};
+
+std::string cString(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string byteArray(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 6 + bytes.size() / 12 * 4);
+  char buf[8];
+  for (size_t i = 0; i < bytes.size(); i++) {
+    if (i % 16 == 0)
+      out += "\n   ";
+    std::snprintf(buf, sizeof(buf), " 0x%02x,", bytes[i]);
+    out += buf;
+  }
+  return out + "\n";
+}
+
+} // namespace
+
+struct SkeletonModel {
+  std::string name;
+  std::string object_name;
+  std::vector<Entry> programs;
+  std::vector<Entry> maps;
+  std::span<const uint8_t> bytes;
+  bool signed_object = false;
+  const format::Manifest *manifest = nullptr;
+};
+
+std::string renderCHeader(const SkeletonModel &m);
+std::string renderCxxHeader(const SkeletonModel &m);
+
+int runGenSkeleton(int argc, char **argv) {
+  static const option kOptions[] = {{"name", required_argument, nullptr, 'n'},
+                                    {"c-header", required_argument, nullptr, 'c'},
+                                    {"cxx-header", required_argument, nullptr, 'x'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
+  std::string name, c_header, cxx_header;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
+    switch (c) {
+    case 'n': name = optarg; break;
+    case 'c': c_header = optarg; break;
+    case 'x': cxx_header = optarg; break;
+    case 'h': printHelp(); return 0;
+    default: return usageError(kCmd, "unknown option");
+    }
+  }
+  if (optind + 1 != argc)
+    return usageError(kCmd, "expected exactly one sealed object");
+  if (!isIdentifier(name))
+    return usageError(kCmd, "--name needs a C identifier, got '" + name + "'");
+  if (c_header.empty() && cxx_header.empty())
+    return usageError(kCmd, "nothing to write: give --c-header and/or --cxx-header");
+  std::string input = argv[optind];
+
+  auto file = format::readFile(input);
+  if (!file)
+    return reportError(kCmd, file.error());
+  auto sealed = format::readSealed(*file);
+  if (!sealed) {
+    Error e = sealed.takeError();
+    e.msg = input + ": " + e.msg;
+    return reportError(kCmd, e);
+  }
+
+  SkeletonModel model;
+  model.name = name;
+  model.object_name = sealed->manifest.object_name;
+  model.bytes = *file;
+  model.manifest = &sealed->manifest;
+  for (const auto &loader : sealed->loaders)
+    model.signed_object |= !loader.signature.empty();
+  std::set<std::string> used;
+  auto add = [&](std::vector<Entry> &list, const std::string &entry_name, bool internal,
+                 size_t index, const char *what) -> bool {
+    std::string accessor = accessorName(entry_name, internal);
+    if (!used.insert(std::string(what) + accessor).second) {
+      reportError(kCmd, makeError(EINVAL,
+                                  input + ": two " + what + "s map to the accessor '" +
+                                      accessor + "'",
+                                  "rename one of them in the BPF source"));
+      return false;
+    }
+    list.push_back({entry_name, accessor, index});
+    return true;
+  };
+  for (size_t i = 0; i < sealed->manifest.programs.size(); i++)
+    if (!add(model.programs, sealed->manifest.programs[i].name, false, i, "program"))
+      return 1;
+  for (size_t i = 0; i < sealed->manifest.maps.size(); i++)
+    if (!add(model.maps, sealed->manifest.maps[i].name, sealed->manifest.maps[i].internal, i,
+             "map"))
+      return 1;
+
+  auto write = [&](const std::string &path, const std::string &text) -> bool {
+    auto st = format::writeFileAtomic(
+        path, std::span(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+    if (!st) {
+      reportError(kCmd, st.error());
+      return false;
+    }
+    return true;
+  };
+  if (!c_header.empty() && !write(c_header, renderCHeader(model)))
+    return 1;
+  if (!cxx_header.empty() && !write(cxx_header, renderCxxHeader(model)))
+    return 1;
+  return 0;
+}
+
+} // namespace bpfseal::cli
+
+namespace bpfseal::cli {
+
+namespace {
+
+std::string describe(const format::ProgramInfo &p) {
+  std::string s = p.section;
+  if (!p.source.empty())
+    s += " (" + p.source + ")";
+  return s;
+}
+
+} // namespace
+
+std::string renderCxxHeader(const SkeletonModel &m) {
+  const std::string cls = m.name + "_bpf";
+  std::string o;
+  o += "// Generated by `bpfseal gen-skeleton` from the sealed object '" + m.object_name +
+       "' (" + std::to_string(m.bytes.size()) + " bytes, " +
+       (m.signed_object ? "signed" : "UNSIGNED") + "). Do not edit.\n";
+  o += "#pragma once\n\n#include <bpfseal/bpfseal.hpp>\n\n#include <cstdint>\n#include <memory>\n#include <span>\n"
+       "#include <string_view>\n#include <utility>\n#include <vector>\n\n";
+  o += "namespace bpfseal_embedded {\ninline constexpr unsigned char " + m.name +
+       "_sealed_object[] = {" + byteArray(m.bytes) + "};\n} // namespace bpfseal_embedded\n\n";
+  o += "// Typed skeleton: " + cls + "::open() -> load(opts) -> attach(). Accessors are named\n"
+       "// after the signed manifest, so a renamed program or map fails to compile.\n";
+  o += "class " + cls + " {\npublic:\n";
+  o += "  // A program of the object; fd() is -1 until load().\n"
+       "  class ProgramRef {\n  public:\n"
+       "    const char *name() const { return name_; }\n"
+       "    int fd() const { return obj_->programFd(name_); }\n"
+       "    const bpfseal::Program *get() const { return obj_->findProgram(name_); }\n"
+       "    // Attaches this program alone; `target` as in bpfseal::AttachOptions::targets\n"
+       "    // (an interface for xdp/tc, a cgroup directory, BINARY:FUNCTION for uprobes).\n"
+       "    bpfseal::Result<bpfseal::AttachResult> attach(std::string_view target = {}) const {\n"
+       "      return obj_->attach(name_, target);\n    }\n\n"
+       "  private:\n    friend class " + cls + ";\n"
+       "    ProgramRef(bpfseal::Object *obj, const char *name) : obj_(obj), name_(name) {}\n"
+       "    bpfseal::Object *obj_;\n    const char *name_;\n  };\n\n";
+  o += "  // A map of the object; fd() is -1 until load().\n"
+       "  class MapRef {\n  public:\n"
+       "    const char *name() const { return name_; }\n"
+       "    int fd() const { return obj_->mapFd(name_); }\n"
+       "    const bpfseal::Map *get() const { return obj_->findMap(name_); }\n\n"
+       "  private:\n    friend class " + cls + ";\n"
+       "    MapRef(bpfseal::Object *obj, const char *name) : obj_(obj), name_(name) {}\n"
+       "    bpfseal::Object *obj_;\n    const char *name_;\n  };\n\n";
+
+  o += "  class Programs {\n  public:\n";
+  for (const auto &p : m.programs)
+    o += "    // " + describe(m.manifest->programs[p.index]) + "\n    ProgramRef " + p.accessor +
+         "() const { return {obj_, " + cString(p.name) + "}; }\n";
+  o += "\n  private:\n    friend class " + cls + ";\n    explicit Programs(bpfseal::Object *obj) : obj_(obj) {}\n"
+       "    bpfseal::Object *obj_;\n  };\n\n";
+  o += "  class Maps {\n  public:\n";
+  for (const auto &mp : m.maps) {
+    const auto &info = m.manifest->maps[mp.index];
+    o += "    // " + info.type + ", key " + std::to_string(info.key_size) + " B, value " +
+         std::to_string(info.value_size) + " B, " + std::to_string(info.max_entries) +
+         " entries\n    MapRef " + mp.accessor + "() const { return {obj_, " + cString(mp.name) +
+         "}; }\n";
+  }
+  o += "\n  private:\n    friend class " + cls + ";\n    explicit Maps(bpfseal::Object *obj) : obj_(obj) {}\n"
+       "    bpfseal::Object *obj_;\n  };\n\n";
+
+  o += "  static constexpr std::string_view kObjectName = " + cString(m.object_name) + ";\n";
+  o += "  static constexpr bool kSigned = " + std::string(m.signed_object ? "true" : "false") +
+       ";\n";
+  o += "  static std::span<const std::uint8_t> bytes() {\n"
+       "    return {bpfseal_embedded::" + m.name + "_sealed_object, sizeof(bpfseal_embedded::" +
+       m.name + "_sealed_object)};\n  }\n\n";
+  o += "  // Parses and cross-checks the embedded seal; no kernel access yet.\n"
+       "  static bpfseal::Result<" + cls + "> open() {\n"
+       "    auto obj = bpfseal::Object::openMemory(bytes(), " + cString(m.name + " (embedded)") +
+       ");\n    if (!obj)\n      return obj.takeError();\n    return " + cls + "(obj.take());\n  }\n\n";
+  o += "  // Verifies (per opts.mode) and loads every program and map.\n"
+       "  bpfseal::Result<bpfseal::LoadReport> load(const bpfseal::LoadOptions &opts = {}) {\n"
+       "    return obj_->load(opts);\n  }\n"
+       "  // Attaches every program by its section; see bpfseal::Object::attachAll.\n"
+       "  bpfseal::Result<std::vector<bpfseal::AttachResult>>\n"
+       "  attach(const bpfseal::AttachOptions &opts = {}) {\n    return obj_->attachAll(opts);\n  }\n"
+       "  void detach() { obj_->detachAll(); }\n\n";
+  o += "  Programs progs() { return Programs(obj_.get()); }\n"
+       "  Maps maps() { return Maps(obj_.get()); }\n"
+       "  bpfseal::Object &object() { return *obj_; }\n\n";
+  // The Object lives on the heap so ProgramRef/MapRef stay valid when the
+  // skeleton itself is moved (e.g. out of a Result).
+  o += "private:\n  explicit " + cls + "(bpfseal::Object obj)\n"
+       "      : obj_(std::make_unique<bpfseal::Object>(std::move(obj))) {}\n"
+       "  std::unique_ptr<bpfseal::Object> obj_;\n};\n";
+  return o;
+}
+
+} // namespace bpfseal::cli
+
+namespace bpfseal::cli {
+
+std::string renderCHeader(const SkeletonModel &m) {
+  std::string guard;
+  for (char c : m.name)
+    guard += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  guard += "_SKEL_H";
+  std::string o;
+  o += "/* Generated by `bpfseal gen-skeleton` from the sealed object '" + m.object_name +
+       "' (" + std::to_string(m.bytes.size()) + " bytes, " +
+       (m.signed_object ? "signed" : "UNSIGNED") + "). Do not edit. */\n";
+  o += "#ifndef " + guard + "\n#define " + guard + "\n\n#include <stddef.h>\n\n";
+  o += "static const unsigned char " + m.name + "_sealed_object[] = {" + byteArray(m.bytes) +
+       "};\n\n";
+  o += "#endif /* " + guard + " */\n";
+  return o;
+}
+
+} // namespace bpfseal::cli
