@@ -342,6 +342,11 @@ function(bpfseal_embed target name)
   else()
     target_link_libraries(${target} PRIVATE BpfSeal::runtime)
   endif()
+  # The skeleton hands out program and map fds; libbpf's bpf_map_*() and
+  # ring_buffer API are how user code works with them.
+  if(TARGET PkgConfig::LIBBPF)
+    target_link_libraries(${target} PRIVATE PkgConfig::LIBBPF)
+  endif()
 endfunction()
 
 # bpfseal_keygen(<name> [SUBJECT dn] [DAYS n] [OUTPUT_DIR dir]): a DEVELOPMENT

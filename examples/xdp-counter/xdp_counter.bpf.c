@@ -1,5 +1,5 @@
 // Counts the packets and bytes an interface receives, per IP protocol
-// (ICMP, TCP, UDP, other), and lets every packet pass.
+// (ICMP, ICMPv6, TCP, UDP, other), and lets every packet pass.
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -35,7 +35,7 @@ static __always_inline __u32 slot_of(void *data, void *data_end) {
     if ((void *)(ip6 + 1) > data_end)
       return XDP_COUNTER_OTHER;
     switch (ip6->nexthdr) {
-    case IPPROTO_ICMPV6: return XDP_COUNTER_ICMP;
+    case IPPROTO_ICMPV6: return XDP_COUNTER_ICMPV6;
     case IPPROTO_TCP: return XDP_COUNTER_TCP;
     case IPPROTO_UDP: return XDP_COUNTER_UDP;
     }
