@@ -184,8 +184,11 @@ int runSign(int argc, char **argv) {
       if (key)
         if (auto st = writeDetached(detached_dir, name, ".p7s", pair.second); !st)
           return reportError(kCmd, st.error());
-      std::printf("%s/%s.payload (%zu bytes)%s\n", detached_dir.c_str(), name.c_str(),
-                  pair.first.size(), key ? (" + " + name + ".p7s").c_str() : "");
+      std::printf("%s/%s.payload (%zu bytes)", detached_dir.c_str(), name.c_str(),
+                  pair.first.size());
+      if (key)
+        std::printf(" + %s.p7s (%zu bytes)", name.c_str(), pair.second.size());
+      std::printf("\n");
     }
     // The object itself changes only when asked for with -o.
     if (!key || output == input)
