@@ -1,0 +1,52 @@
+// The build side: link BPF objects, then seal the result into the format of
+// docs/FORMAT.md. Nothing here touches the kernel; sealing works on a build
+// machine without bpf() or BTF.
+#pragma once
+
+#include "bpfseal/error.h"
+#include "bpfseal/format.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace bpfseal::sealer {
+
+// Links BPF ELF objects with libbpf's bpf_linker and merges their
+// `.bpfseal.unit` manifests into one JSON array (in input order). Inputs
+// without a unit manifest contribute nothing to it.
+Result<std::vector<uint8_t>> linkObjects(const std::vector<std::string> &input_paths);
+
+// A struct bpf_map layout a loader-check variant is built for.
+struct KernelLayout {
+  std::string name;    // loader name suffix: "lc-<name>", at most 31 chars in all
+  format::MapLayout layout;
+  std::string kernels; // which kernels it was measured on, for display
+};
+// Layouts measured from Debian's 6.18, 7.2 and 7.3 kernels and the host
+// kernel of the development machines (test/vm/measured_layouts.txt).
+const std::vector<KernelLayout> &builtinLayouts();
+// A layout read from a vmlinux ELF or raw BTF file (`--kernel-btf FILE`).
+Result<KernelLayout> layoutFromBtfFile(const std::string &path);
+
+struct SealOptions {
+  // NAME=VALUE: typed values baked into .rodata/.data before hashing.
+  std::vector<std::string> sets;
+  // Extra struct bpf_map layouts (vmlinux ELF or raw BTF files).
+  std::vector<std::string> kernel_btf_files;
+  // Object name (prefix of internal map names, e.g. "app" -> "app.rodata").
+  // Empty: derived by libbpf from the ELF (the CLI passes the file stem).
+  std::string object_name;
+  // Emit the built-in loader-check variants (tests may turn this off).
+  bool builtin_layouts = true;
+};
+
+// Seals a linked BPF ELF: bakes `sets`, records the load with libbpf's
+// gen_loader (no kernel involved), emits the kernel-check loader and one
+// loader-check variant per layout, and returns the sealed object with empty
+// signature slots. Deterministic: equal inputs give equal bytes.
+Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
+                                        const SealOptions &options);
+
+} // namespace bpfseal::sealer
