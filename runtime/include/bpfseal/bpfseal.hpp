@@ -1,0 +1,209 @@
+// libbpfseal: load a sealed (and signed) BPF object, verified, and attach it.
+//
+//   auto obj = bpfseal::Object::openFile("app.sealed.o");
+//   bpfseal::LoadOptions lo;
+//   lo.mode = bpfseal::LoadMode::Userspace;
+//   lo.trusted_certs = {"signer.crt"};
+//   auto report = obj->load(lo);          // report->level, report->description
+//   auto attached = obj->attachAll({});   // links owned by *obj
+//   int counts = obj->mapFd("counts");
+//
+// An Object owns every fd it creates (programs, maps, links); destroying it
+// detaches and closes everything. Nothing here throws: failures come back as
+// bpfseal::Error (errno + one-line cause + hint).
+#pragma once
+
+#include "bpfseal/error.h"
+#include "bpfseal/format.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bpfseal {
+
+// ---- modes and verification levels ------------------------------------
+
+enum class LoadMode {
+  Auto,      // kernel, else (only with trust anchors) userspace; says so
+  Kernel,    // the kernel checks the signature against keyring_id
+  Userspace, // libbpfseal checks the CMS against trusted certificates
+};
+Result<LoadMode> parseLoadMode(std::string_view text); // "auto" | "kernel" | "userspace"
+std::string_view loadModeName(LoadMode mode);
+
+// What a successful load achieved, strongest first.
+enum class VerificationLevel {
+  KernelVerified,             // signature verified by the kernel at BPF_PROG_LOAD
+  UserspaceVerifiedKernelHash,// CMS verified here; loader-check prologue re-checked map->sha in kernel
+  UserspaceVerified,          // CMS verified here; metadata hash checked here only
+};
+std::string_view verificationLevelName(VerificationLevel level); // "kernel-verified", ...
+
+// Keyring ids: "session" (-3), "user" (-4), "builtin" (0), "secondary" (1),
+// "platform" (2), ".bpf" (-9), or a number (a keyring serial).
+Result<int32_t> parseKeyring(std::string_view text);
+std::string keyringName(int32_t id); // "-3 session", "123456"
+
+struct LoadOptions {
+  LoadMode mode = LoadMode::Auto;
+  std::vector<std::string> trusted_certs; // PEM/DER certificates (pinned keys)
+  std::string ca_dir;                     // directory of CA certificates
+  int32_t keyring_id = -3;                // kernel mode: session keyring
+  // Verifier log for the object's programs. 0: none on the first try; after a
+  // failure the loader is re-run with level 1 to show why.
+  uint32_t log_level = 0;
+  uint32_t log_size = 1u << 20;
+};
+
+struct LoadReport {
+  VerificationLevel level = VerificationLevel::UserspaceVerified;
+  std::string description; // e.g. "kernel-verified (keyring -3 session, flavor kernel-check)"
+  LoadMode mode = LoadMode::Auto; // requested
+  std::string loader;             // loader flavor that ran: "kernel-check", "lc-host-6.18.44"
+  std::string fallback;           // non-empty when auto fell back: why
+  std::string signer_subject;     // user-space modes
+  std::string signer_key_id;
+  int32_t keyring_id = 0;         // kernel mode
+  double load_ms = 0;
+};
+
+// ---- kernel support -----------------------------------------------------
+
+struct KernelSupport {
+  std::string release;            // uname -r, for display only
+  bool signing_uapi = false;      // BPF_PROG_LOAD signature/keyring_id in BTF union bpf_attr
+  bool exclusive_maps = false;    // BPF_MAP_CREATE excl_prog_hash works
+  bool map_hash = false;          // struct bpf_map_info.hash (map->sha)
+  int signed_load_errno = 0;      // errno of a junk-signature load
+  bool verifies_signatures = false; // that errno was EBADMSG (the PKCS#7 verifier ran)
+  std::optional<format::MapLayout> layout; // struct bpf_map as the loader-check prologue needs it
+  std::string layout_error;       // why `layout` is empty
+  bool tcx = false;               // BPF_TCX_INGRESS in enum bpf_attach_type
+  bool kprobe_pmu = false;        // /sys/bus/event_source/devices/kprobe
+  bool uprobe_pmu = false;
+};
+// Probed once per process (BTF parse + two tiny syscalls), then cached.
+const KernelSupport &kernelSupport();
+// The loader-check variant of `sealed` whose layout equals the running
+// kernel's struct bpf_map, or nullptr.
+const format::LoaderImage *matchingLoaderCheck(const format::SealedObject &sealed,
+                                               const KernelSupport &kernel);
+
+// ---- attaching ------------------------------------------------------------
+
+struct AttachOptions {
+  // Program name -> target: an interface (xdp, tc, tcx; "eth0" or
+  // "eth0:egress"), a cgroup directory (cgroup/*), "BINARY:FUNCTION" (uprobe).
+  std::map<std::string, std::string> targets;
+  std::string default_cgroup = "/sys/fs/cgroup/unified";
+  // Programs to leave alone (loaded, not attached).
+  std::vector<std::string> skip;
+};
+
+struct AttachResult {
+  std::string program;
+  std::string section;
+  bool attached = false;
+  std::string description; // "raw_tracepoint sys_enter", or "not attached (needs ...)"
+};
+
+class Object;
+
+// ---- owned kernel objects --------------------------------------------------
+
+class Program {
+public:
+  const std::string &name() const { return info_.name; }
+  const std::string &section() const { return info_.section; }
+  const std::string &type() const { return info_.type; }
+  const format::ProgramInfo &info() const { return info_; }
+  int fd() const { return fd_; }
+
+private:
+  friend class Object;
+  format::ProgramInfo info_;
+  int fd_ = -1;
+};
+
+class Map {
+public:
+  const std::string &name() const { return info_.name; }
+  const format::MapInfo &info() const { return info_; }
+  int fd() const { return fd_; }
+
+private:
+  friend class Object;
+  format::MapInfo info_;
+  int fd_ = -1;
+};
+
+class Link {
+public:
+  const std::string &program() const { return program_; }
+  const std::string &description() const { return description_; }
+  int fd() const { return fd_; } // -1 for attachments without a link fd (legacy tc)
+
+private:
+  friend class Object;
+  std::string program_;
+  std::string description_;
+  int fd_ = -1;
+};
+
+class Object {
+public:
+  struct Impl;
+
+  // Parses the seal (format::readSealed: index, hashes, manifest); no kernel
+  // access, no signature check yet.
+  static Result<Object> openFile(const std::string &path);
+  static Result<Object> openMemory(std::span<const uint8_t> bytes,
+                                   std::string display_name = "<memory>");
+
+  Object(Object &&) noexcept;
+  Object &operator=(Object &&) noexcept;
+  ~Object();
+
+  // Verifies according to `options.mode`, creates the metadata map, loads and
+  // runs the loader, and takes ownership of the programs and maps it made.
+  // On failure nothing is left behind. An Object loads once.
+  Result<LoadReport> load(const LoadOptions &options = {});
+
+  // Attaches every program by its section (libbpf conventions). Programs that
+  // need a target nobody gave, or no attachment at all, come back as
+  // "not attached (needs ...)". On error everything attached by this call is
+  // detached again.
+  Result<std::vector<AttachResult>> attachAll(const AttachOptions &options = {});
+  // Attaches one program; `target` as in AttachOptions::targets.
+  Result<AttachResult> attach(std::string_view program, std::string_view target = {});
+  void detachAll();
+
+  // Pins programs, maps and links under dir/{progs,maps,links}/NAME (bpffs;
+  // mounts /sys/fs/bpf when missing). On error removes what it pinned.
+  Status pin(const std::string &dir);
+
+  const std::string &name() const;
+  const format::SealedObject &sealed() const;
+  bool loaded() const;
+  const std::vector<Program> &programs() const;
+  const std::vector<Map> &maps() const;
+  const std::vector<Link> &links() const;
+  const Program *findProgram(std::string_view name) const;
+  const Map *findMap(std::string_view name) const;
+  // fd by name, -1 if there is none. Maps match their full name
+  // ("app.rodata") or, for internal maps, the short one (".rodata").
+  int programFd(std::string_view name) const;
+  int mapFd(std::string_view name) const;
+
+private:
+  explicit Object(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace bpfseal

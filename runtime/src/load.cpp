@@ -1,0 +1,445 @@
+// Loading a sealed object: choose the mode's loader, verify what the mode
+// says is verified here, create the metadata map, load and run the loader,
+// and collect the fds it made. Every failure path leaves nothing behind: the
+// loader closes what it created when it fails, and everything user space
+// holds is a UniqueFd.
+#include "bpfseal/signing.h"
+#include "object_impl.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace bpfseal {
+namespace {
+
+constexpr size_t kCtxHeaderSize = 24; // struct bpf_loader_ctx
+constexpr size_t kMapDescSize = 16;   // struct bpf_map_desc
+constexpr size_t kProgDescSize = 4;   // struct bpf_prog_desc
+
+struct Attempt {
+  const format::LoaderImage *loader = nullptr;
+  bool kernel_signed = false; // pass the signature + keyring_id to the kernel
+  bool exclusive = false;     // metadata map exclusive to the loader's digest
+  bool hash = false;          // have the kernel compute map->sha
+  bool bind_fd_array_cnt = false;
+};
+
+struct AttemptFailure {
+  Error error;
+  bool at_signature = false; // the signed BPF_PROG_LOAD itself failed
+};
+
+std::string loaderSignatureCause(int err, int32_t keyring) {
+  switch (err) {
+  case EOPNOTSUPP:
+    return "the kernel cannot verify signatures (built without CONFIG_SYSTEM_DATA_VERIFICATION)";
+  case E2BIG:
+    return "the kernel has no BPF signing UAPI (signature/keyring_id unknown to it)";
+  case ENOKEY:
+    return "no key in keyring " + keyringName(keyring) + " matches the signer";
+  case EKEYREJECTED:
+    return "the kernel rejected the signature (tampered loader or metadata, or signed by another key)";
+  case EBADMSG:
+    return "the kernel could not parse the signature (malformed CMS)";
+  case EINVAL:
+    return "the kernel refused the signed load (keyring " + keyringName(keyring) +
+           " does not exist, or the signature size is invalid)";
+  case EACCES:
+    return "the kernel refused this loader flavor (signature scheme or map binding does not match)";
+  case EPERM:
+    return "the kernel refused the metadata map binding (not exclusive or not frozen), or "
+           "missing privileges";
+  default:
+    return "the kernel refused the signed loader";
+  }
+}
+
+std::string loaderSignatureHint(int err) {
+  switch (err) {
+  case EOPNOTSUPP:
+  case E2BIG:
+    return "use --mode userspace --cert CERT (or --mode auto with --cert), or a kernel that verifies BPF signatures";
+  case ENOKEY:
+    return "add the signing certificate to the keyring (bpfseal keygen --keyring, or keyctl padd asymmetric NAME @s < cert.der) or choose it with --keyring";
+  case EINVAL:
+    return "check --keyring: session, user, builtin, secondary, platform, .bpf or a keyring serial";
+  case EKEYREJECTED:
+  case EBADMSG:
+    return "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'";
+  default:
+    return "run 'bpfseal probe' to see what this kernel supports";
+  }
+}
+
+std::vector<uint8_t> makeCtx(const format::Manifest &manifest, uint32_t log_level,
+                             std::vector<char> &log) {
+  size_t size = kCtxHeaderSize + kMapDescSize * manifest.maps.size() +
+                kProgDescSize * manifest.programs.size();
+  std::vector<uint8_t> ctx(size, 0);
+  uint32_t header[4] = {static_cast<uint32_t>(size), 0, 0, 0};
+  uint64_t log_buf = 0;
+  if (log_level && !log.empty()) {
+    header[2] = log_level;
+    header[3] = static_cast<uint32_t>(log.size());
+    log_buf = reinterpret_cast<uintptr_t>(log.data());
+  }
+  std::memcpy(ctx.data(), header, sizeof(header));
+  std::memcpy(ctx.data() + 16, &log_buf, sizeof(log_buf));
+  return ctx;
+}
+
+bool isBpfObject(int fd, bool prog) {
+  if (fd <= 0)
+    return false;
+  if (prog) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    return bpf_obj_get_info_by_fd(fd, &info, &len) == 0;
+  }
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  return bpf_obj_get_info_by_fd(fd, &info, &len) == 0;
+}
+
+// Takes ownership of every fd the loader wrote into the ctx. Any fd that is
+// not what it should be is an error (and the ones already taken are closed).
+Result<LoadedFds> collectFds(const format::Manifest &manifest, std::span<const uint8_t> ctx) {
+  LoadedFds fds;
+  std::vector<int> raw;
+  size_t n_maps = manifest.maps.size();
+  for (size_t i = 0; i < n_maps + manifest.programs.size(); ++i) {
+    size_t off = i < n_maps ? kCtxHeaderSize + kMapDescSize * i
+                            : kCtxHeaderSize + kMapDescSize * n_maps + kProgDescSize * (i - n_maps);
+    int32_t fd;
+    std::memcpy(&fd, ctx.data() + off, sizeof(fd));
+    raw.push_back(fd);
+  }
+  // Own first (so nothing leaks whatever happens next), then check.
+  for (size_t i = 0; i < raw.size(); ++i) {
+    bool is_map = i < n_maps;
+    int fd = raw[i];
+    bool valid = isBpfObject(fd, !is_map);
+    if (valid)
+      (is_map ? fds.maps : fds.progs).emplace_back(fd);
+    else
+      (is_map ? fds.maps : fds.progs).emplace_back(-1);
+  }
+  for (size_t i = 0; i < n_maps; ++i)
+    if (!fds.maps[i].valid())
+      return makeError(EPROTO, "the loader reported no fd for map '" + manifest.maps[i].name + "'",
+                       "the loader and the manifest disagree; re-seal the object");
+  for (size_t i = 0; i < manifest.programs.size(); ++i)
+    if (!fds.progs[i].valid())
+      return makeError(EPROTO,
+                       "the loader reported no fd for program '" + manifest.programs[i].name + "'",
+                       "the loader and the manifest disagree; re-seal the object");
+  return fds;
+}
+
+Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attempt &attempt,
+                                 const LoadOptions &options, uint32_t log_level,
+                                 std::string *log_out, AttemptFailure &failure) {
+  const format::LoaderImage &loader = *attempt.loader;
+  format::Sha256 digest = format::sha256(loader.insns);
+  sys::MetadataMapOptions map_options;
+  map_options.exclusive_to = attempt.exclusive ? &digest : nullptr;
+  map_options.compute_hash = attempt.hash;
+  auto map = sys::createMetadataMap(sealed.metadata, map_options);
+  if (!map)
+    return map.takeError();
+
+  sys::LoaderLoadOptions load_options;
+  load_options.insns = loader.insns;
+  load_options.metadata_map_fd = map->get();
+  load_options.bind_fd_array_cnt = attempt.bind_fd_array_cnt;
+  if (attempt.kernel_signed) {
+    load_options.signature = loader.signature;
+    load_options.keyring_id = options.keyring_id;
+  }
+  auto prog = sys::loadLoader(load_options);
+  if (!prog) {
+    int err = prog.error().err;
+    if (attempt.kernel_signed) {
+      failure.at_signature = true;
+      return makeError(err, "kernel verification of loader '" + loader.info.name + "' failed: " +
+                                loaderSignatureCause(err, options.keyring_id),
+                       loaderSignatureHint(err));
+    }
+    // An unsigned loader the verifier refuses: show why.
+    std::vector<char> log(1u << 16, 0);
+    load_options.log_buf = log.data();
+    load_options.log_size = static_cast<uint32_t>(log.size());
+    auto again = sys::loadLoader(load_options);
+    std::string tail = trimVerifierLog(log.data());
+    return makeError(err, "the kernel refused loader '" + loader.info.name + "'" +
+                              (tail.empty() ? "" : ": verifier: " + tail),
+                     loader.info.kind == format::LoaderKind::LoaderCheck
+                         ? "this loader-check variant does not fit the running kernel; run 'bpfseal probe'"
+                         : "run 'bpfseal probe' to see what this kernel supports");
+  }
+
+  std::vector<char> log;
+  if (log_level)
+    log.assign(options.log_size ? options.log_size : (1u << 20), 0);
+  std::vector<uint8_t> ctx = makeCtx(sealed.manifest, log_level, log);
+  auto rv = sys::runLoader(prog->get(), ctx);
+  if (!rv)
+    return rv.takeError();
+  if (*rv != 0) {
+    int err = *rv < 0 ? -*rv : EPROTO;
+    if (log_out && !log.empty())
+      *log_out = std::string(log.data(), strnlen(log.data(), log.size()));
+    std::string msg = "loader '" + loader.info.name + "' failed (" + errnoName(err) + ")";
+    if (loader.info.kind == format::LoaderKind::LoaderCheck)
+      msg += ": the metadata hash/exclusivity/layout check refused the map, or the kernel refused a program or map";
+    else
+      msg += ": the kernel refused a program or map of the object";
+    return makeError(err, msg, "");
+  }
+  return collectFds(sealed.manifest, ctx);
+}
+
+Result<LoadedFds> runAttempt(const format::SealedObject &sealed, const Attempt &attempt,
+                             const LoadOptions &options, AttemptFailure &failure) {
+  std::string log;
+  auto fds = runAttemptOnce(sealed, attempt, options, options.log_level, &log, failure);
+  if (fds || failure.at_signature || options.log_level)
+    return fds;
+  Error first = fds.takeError();
+  if (first.msg.find("refused a program") == std::string::npos)
+    return first;
+  // The loader ran and failed: run it once more with a verifier log so the
+  // error can say which program the kernel refused and why.
+  AttemptFailure ignored;
+  auto again = runAttemptOnce(sealed, attempt, options, 1, &log, ignored);
+  if (again) // cannot normally happen; do not keep a load the caller saw fail
+    return first;
+  std::string tail = trimVerifierLog(log);
+  if (!tail.empty()) {
+    first.msg += "; verifier log (end): " + tail;
+    first.hint = "fix the BPF program the log points at, rebuild and re-seal";
+  } else if (first.hint.empty()) {
+    first.hint = "run 'bpfseal probe'; check 'dmesg' and the object's program types";
+  }
+  return first;
+}
+
+std::string signerText(const signing::SignerInfo &signer) {
+  std::string who = signer.subject.empty() ? "issuer " + signer.issuer : "cert " + signer.subject;
+  if (!signer.key_id_hex.empty())
+    who += ", key id " + signer.key_id_hex.substr(0, 16);
+  return who;
+}
+
+Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOptions &options,
+                              const KernelSupport &ks, LoadedFds &out) {
+  if (!ks.signing_uapi)
+    return makeError(EOPNOTSUPP, "kernel mode: the kernel has no BPF signing UAPI (no signature/keyring_id in bpf_attr)",
+                     "use --mode userspace --cert CERT");
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  const format::LoaderImage *lc = matchingLoaderCheck(sealed, ks);
+  Error last = makeError(ENOENT, "kernel mode: the object has no signed loader",
+                         "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
+  std::string tried;
+  if (kc && !kc->signature.empty()) {
+    Attempt a{kc, true, ks.exclusive_maps, ks.map_hash, true};
+    AttemptFailure failure;
+    auto fds = runAttempt(sealed, a, options, failure);
+    if (fds) {
+      out = fds.take();
+      LoadReport r;
+      r.level = VerificationLevel::KernelVerified;
+      r.loader = kc->info.name;
+      r.keyring_id = options.keyring_id;
+      r.description = "kernel-verified (keyring " + keyringName(options.keyring_id) + ", flavor kernel-check)";
+      return r;
+    }
+    last = fds.takeError();
+    int err = last.err;
+    // Only a scheme mismatch makes the other flavor worth trying; every
+    // kernel rejects the form it does not implement with one of these.
+    if (!failure.at_signature || (err != EKEYREJECTED && err != EACCES))
+      return last;
+    tried = "kernel-check (" + errnoName(err) + ")";
+  }
+  if (!lc) {
+    if (!tried.empty() || !kc) {
+      std::string why = ks.layout ? "no loader-check variant of the object matches this kernel's struct bpf_map layout"
+                                  : "this kernel has no usable struct bpf_map layout: " + ks.layout_error;
+      return makeError(ENOENT, "kernel mode: " + (tried.empty() ? std::string() : "kernel-check was refused, and ") + why,
+                       "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows the layout");
+    }
+    return last;
+  }
+  if (lc->signature.empty())
+    return makeError(ENOENT, "kernel mode: loader '" + lc->info.name + "' is not signed",
+                     "sign the object: bpfseal sign --key KEY --cert CERT app.sealed.o");
+  Attempt a{lc, true, true, true, false};
+  AttemptFailure failure;
+  auto fds = runAttempt(sealed, a, options, failure);
+  if (!fds)
+    return fds.takeError();
+  out = fds.take();
+  LoadReport r;
+  r.level = VerificationLevel::KernelVerified;
+  r.loader = lc->info.name;
+  r.keyring_id = options.keyring_id;
+  r.description = "kernel-verified (keyring " + keyringName(options.keyring_id) + ", flavor " +
+                  lc->info.name + (tried.empty() ? "" : "; " + tried + " refused first") +
+                  "), metadata hash checked in kernel by the loader";
+  return r;
+}
+
+Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadOptions &options,
+                                 const KernelSupport &ks, LoadedFds &out) {
+  if (options.trusted_certs.empty() && options.ca_dir.empty())
+    return makeError(EINVAL, "user-space verification needs trusted certificates",
+                     "pass --cert CERT (the signer's certificate) or a CA directory");
+  auto trust = signing::loadTrustStore(options.trusted_certs, options.ca_dir);
+  if (!trust)
+    return trust.takeError();
+
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  const format::LoaderImage *lc =
+      ks.map_hash && ks.exclusive_maps ? matchingLoaderCheck(sealed, ks) : nullptr;
+  std::optional<signing::SignerInfo> signer;
+  if (kc) {
+    if (kc->signature.empty())
+      return makeError(ENOKEY, "the object is not signed (loader 'kernel-check' has no signature)",
+                       "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
+    auto v = signing::verifyDetached(*trust, format::signedPayload(sealed, *kc), kc->signature);
+    if (!v) {
+      Error e = v.takeError();
+      e.msg = "user-space verification of loader 'kernel-check' (loader + metadata) failed: " + e.msg;
+      if (e.hint.empty())
+        e.hint = "the object was tampered with or signed by a key you did not trust; check with 'bpfseal verify'";
+      return e;
+    }
+    signer = v.take();
+  }
+  if (lc) {
+    if (lc->signature.empty()) {
+      if (!kc)
+        return makeError(ENOKEY, "the object is not signed (loader '" + lc->info.name + "' has no signature)",
+                         "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
+      lc = nullptr; // run the verified kernel-check loader instead
+    } else {
+      auto v = signing::verifyDetached(*trust, format::signedPayload(sealed, *lc), lc->signature);
+      if (!v) {
+        Error e = v.takeError();
+        e.msg = "user-space verification of loader '" + lc->info.name + "' failed: " + e.msg;
+        if (e.hint.empty())
+          e.hint = "the object was tampered with; check it with 'bpfseal verify'";
+        return e;
+      }
+      Status bound = signing::checkEmbeddedMetadataHash(sealed, *lc);
+      if (!bound)
+        return bound.takeError();
+      if (!signer)
+        signer = v.take();
+    }
+  }
+  if (!kc && !lc)
+    return makeError(ENOENT, "no loader of the object can run here: no kernel-check loader and no loader-check variant for this kernel's struct bpf_map layout",
+                     "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'");
+
+  LoadReport r;
+  r.signer_subject = signer->subject;
+  r.signer_key_id = signer->key_id_hex;
+  AttemptFailure failure;
+  if (lc) {
+    Attempt a{lc, false, true, true, false};
+    auto fds = runAttempt(sealed, a, options, failure);
+    if (!fds)
+      return fds.takeError();
+    out = fds.take();
+    r.level = VerificationLevel::UserspaceVerifiedKernelHash;
+    r.loader = lc->info.name;
+    r.description = "user-space verified (" + signerText(*signer) +
+                    "), metadata hash checked in kernel by loader " + lc->info.name;
+    return r;
+  }
+  Attempt a{kc, false, ks.exclusive_maps, ks.map_hash && ks.exclusive_maps, false};
+  auto fds = runAttempt(sealed, a, options, failure);
+  if (!fds)
+    return fds.takeError();
+  out = fds.take();
+  r.level = VerificationLevel::UserspaceVerified;
+  r.loader = kc->info.name;
+  r.description = "user-space verified (" + signerText(*signer) +
+                  "), metadata hash checked in user space; loader kernel-check with " +
+                  (ks.exclusive_maps ? "an exclusive" : "a plain") + " metadata map" +
+                  (ks.map_hash ? "" : " (kernel has no map hashes)");
+  return r;
+}
+
+} // namespace
+
+std::string trimVerifierLog(std::string_view log, size_t lines) {
+  std::vector<std::string_view> kept;
+  size_t end = log.size();
+  while (end > 0 && kept.size() < lines) {
+    size_t start = log.rfind('\n', end - 1);
+    size_t from = start == std::string_view::npos ? 0 : start + 1;
+    std::string_view line = log.substr(from, end - from);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == '\0'))
+      line.remove_suffix(1);
+    // The totals the verifier prints last say nothing about the cause.
+    if (!line.empty() && line.find("processed ") != 0 && line.find("verification time") != 0 &&
+        line.find("stack depth") != 0)
+      kept.push_back(line);
+    if (start == std::string_view::npos)
+      break;
+    end = start;
+  }
+  std::string out;
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    if (!out.empty())
+      out += " | ";
+    out += *it;
+  }
+  return out;
+}
+
+Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOptions &options,
+                              LoadedFds &out) {
+  auto start = std::chrono::steady_clock::now();
+  const KernelSupport &ks = kernelSupport();
+  Result<LoadReport> report = makeError(EINVAL, "unreachable");
+  switch (options.mode) {
+  case LoadMode::Kernel:
+    report = loadKernel(sealed, options, ks, out);
+    break;
+  case LoadMode::Userspace:
+    report = loadUserspace(sealed, options, ks, out);
+    break;
+  case LoadMode::Auto: {
+    report = loadKernel(sealed, options, ks, out);
+    if (report)
+      break;
+    Error kernel_error = report.takeError();
+    bool anchors = !options.trusted_certs.empty() || !options.ca_dir.empty();
+    if (!anchors) {
+      kernel_error.msg = "auto mode: " + kernel_error.msg;
+      kernel_error.hint = "pass --cert CERT to allow user-space verification, or fix kernel verification (" +
+                          kernel_error.hint + ")";
+      return kernel_error;
+    }
+    report = loadUserspace(sealed, options, ks, out);
+    if (report)
+      report->fallback = "kernel verification unavailable (" + kernel_error.msg + " [" +
+                         errnoName(kernel_error.err) + "]); fell back to user-space verification";
+    break;
+  }
+  }
+  if (report) {
+    report->mode = options.mode;
+    report->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+  return report;
+}
+
+} // namespace bpfseal

@@ -1,0 +1,300 @@
+#include "object_impl.h"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace bpfseal {
+
+Result<LoadMode> parseLoadMode(std::string_view text) {
+  if (text == "auto")
+    return LoadMode::Auto;
+  if (text == "kernel")
+    return LoadMode::Kernel;
+  if (text == "userspace" || text == "user-space" || text == "user")
+    return LoadMode::Userspace;
+  return makeError(EINVAL, "unknown load mode '" + std::string(text) + "'",
+                   "use kernel, userspace or auto");
+}
+
+std::string_view loadModeName(LoadMode mode) {
+  switch (mode) {
+  case LoadMode::Auto: return "auto";
+  case LoadMode::Kernel: return "kernel";
+  case LoadMode::Userspace: return "userspace";
+  }
+  return "?";
+}
+
+std::string_view verificationLevelName(VerificationLevel level) {
+  switch (level) {
+  case VerificationLevel::KernelVerified: return "kernel-verified";
+  case VerificationLevel::UserspaceVerifiedKernelHash: return "user-space-verified+kernel-hash";
+  case VerificationLevel::UserspaceVerified: return "user-space-verified";
+  }
+  return "?";
+}
+
+namespace {
+struct NamedKeyring {
+  const char *name;
+  int32_t id;
+};
+constexpr NamedKeyring kKeyrings[] = {
+    {"session", -3}, {"user", -4}, {"builtin", 0}, {"secondary", 1}, {"platform", 2}, {".bpf", -9},
+    {"@s", -3},      {"@u", -4},   {"bpf", -9},
+};
+} // namespace
+
+Result<int32_t> parseKeyring(std::string_view text) {
+  for (const NamedKeyring &k : kKeyrings)
+    if (text == k.name)
+      return k.id;
+  int64_t value = 0;
+  std::string_view digits = text;
+  int base = 10;
+  if (digits.starts_with("0x")) {
+    digits.remove_prefix(2);
+    base = 16;
+  }
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (ec != std::errc() || p != digits.data() + digits.size() || digits.empty() ||
+      value < INT32_MIN || value > UINT32_MAX)
+    return makeError(EINVAL, "unknown keyring '" + std::string(text) + "'",
+                     "use session, user, builtin, secondary, platform, .bpf or a keyring serial");
+  return static_cast<int32_t>(static_cast<uint32_t>(value));
+}
+
+std::string keyringName(int32_t id) {
+  for (const NamedKeyring &k : kKeyrings)
+    if (k.id == id)
+      return std::to_string(id) + " " + k.name;
+  return std::to_string(id);
+}
+
+struct Object::Impl {
+  std::string name;
+  format::SealedObject sealed;
+  bool loaded = false;
+  std::vector<Program> programs;
+  std::vector<Map> maps;
+  std::vector<Link> links;
+  LoadedFds fds;                          // owns programs[i].fd_, maps[i].fd_
+  std::vector<LinkResources> link_owned;  // parallel to links
+  std::vector<std::string> pinned;        // paths pinned by pin()
+};
+
+Object::Object(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Object::Object(Object &&) noexcept = default;
+Object &Object::operator=(Object &&) noexcept = default;
+Object::~Object() {
+  if (impl_)
+    detachAll();
+}
+
+Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string display_name) {
+  auto sealed = format::readSealed(bytes);
+  if (!sealed) {
+    Error e = sealed.takeError();
+    e.msg = display_name + ": " + e.msg;
+    return e;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->name = std::move(display_name);
+  impl->sealed = sealed.take();
+  return Object(std::move(impl));
+}
+
+Result<Object> Object::openFile(const std::string &path) {
+  auto bytes = format::readFile(path);
+  if (!bytes)
+    return bytes.takeError();
+  return openMemory(*bytes, path);
+}
+
+Result<LoadReport> Object::load(const LoadOptions &options) {
+  if (impl_->loaded)
+    return makeError(EALREADY, impl_->name + " is already loaded", "open the object again to load another copy");
+  LoadedFds fds;
+  auto report = loadSealed(impl_->sealed, options, fds);
+  if (!report) {
+    Error e = report.takeError();
+    return e;
+  }
+  const format::Manifest &m = impl_->sealed.manifest;
+  impl_->fds = std::move(fds);
+  impl_->programs.resize(m.programs.size());
+  for (size_t i = 0; i < m.programs.size(); ++i) {
+    impl_->programs[i].info_ = m.programs[i];
+    impl_->programs[i].fd_ = impl_->fds.progs[i].get();
+  }
+  impl_->maps.resize(m.maps.size());
+  for (size_t i = 0; i < m.maps.size(); ++i) {
+    impl_->maps[i].info_ = m.maps[i];
+    impl_->maps[i].fd_ = impl_->fds.maps[i].get();
+  }
+  impl_->loaded = true;
+  return report;
+}
+
+Result<AttachResult> Object::attach(std::string_view program, std::string_view target) {
+  const Program *p = findProgram(program);
+  if (!p)
+    return makeError(ENOENT, "no program named '" + std::string(program) + "' in " + impl_->name,
+                     "'bpfseal inspect' lists the programs");
+  AttachOptions options;
+  auto outcome = attachProgram(*p, target, options);
+  if (!outcome)
+    return outcome.takeError();
+  AttachResult result{p->name(), p->section(), outcome->attached, outcome->description};
+  if (outcome->attached) {
+    Link link;
+    link.program_ = p->name();
+    link.description_ = outcome->description;
+    link.fd_ = outcome->resources.link.get();
+    impl_->links.push_back(std::move(link));
+    impl_->link_owned.push_back(std::move(outcome->resources));
+  }
+  return result;
+}
+
+Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options) {
+  if (!impl_->loaded)
+    return makeError(EINVAL, impl_->name + " is not loaded", "call load() first");
+  for (const auto &[name, target] : options.targets)
+    if (!findProgram(name))
+      return makeError(ENOENT, "--target names program '" + name + "', which " + impl_->name + " does not have",
+                       "'bpfseal inspect' lists the programs");
+  size_t first_new = impl_->links.size();
+  std::vector<AttachResult> results;
+  for (const Program &p : impl_->programs) {
+    bool skipped = false;
+    for (const std::string &s : options.skip)
+      skipped |= s == p.name();
+    if (skipped) {
+      results.push_back({p.name(), p.section(), false, "not attached (skipped on request)"});
+      continue;
+    }
+    auto it = options.targets.find(p.name());
+    std::string_view target = it == options.targets.end() ? std::string_view() : it->second;
+    auto outcome = attachProgram(p, target, options);
+    if (!outcome) {
+      // Leave nothing of this call behind.
+      while (impl_->links.size() > first_new) {
+        impl_->link_owned.pop_back();
+        impl_->links.pop_back();
+      }
+      return outcome.takeError();
+    }
+    results.push_back({p.name(), p.section(), outcome->attached, outcome->description});
+    if (outcome->attached) {
+      Link link;
+      link.program_ = p.name();
+      link.description_ = outcome->description;
+      link.fd_ = outcome->resources.link.get();
+      impl_->links.push_back(std::move(link));
+      impl_->link_owned.push_back(std::move(outcome->resources));
+    }
+  }
+  return results;
+}
+
+void Object::detachAll() {
+  // Last attached, first detached.
+  while (!impl_->link_owned.empty()) {
+    impl_->link_owned.pop_back();
+    impl_->links.pop_back();
+  }
+}
+
+Status Object::pin(const std::string &dir) {
+  if (!impl_->loaded)
+    return makeError(EINVAL, impl_->name + " is not loaded", "call load() first");
+  Status fs = sys::ensureBpffs(dir);
+  if (!fs)
+    return fs;
+  std::vector<std::string> created_dirs;
+  std::vector<std::string> pinned;
+  auto rollback = [&] {
+    for (auto it = pinned.rbegin(); it != pinned.rend(); ++it)
+      ::unlink(it->c_str());
+    for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it)
+      ::rmdir(it->c_str());
+  };
+  auto mkdirs = [&](const std::string &d) -> Status {
+    if (::mkdir(d.c_str(), 0700) == 0)
+      created_dirs.push_back(d);
+    else if (errno != EEXIST)
+      return makeError(errno, "cannot create pin directory " + d);
+    return ok();
+  };
+  auto pinOne = [&](int fd, const std::string &path) -> Status {
+    if (bpf_obj_pin(fd, path.c_str()) < 0)
+      return makeError(errno, "pinning " + path + " failed",
+                       errno == EEXIST ? "remove the old pins first (rm -r DIR)" : "");
+    pinned.push_back(path);
+    return ok();
+  };
+  Status st = mkdirs(dir);
+  for (const char *sub : {"/progs", "/maps", "/links"})
+    if (st)
+      st = mkdirs(dir + sub);
+  for (const Program &p : impl_->programs)
+    if (st)
+      st = pinOne(p.fd(), dir + "/progs/" + p.name());
+  for (const Map &m : impl_->maps)
+    if (st)
+      st = pinOne(m.fd(), dir + "/maps/" + m.name());
+  for (const Link &l : impl_->links)
+    if (st && l.fd() >= 0)
+      st = pinOne(l.fd(), dir + "/links/" + l.program());
+  if (!st) {
+    rollback();
+    return st;
+  }
+  impl_->pinned.insert(impl_->pinned.end(), pinned.begin(), pinned.end());
+  return ok();
+}
+
+const std::string &Object::name() const { return impl_->name; }
+const format::SealedObject &Object::sealed() const { return impl_->sealed; }
+bool Object::loaded() const { return impl_->loaded; }
+const std::vector<Program> &Object::programs() const { return impl_->programs; }
+const std::vector<Map> &Object::maps() const { return impl_->maps; }
+const std::vector<Link> &Object::links() const { return impl_->links; }
+
+const Program *Object::findProgram(std::string_view name) const {
+  for (const Program &p : impl_->programs)
+    if (p.name() == name)
+      return &p;
+  return nullptr;
+}
+
+const Map *Object::findMap(std::string_view name) const {
+  for (const Map &m : impl_->maps)
+    if (m.name() == name)
+      return &m;
+  // ".rodata" finds "app.rodata" (libbpf names internal maps "<obj>.<sec>",
+  // truncated, so match on the suffix).
+  if (name.starts_with("."))
+    for (const Map &m : impl_->maps)
+      if (m.info().internal && m.name().ends_with(name))
+        return &m;
+  return nullptr;
+}
+
+int Object::programFd(std::string_view name) const {
+  const Program *p = findProgram(name);
+  return p ? p->fd() : -1;
+}
+
+int Object::mapFd(std::string_view name) const {
+  const Map *m = findMap(name);
+  return m ? m->fd() : -1;
+}
+
+} // namespace bpfseal

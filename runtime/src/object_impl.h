@@ -1,0 +1,59 @@
+// Object internals shared by the runtime's translation units.
+#pragma once
+
+#include "bpfseal/bpfseal.hpp"
+#include "sys.h"
+
+#include <functional>
+
+namespace bpfseal {
+
+// Fds produced by one successful loader run, in manifest order.
+struct LoadedFds {
+  std::vector<sys::UniqueFd> maps;
+  std::vector<sys::UniqueFd> progs;
+};
+
+// Verifies according to the mode and runs the right loader (load.cpp).
+Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOptions &options,
+                              LoadedFds &out);
+
+// What keeps one attachment alive; destroying it detaches.
+struct LinkResources {
+  sys::UniqueFd link;           // bpf link (or raw tracepoint) fd
+  sys::UniqueFd perf_event;     // tracepoint/kprobe/uprobe perf event under the link
+  std::function<void()> detach; // attachments without a link fd (legacy tc)
+  LinkResources() = default;
+  LinkResources(LinkResources &&) noexcept = default;
+  LinkResources &operator=(LinkResources &&other) noexcept {
+    if (this != &other) {
+      release();
+      link = std::move(other.link);
+      perf_event = std::move(other.perf_event);
+      detach = std::exchange(other.detach, nullptr);
+    }
+    return *this;
+  }
+  ~LinkResources() { release(); }
+  void release() {
+    if (detach)
+      std::exchange(detach, nullptr)();
+    link.reset();
+    perf_event.reset();
+  }
+};
+
+struct AttachOutcome {
+  bool attached = false;
+  std::string description;
+  LinkResources resources;
+};
+
+// Attaches `program` by its section; `target` may be empty (attach.cpp).
+Result<AttachOutcome> attachProgram(const Program &program, std::string_view target,
+                                    const AttachOptions &options);
+
+// Trims a verifier log to its last `lines` meaningful lines, one line joined by " | ".
+std::string trimVerifierLog(std::string_view log, size_t lines = 6);
+
+} // namespace bpfseal

@@ -1,0 +1,67 @@
+// What the running kernel offers for signed loading, measured by behaviour
+// and BTF, never by version strings.
+#include "bpfseal/bpfseal.hpp"
+#include "bpfseal/btf_layout.h"
+#include "sys.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace bpfseal {
+namespace {
+
+void probeBtf(KernelSupport &ks) {
+  struct btf *btf = btf__load_vmlinux_btf();
+  if (!btf) {
+    ks.layout_error = "kernel BTF (/sys/kernel/btf/vmlinux) is not readable: " +
+                      std::string(std::strerror(errno));
+    return;
+  }
+  using btf_layout::memberOffset;
+  ks.signing_uapi = memberOffset(btf, "bpf_attr", BTF_KIND_UNION, "keyring_id").has_value();
+  ks.map_hash = memberOffset(btf, "bpf_map_info", BTF_KIND_STRUCT, "hash").has_value();
+  ks.tcx = btf_layout::enumHas(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
+  if (auto layout = btf_layout::mapLayout(btf))
+    ks.layout = *layout;
+  else
+    ks.layout_error = layout.error().msg;
+  btf__free(btf);
+}
+
+} // namespace
+
+const KernelSupport &kernelSupport() {
+  static KernelSupport support;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct utsname u{};
+    if (::uname(&u) == 0)
+      support.release = u.release;
+    probeBtf(support);
+    support.signed_load_errno = sys::probeSignedLoadErrno();
+    support.verifies_signatures = support.signed_load_errno == EBADMSG;
+    support.exclusive_maps = sys::probeExclusiveMaps();
+    support.kprobe_pmu = ::access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
+    support.uprobe_pmu = ::access("/sys/bus/event_source/devices/uprobe/type", R_OK) == 0;
+  });
+  return support;
+}
+
+const format::LoaderImage *matchingLoaderCheck(const format::SealedObject &sealed,
+                                               const KernelSupport &kernel) {
+  if (!kernel.layout)
+    return nullptr;
+  for (const format::LoaderImage &loader : sealed.loaders)
+    if (loader.info.kind == format::LoaderKind::LoaderCheck && loader.info.layout == *kernel.layout)
+      return &loader;
+  return nullptr;
+}
+
+} // namespace bpfseal
