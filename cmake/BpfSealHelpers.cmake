@@ -48,6 +48,12 @@ function(_bpfseal_find_clang)
       "bpfseal: clang-19 not found; BPF sources cannot be compiled "
       "(hint: apt-get install clang-19, or configure with -DBPFSEAL_CLANG=/path/to/clang-19)")
   endif()
+  if(NOT EXISTS "${BPFSEAL_CLANG}")
+    message(FATAL_ERROR
+      "bpfseal: clang-19 not found at ${BPFSEAL_CLANG} (BPFSEAL_CLANG); BPF sources cannot be "
+      "compiled (hint: apt-get install clang-19, or configure with "
+      "-DBPFSEAL_CLANG=/path/to/clang-19)")
+  endif()
   get_property(checked GLOBAL PROPERTY _BPFSEAL_CLANG_CHECKED)
   if(NOT checked)
     execute_process(COMMAND ${BPFSEAL_CLANG} --version
@@ -213,6 +219,11 @@ function(bpfseal_add_object name)
   set(work "${CMAKE_CURRENT_BINARY_DIR}/bpfseal/${name}")
   file(MAKE_DIRECTORY "${work}")
   set(flags -target bpf -O2 -g -D__TARGET_ARCH_${arch} -I${vmlinux_dir})
+  # <bpf/bpf_helpers.h> and friends come from libbpf's headers; the multiarch
+  # directory holds <asm/types.h>, which clang -target bpf does not search.
+  if(LIBBPF_INCLUDEDIR AND NOT LIBBPF_INCLUDEDIR STREQUAL "/usr/include")
+    list(APPEND flags -idirafter ${LIBBPF_INCLUDEDIR})
+  endif()
   if(CMAKE_LIBRARY_ARCHITECTURE)
     list(APPEND flags -idirafter /usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
   endif()
@@ -297,6 +308,15 @@ function(bpfseal_add_object name)
   endif()
 
   add_custom_target(${name}_bpf ALL DEPENDS "${sealed}")
+  # A key from bpfseal_keygen() in another directory: order its target first
+  # (file-level DEPENDS only reach custom commands of the same directory).
+  foreach(file IN LISTS sign_deps)
+    string(SHA256 tag "${file}")
+    get_property(keygen_target GLOBAL PROPERTY _BPFSEAL_KEYGEN_${tag})
+    if(keygen_target)
+      add_dependencies(${name}_bpf ${keygen_target})
+    endif()
+  endforeach()
   set_target_properties(${name}_bpf PROPERTIES
     BPFSEAL_OBJECT_NAME "${name}"
     BPFSEAL_SEALED_OBJECT "${sealed}"
@@ -388,6 +408,10 @@ function(bpfseal_keygen name)
     add_dependencies(${name}_keygen ${tool_dep})
   endif()
   set_property(GLOBAL APPEND PROPERTY BPFSEAL_GENERATED_KEY_FILES "${key}" "${cert}" "${der}")
+  foreach(file "${key}" "${cert}" "${der}")
+    string(SHA256 tag "${file}")
+    set_property(GLOBAL PROPERTY _BPFSEAL_KEYGEN_${tag} ${name}_keygen)
+  endforeach()
   message(STATUS "bpfseal: ${name} is a development key made in ${dir}; never sign releases with it")
   set(${name}_KEY "${key}" PARENT_SCOPE)
   set(${name}_CERT "${cert}" PARENT_SCOPE)
