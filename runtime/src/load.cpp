@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace bpfseal {
 namespace {
@@ -28,9 +29,33 @@ struct Attempt {
 };
 
 struct AttemptFailure {
-  Error error;
   bool at_signature = false; // the signed BPF_PROG_LOAD itself failed
+  bool in_prologue = false;  // a loader-check prologue refused the metadata map
+  bool loader_ran = false;   // the loader was accepted and ran (signature, if any, passed)
 };
+
+// What a loader-check prologue's return value means (docs/FORMAT.md). Only
+// the prologue returns these three; the gen_loader body returns the errno of
+// the kernel call that failed.
+std::optional<Error> prologueError(const format::LoaderImage &loader, int err) {
+  const std::string &n = loader.info.name;
+  switch (err) {
+  case ENOEXEC:
+    return makeError(ENOEXEC, "loader '" + n + "' refused to run: its struct bpf_map layout does not fit this "
+                              "kernel (type/key/value size/max_entries at its offsets are not the metadata map's)",
+                     "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows this kernel's layout");
+  case EKEYREJECTED:
+    return makeError(EKEYREJECTED, "loader '" + n + "' refused the metadata: the kernel's map->sha differs from the "
+                                   "SHA-256(metadata) signed into the loader (tampered metadata)",
+                     "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
+  case EPERM:
+    return makeError(EPERM, "loader '" + n + "' refused the metadata map: it is not exclusive to the loader "
+                            "(map->excl/excl_prog_sha unset), or the kernel denied a program load",
+                     "the map must be created with excl_prog_hash of the loader's digest; run as root");
+  default:
+    return std::nullopt;
+  }
+}
 
 std::string loaderSignatureCause(int err, int32_t keyring) {
   switch (err) {
@@ -188,16 +213,19 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   auto rv = sys::runLoader(prog->get(), ctx);
   if (!rv)
     return rv.takeError();
+  failure.loader_ran = true;
   if (*rv != 0) {
     int err = *rv < 0 ? -*rv : EPROTO;
     if (log_out && !log.empty())
       *log_out = std::string(log.data(), strnlen(log.data(), log.size()));
-    std::string msg = "loader '" + loader.info.name + "' failed (" + errnoName(err) + ")";
     if (loader.info.kind == format::LoaderKind::LoaderCheck)
-      msg += ": the metadata hash/exclusivity/layout check refused the map, or the kernel refused a program or map";
-    else
-      msg += ": the kernel refused a program or map of the object";
-    return makeError(err, msg, "");
+      if (auto e = prologueError(loader, err)) {
+        failure.in_prologue = true;
+        return *e;
+      }
+    return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
+                              "): the kernel refused a program or map of the object",
+                     "");
   }
   return collectFds(sealed.manifest, ctx);
 }
@@ -206,11 +234,21 @@ Result<LoadedFds> runAttempt(const format::SealedObject &sealed, const Attempt &
                              const LoadOptions &options, AttemptFailure &failure) {
   std::string log;
   auto fds = runAttemptOnce(sealed, attempt, options, options.log_level, &log, failure);
-  if (fds || failure.at_signature || options.log_level)
+  if (fds || !failure.loader_ran || failure.in_prologue) {
+    if (!fds && options.log_level && !log.empty()) {
+      Error e = fds.takeError();
+      e.msg += "; verifier log (end): " + trimVerifierLog(log);
+      return e;
+    }
     return fds;
+  }
   Error first = fds.takeError();
-  if (first.msg.find("refused a program") == std::string::npos)
+  if (options.log_level) {
+    std::string tail = trimVerifierLog(log);
+    if (!tail.empty())
+      first.msg += "; verifier log (end): " + tail;
     return first;
+  }
   // The loader ran and failed: run it once more with a verifier log so the
   // error can say which program the kernel refused and why.
   AttemptFailure ignored;
@@ -234,32 +272,38 @@ std::string signerText(const signing::SignerInfo &signer) {
   return who;
 }
 
+// Kernel mode: the kernel verifies the signature at BPF_PROG_LOAD. Sets
+// *kernel_accepted once a signed load succeeded: failures after that are
+// about the object, not about verification, and auto mode must not fall back.
 Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOptions &options,
-                              const KernelSupport &ks, LoadedFds &out) {
+                              const KernelSupport &ks, LoadedFds &out, bool *kernel_accepted) {
+  *kernel_accepted = false;
   if (!ks.signing_uapi)
     return makeError(EOPNOTSUPP, "kernel mode: the kernel has no BPF signing UAPI (no signature/keyring_id in bpf_attr)",
                      "use --mode userspace --cert CERT");
   const format::LoaderImage *kc = sealed.findLoader("kernel-check");
   const format::LoaderImage *lc = matchingLoaderCheck(sealed, ks);
-  Error last = makeError(ENOENT, "kernel mode: the object has no signed loader",
+  Error last = makeError(ENOKEY, "kernel mode: the object has no signed loader",
                          "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
   std::string tried;
   if (kc && !kc->signature.empty()) {
     Attempt a{kc, true, ks.exclusive_maps, ks.map_hash, true};
     AttemptFailure failure;
     auto fds = runAttempt(sealed, a, options, failure);
+    *kernel_accepted = failure.loader_ran;
     if (fds) {
       out = fds.take();
       LoadReport r;
       r.level = VerificationLevel::KernelVerified;
       r.loader = kc->info.name;
       r.keyring_id = options.keyring_id;
-      r.description = "kernel-verified (keyring " + keyringName(options.keyring_id) + ", flavor kernel-check)";
+      r.description = "kernel-verified (keyring " + keyringName(options.keyring_id) +
+                      ", loader kernel-check: signature over loader and metadata checked at load)";
       return r;
     }
     last = fds.takeError();
     int err = last.err;
-    // Only a scheme mismatch makes the other flavor worth trying; every
+    // Only a scheme mismatch makes the other flavor worth trying: each
     // kernel rejects the form it does not implement with one of these.
     if (!failure.at_signature || (err != EKEYREJECTED && err != EACCES))
       return last;
@@ -275,11 +319,12 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
     return last;
   }
   if (lc->signature.empty())
-    return makeError(ENOENT, "kernel mode: loader '" + lc->info.name + "' is not signed",
+    return makeError(ENOKEY, "kernel mode: loader '" + lc->info.name + "' is not signed",
                      "sign the object: bpfseal sign --key KEY --cert CERT app.sealed.o");
   Attempt a{lc, true, true, true, false};
   AttemptFailure failure;
   auto fds = runAttempt(sealed, a, options, failure);
+  *kernel_accepted = failure.loader_ran;
   if (!fds)
     return fds.takeError();
   out = fds.take();
@@ -287,68 +332,55 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
   r.level = VerificationLevel::KernelVerified;
   r.loader = lc->info.name;
   r.keyring_id = options.keyring_id;
-  r.description = "kernel-verified (keyring " + keyringName(options.keyring_id) + ", flavor " +
+  r.description = "kernel-verified (keyring " + keyringName(options.keyring_id) + ", loader " +
                   lc->info.name + (tried.empty() ? "" : "; " + tried + " refused first") +
-                  "), metadata hash checked in kernel by the loader";
+                  "), metadata hash checked in kernel";
   return r;
 }
 
+// User-space mode: every loader's signature is checked here (a flipped byte
+// in any signed section rejects the object, whichever loader runs), then
+// the strongest loader this kernel can run is loaded unsigned.
 Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadOptions &options,
                                  const KernelSupport &ks, LoadedFds &out) {
   if (options.trusted_certs.empty() && options.ca_dir.empty())
     return makeError(EINVAL, "user-space verification needs trusted certificates",
-                     "pass --cert CERT (the signer's certificate) or a CA directory");
+                     "pass --cert CERT (the signer's certificate) or --ca-dir DIR");
+  for (const format::LoaderImage &l : sealed.loaders)
+    if (l.signature.empty())
+      return makeError(ENOKEY, "the object is not signed (loader '" + l.info.name + "' has no signature)",
+                       "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
   auto trust = signing::loadTrustStore(options.trusted_certs, options.ca_dir);
   if (!trust)
     return trust.takeError();
+  std::vector<signing::LoaderVerdict> verdicts;
+  if (Status st = signing::verifySealed(sealed, *trust, verdicts); !st) {
+    Error e = st.takeError();
+    e.msg = "user-space verification failed: " + e.msg;
+    if (e.hint.empty())
+      e.hint = "the object was modified after signing, or signed by a key you did not trust; check with 'bpfseal verify --cert CERT'";
+    return e;
+  }
 
   const format::LoaderImage *kc = sealed.findLoader("kernel-check");
   const format::LoaderImage *lc =
       ks.map_hash && ks.exclusive_maps ? matchingLoaderCheck(sealed, ks) : nullptr;
-  std::optional<signing::SignerInfo> signer;
-  if (kc) {
-    if (kc->signature.empty())
-      return makeError(ENOKEY, "the object is not signed (loader 'kernel-check' has no signature)",
-                       "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
-    auto v = signing::verifyDetached(*trust, format::signedPayload(sealed, *kc), kc->signature);
-    if (!v) {
-      Error e = v.takeError();
-      e.msg = "user-space verification of loader 'kernel-check' (loader + metadata) failed: " + e.msg;
-      if (e.hint.empty())
-        e.hint = "the object was tampered with or signed by a key you did not trust; check with 'bpfseal verify'";
-      return e;
-    }
-    signer = v.take();
-  }
-  if (lc) {
-    if (lc->signature.empty()) {
-      if (!kc)
-        return makeError(ENOKEY, "the object is not signed (loader '" + lc->info.name + "' has no signature)",
-                         "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
-      lc = nullptr; // run the verified kernel-check loader instead
-    } else {
-      auto v = signing::verifyDetached(*trust, format::signedPayload(sealed, *lc), lc->signature);
-      if (!v) {
-        Error e = v.takeError();
-        e.msg = "user-space verification of loader '" + lc->info.name + "' failed: " + e.msg;
-        if (e.hint.empty())
-          e.hint = "the object was tampered with; check it with 'bpfseal verify'";
-        return e;
-      }
-      Status bound = signing::checkEmbeddedMetadataHash(sealed, *lc);
-      if (!bound)
-        return bound.takeError();
-      if (!signer)
-        signer = v.take();
-    }
-  }
-  if (!kc && !lc)
-    return makeError(ENOENT, "no loader of the object can run here: no kernel-check loader and no loader-check variant for this kernel's struct bpf_map layout",
+  const format::LoaderImage *run = lc ? lc : kc;
+  if (!run)
+    return makeError(ENOENT, "no loader of the object can run here: no kernel-check loader and no loader-check "
+                             "variant for this kernel's struct bpf_map layout",
                      "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'");
+  const signing::SignerInfo *signer = nullptr;
+  for (const auto &v : verdicts)
+    if (v.loader == run->info.name)
+      signer = &v.signer;
+  if (!signer)
+    return makeError(EPROTO, "no verdict for loader '" + run->info.name + "'");
 
   LoadReport r;
   r.signer_subject = signer->subject;
   r.signer_key_id = signer->key_id_hex;
+  r.loader = run->info.name;
   AttemptFailure failure;
   if (lc) {
     Attempt a{lc, false, true, true, false};
@@ -357,7 +389,6 @@ Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadO
       return fds.takeError();
     out = fds.take();
     r.level = VerificationLevel::UserspaceVerifiedKernelHash;
-    r.loader = lc->info.name;
     r.description = "user-space verified (" + signerText(*signer) +
                     "), metadata hash checked in kernel by loader " + lc->info.name;
     return r;
@@ -368,11 +399,10 @@ Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadO
     return fds.takeError();
   out = fds.take();
   r.level = VerificationLevel::UserspaceVerified;
-  r.loader = kc->info.name;
   r.description = "user-space verified (" + signerText(*signer) +
-                  "), metadata hash checked in user space; loader kernel-check with " +
-                  (ks.exclusive_maps ? "an exclusive" : "a plain") + " metadata map" +
-                  (ks.map_hash ? "" : " (kernel has no map hashes)");
+                  "), metadata hash checked in user space only (no loader-check variant for this kernel; "
+                  "loader kernel-check, " +
+                  (ks.exclusive_maps ? "exclusive" : "plain") + " metadata map)";
   return r;
 }
 
@@ -411,16 +441,22 @@ Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOpti
   Result<LoadReport> report = makeError(EINVAL, "unreachable");
   switch (options.mode) {
   case LoadMode::Kernel:
-    report = loadKernel(sealed, options, ks, out);
+  {
+    bool accepted = false;
+    report = loadKernel(sealed, options, ks, out, &accepted);
     break;
+  }
   case LoadMode::Userspace:
     report = loadUserspace(sealed, options, ks, out);
     break;
   case LoadMode::Auto: {
-    report = loadKernel(sealed, options, ks, out);
+    bool accepted = false;
+    report = loadKernel(sealed, options, ks, out, &accepted);
     if (report)
       break;
     Error kernel_error = report.takeError();
+    if (accepted) // the kernel verified the signature; the object itself failed
+      return kernel_error;
     bool anchors = !options.trusted_certs.empty() || !options.ca_dir.empty();
     if (!anchors) {
       kernel_error.msg = "auto mode: " + kernel_error.msg;
@@ -430,8 +466,8 @@ Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOpti
     }
     report = loadUserspace(sealed, options, ks, out);
     if (report)
-      report->fallback = "kernel verification unavailable (" + kernel_error.msg + " [" +
-                         errnoName(kernel_error.err) + "]); fell back to user-space verification";
+      report->fallback = "auto: kernel verification unavailable (" + errnoName(kernel_error.err) + ": " +
+                         kernel_error.msg + "); fell back to user-space verification";
     break;
   }
   }
