@@ -1,0 +1,66 @@
+//===- UnitManifest.h - The per-unit manifest pass -------------*- C++ -*-===//
+//
+// Part of bpfseal. The pass that writes `.bpfseal.unit`: a JSON object that
+// describes one translation unit (programs, maps, globals, externs, license,
+// provenance) so the sealer can say where each program came from.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BPFSEAL_UNITMANIFEST_H
+#define BPFSEAL_UNITMANIFEST_H
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/IR/PassManager.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace llvm {
+class PassBuilder;
+}
+
+namespace bpfseal {
+
+/// Name of the ELF section holding the manifest. Not SHF_ALLOC (it carries
+/// SHF_EXCLUDE), so libbpf skips it and bpf_linker concatenates it.
+inline constexpr char UnitSectionName[] = ".bpfseal.unit";
+/// Name of the private global that holds the manifest inside the module. Its
+/// presence also marks a module as already processed.
+inline constexpr char UnitGlobalName[] = "__bpfseal_unit";
+inline constexpr int UnitFormatVersion = 1;
+
+/// What the Clang frontend knows better than the IR: the exact bytes of the
+/// main file and where each declaration is, even without -g.
+struct FrontendFacts {
+  struct Location {
+    std::string File;
+    unsigned Line = 0;
+  };
+  std::string SourceSHA256;
+  llvm::StringMap<Location> Locations;
+  llvm::StringMap<bool> ConstVolatile;
+};
+
+/// Builds the manifest JSON for \p M (exposed for testing and for the pass).
+std::string buildUnitManifest(const llvm::Module &M,
+                              const FrontendFacts *Facts);
+
+class UnitManifestPass : public llvm::PassInfoMixin<UnitManifestPass> {
+public:
+  explicit UnitManifestPass(std::shared_ptr<const FrontendFacts> Facts = {})
+      : Facts(std::move(Facts)) {}
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+
+private:
+  std::shared_ptr<const FrontendFacts> Facts;
+};
+
+/// Adds the pass at the end of the optimizer pipeline, after dead globals are
+/// gone but before code generation.
+void registerUnitManifestPass(llvm::PassBuilder &PB,
+                              std::shared_ptr<const FrontendFacts> Facts);
+
+} // namespace bpfseal
+
+#endif // BPFSEAL_UNITMANIFEST_H

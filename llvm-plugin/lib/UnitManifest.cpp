@@ -1,0 +1,352 @@
+//===- UnitManifest.cpp - The per-unit manifest pass ----------------------===//
+//
+// Part of bpfseal. Collects what the sealer and a human reviewer need to know
+// about one BPF translation unit and stores it, as compact JSON terminated by
+// a NUL byte, in the non-allocated section `.bpfseal.unit`. libbpf ignores the
+// section; bpf_linker concatenates it, so a linked object holds one
+// NUL-terminated JSON object per input unit.
+//
+// The pass runs at the end of the optimizer pipeline: the functions and
+// globals it sees are the ones that reach the object file. Section names of
+// globals without an explicit section are computed with the target's own
+// object-file lowering, so they match what the ELF writer emits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BpfSeal/UnitManifest.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCContext.h"
+#include "llvm/MC/MCSection.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Target/TargetLoweringObjectFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#ifndef BPFSEAL_PLUGIN_VERSION
+#error "BPFSEAL_PLUGIN_VERSION must be defined by the build"
+#endif
+
+using namespace llvm;
+
+namespace bpfseal {
+namespace {
+
+/// Answers "which ELF section will this global land in" the way the BPF
+/// backend will, by asking the target's object-file lowering.
+class SectionOracle {
+public:
+  explicit SectionOracle(const Module &M) {
+    std::string Error;
+    const Target *T = TargetRegistry::lookupTarget(M.getTargetTriple(), Error);
+    if (!T)
+      return;
+    TM.reset(T->createTargetMachine(M.getTargetTriple(), "generic", "",
+                                    TargetOptions(), std::nullopt));
+    if (!TM)
+      return;
+    Ctx = std::make_unique<MCContext>(
+        TM->getTargetTriple(), TM->getMCAsmInfo(), TM->getMCRegisterInfo(),
+        TM->getMCSubtargetInfo());
+    TM->getObjFileLowering()->Initialize(*Ctx, *TM);
+  }
+
+  std::string sectionOf(const GlobalVariable &GV) const {
+    if (GV.hasSection())
+      return GV.getSection().str();
+    if (TM)
+      return TM->getObjFileLowering()->SectionForGlobal(&GV, *TM)->getName().str();
+    // No target available (should not happen inside clang): LLVM's defaults.
+    if (GV.isConstant())
+      return ".rodata";
+    return GV.getInitializer()->isNullValue() ? ".bss" : ".data";
+  }
+
+private:
+  std::unique_ptr<TargetMachine> TM;
+  std::unique_ptr<MCContext> Ctx;
+};
+
+struct SourceLocation {
+  std::string File;
+  unsigned Line = 0;
+};
+
+std::optional<SourceLocation> locationOf(const GlobalObject &GO,
+                                         const FrontendFacts *Facts) {
+  if (const auto *F = dyn_cast<Function>(&GO)) {
+    if (const DISubprogram *SP = F->getSubprogram())
+      return SourceLocation{SP->getFilename().str(), SP->getLine()};
+  } else if (const auto *GV = dyn_cast<GlobalVariable>(&GO)) {
+    SmallVector<DIGlobalVariableExpression *, 1> GVEs;
+    GV->getDebugInfo(GVEs);
+    for (const DIGlobalVariableExpression *GVE : GVEs)
+      if (const DIGlobalVariable *Var = GVE->getVariable())
+        return SourceLocation{Var->getFilename().str(), Var->getLine()};
+  }
+  if (Facts) {
+    auto It = Facts->Locations.find(GO.getName());
+    if (It != Facts->Locations.end())
+      return SourceLocation{It->second.File, It->second.Line};
+  }
+  return std::nullopt;
+}
+
+void addLocation(json::Object &Entry, const GlobalObject &GO,
+                 const FrontendFacts *Facts) {
+  if (std::optional<SourceLocation> Loc = locationOf(GO, Facts)) {
+    Entry["file"] = Loc->File;
+    Entry["line"] = static_cast<int64_t>(Loc->Line);
+  }
+}
+
+/// Strips typedefs, cv-qualifiers and array dimensions, recording whether
+/// both const and volatile were seen on the way to the element type.
+bool isConstVolatileType(const DIType *Ty) {
+  bool SawConst = false, SawVolatile = false;
+  while (Ty) {
+    if (const auto *Derived = dyn_cast<DIDerivedType>(Ty)) {
+      unsigned Tag = Derived->getTag();
+      if (Tag == dwarf::DW_TAG_const_type)
+        SawConst = true;
+      else if (Tag == dwarf::DW_TAG_volatile_type)
+        SawVolatile = true;
+      else if (Tag != dwarf::DW_TAG_typedef)
+        break;
+      Ty = Derived->getBaseType();
+      continue;
+    }
+    if (const auto *Composite = dyn_cast<DICompositeType>(Ty);
+        Composite && Composite->getTag() == dwarf::DW_TAG_array_type) {
+      Ty = Composite->getBaseType();
+      continue;
+    }
+    break;
+  }
+  return SawConst && SawVolatile;
+}
+
+std::optional<bool> isConstVolatile(const GlobalVariable &GV,
+                                    const FrontendFacts *Facts) {
+  SmallVector<DIGlobalVariableExpression *, 1> GVEs;
+  GV.getDebugInfo(GVEs);
+  for (const DIGlobalVariableExpression *GVE : GVEs)
+    if (const DIGlobalVariable *Var = GVE->getVariable())
+      return isConstVolatileType(Var->getType());
+  if (Facts) {
+    auto It = Facts->ConstVolatile.find(GV.getName());
+    if (It != Facts->ConstVolatile.end())
+      return It->second;
+  }
+  return std::nullopt;
+}
+
+/// BTF-defined maps encode integer attributes as `int (*name)[VALUE]`
+/// (libbpf's __uint). Reads VALUE for member \p Member from the debug info.
+std::optional<int64_t> mapAttribute(const GlobalVariable &GV,
+                                    StringRef Member) {
+  SmallVector<DIGlobalVariableExpression *, 1> GVEs;
+  GV.getDebugInfo(GVEs);
+  if (GVEs.empty() || !GVEs.front()->getVariable())
+    return std::nullopt;
+  const DIType *Ty = GVEs.front()->getVariable()->getType();
+  while (const auto *Derived = dyn_cast_or_null<DIDerivedType>(Ty)) {
+    if (Derived->getTag() != dwarf::DW_TAG_typedef &&
+        Derived->getTag() != dwarf::DW_TAG_const_type &&
+        Derived->getTag() != dwarf::DW_TAG_volatile_type)
+      break;
+    Ty = Derived->getBaseType();
+  }
+  const auto *Struct = dyn_cast_or_null<DICompositeType>(Ty);
+  if (!Struct)
+    return std::nullopt;
+  for (const DINode *Element : Struct->getElements()) {
+    const auto *Field = dyn_cast<DIDerivedType>(Element);
+    if (!Field || Field->getName() != Member)
+      continue;
+    const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
+    if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
+      return std::nullopt;
+    const auto *Array = dyn_cast_or_null<DICompositeType>(Pointer->getBaseType());
+    if (!Array || Array->getTag() != dwarf::DW_TAG_array_type ||
+        Array->getElements().empty())
+      return std::nullopt;
+    const auto *Range = dyn_cast<DISubrange>(Array->getElements()[0]);
+    if (!Range)
+      return std::nullopt;
+    if (auto *Count = dyn_cast_if_present<ConstantInt *>(Range->getCount()))
+      return Count->getSExtValue();
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string compilerIdent(const Module &M) {
+  if (const NamedMDNode *Ident = M.getNamedMetadata("llvm.ident"))
+    if (Ident->getNumOperands() > 0)
+      if (const MDNode *Node = Ident->getOperand(0);
+          Node && Node->getNumOperands() > 0)
+        if (const auto *Str = dyn_cast<MDString>(Node->getOperand(0)))
+          return Str->getString().str();
+  return "unknown";
+}
+
+std::optional<std::string> fileSHA256(StringRef Path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Buffer = MemoryBuffer::getFile(
+      Path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!Buffer)
+    return std::nullopt;
+  std::array<uint8_t, 32> Digest =
+      SHA256::hash(arrayRefFromStringRef((*Buffer)->getBuffer()));
+  return toHex(Digest, /*LowerCase=*/true);
+}
+
+std::optional<std::string> licenseOf(const GlobalVariable &GV) {
+  if (!GV.hasInitializer())
+    return std::nullopt;
+  const auto *Data = dyn_cast<ConstantDataSequential>(GV.getInitializer());
+  if (!Data || !Data->isString())
+    return std::nullopt;
+  StringRef Text = Data->getAsString();
+  return Text.take_until([](char C) { return C == '\0'; }).str();
+}
+
+bool isCompilerGenerated(const GlobalVariable &GV) {
+  return GV.hasPrivateLinkage() || GV.getName().starts_with("llvm.") ||
+         GV.getSection() == "llvm.metadata";
+}
+
+} // namespace
+
+std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
+  SectionOracle Sections(M);
+  json::Array Programs, Maps, Globals, Externs;
+  std::optional<std::string> License;
+
+  for (const Function &F : M) {
+    if (F.isDeclaration()) {
+      if (F.getSection() == ".ksyms")
+        Externs.push_back(json::Object{{"name", F.getName()},
+                                       {"kind", "ksym"},
+                                       {"function", true},
+                                       {"weak", F.hasExternalWeakLinkage()}});
+      continue;
+    }
+    // Functions without a section are subprograms in .text, not programs.
+    if (!F.hasSection() || F.getSection() == ".text")
+      continue;
+    json::Object Program{{"function", F.getName()},
+                         {"section", F.getSection()}};
+    addLocation(Program, F, Facts);
+    Programs.push_back(std::move(Program));
+  }
+
+  for (const GlobalVariable &GV : M.globals()) {
+    if (GV.getName() == UnitGlobalName || isCompilerGenerated(GV))
+      continue;
+    StringRef Section = GV.getSection();
+    if (GV.isDeclaration()) {
+      StringRef Kind = Section == ".kconfig" ? "kconfig"
+                       : Section == ".ksyms" ? "ksym"
+                                             : "";
+      if (!Kind.empty())
+        Externs.push_back(json::Object{{"name", GV.getName()},
+                                       {"kind", Kind},
+                                       {"function", false},
+                                       {"weak", GV.hasExternalWeakLinkage()}});
+      continue;
+    }
+    if (Section == "license") {
+      License = licenseOf(GV);
+      continue;
+    }
+    if (Section == ".maps" || Section.starts_with(".maps.")) {
+      json::Object Map{{"name", GV.getName()}, {"section", Section}};
+      if (std::optional<int64_t> Type = mapAttribute(GV, "type"))
+        Map["type"] = *Type;
+      if (std::optional<int64_t> MaxEntries = mapAttribute(GV, "max_entries"))
+        Map["max_entries"] = *MaxEntries;
+      addLocation(Map, GV, Facts);
+      Maps.push_back(std::move(Map));
+      continue;
+    }
+    json::Object Global{
+        {"name", GV.getName()},
+        {"section", Sections.sectionOf(GV)},
+        {"size", static_cast<int64_t>(
+                     M.getDataLayout().getTypeAllocSize(GV.getValueType()))}};
+    if (std::optional<bool> CV = isConstVolatile(GV, Facts))
+      Global["const_volatile"] = *CV;
+    else
+      Global["const_volatile"] = nullptr;
+    addLocation(Global, GV, Facts);
+    Globals.push_back(std::move(Global));
+  }
+
+  std::optional<std::string> SourceHash;
+  if (Facts && !Facts->SourceSHA256.empty())
+    SourceHash = Facts->SourceSHA256;
+  else
+    SourceHash = fileSHA256(M.getSourceFileName());
+
+  json::Object Manifest{
+      {"unit_format", UnitFormatVersion},
+      {"source", M.getSourceFileName()},
+      {"source_sha256", SourceHash ? json::Value(*SourceHash) : nullptr},
+      {"compiler", compilerIdent(M)},
+      {"plugin_version", BPFSEAL_PLUGIN_VERSION},
+      {"license", License ? json::Value(*License) : nullptr},
+      {"programs", std::move(Programs)},
+      {"maps", std::move(Maps)},
+      {"globals", std::move(Globals)},
+      {"externs", std::move(Externs)},
+  };
+  std::string Text;
+  raw_string_ostream OS(Text);
+  OS << json::Value(std::move(Manifest));
+  return Text;
+}
+
+PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
+  // Only BPF objects are sealed; on any other target the pass is silent.
+  if (!Triple(M.getTargetTriple()).isBPF())
+    return PreservedAnalyses::all();
+  // Loaded both as -fplugin and -fpass-plugin: the first instance wins.
+  if (M.getNamedGlobal(UnitGlobalName))
+    return PreservedAnalyses::all();
+
+  std::string Manifest = buildUnitManifest(M, Facts.get());
+  Constant *Init = ConstantDataArray::getString(M.getContext(), Manifest,
+                                                /*AddNull=*/true);
+  auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage, Init,
+                                UnitGlobalName);
+  GV->setSection(UnitSectionName);
+  GV->setAlignment(Align(1));
+  // !exclude makes the ELF section SHF_EXCLUDE without SHF_ALLOC: libbpf does
+  // not treat it as a data map and nothing maps it at load time.
+  GV->setMetadata(LLVMContext::MD_exclude, MDNode::get(M.getContext(), {}));
+  appendToCompilerUsed(M, {GV});
+  return PreservedAnalyses::none();
+}
+
+void registerUnitManifestPass(PassBuilder &PB,
+                              std::shared_ptr<const FrontendFacts> Facts) {
+  PB.registerOptimizerLastEPCallback(
+      [Facts](ModulePassManager &MPM, OptimizationLevel) {
+        MPM.addPass(UnitManifestPass(Facts));
+      });
+}
+
+} // namespace bpfseal
