@@ -36,7 +36,8 @@ struct SealOptions {
   // Extra struct bpf_map layouts (vmlinux ELF or raw BTF files).
   std::vector<std::string> kernel_btf_files;
   // Object name (prefix of internal map names, e.g. "app" -> "app.rodata").
-  // Empty: derived by libbpf from the ELF (the CLI passes the file stem).
+  // Empty: "obj" (libbpf would name a memory buffer after its address, which
+  // is not deterministic). The CLI passes the file stem.
   std::string object_name;
   // Emit the built-in loader-check variants (tests may turn this off).
   bool builtin_layouts = true;

@@ -1,0 +1,33 @@
+// The bpfseal prologue put in front of libbpf's gen_loader program
+// (sealer/README.md lists it instruction by instruction). It only uses r0 and
+// r2-r5 and leaves r1 (the loader context) untouched, because the loader
+// starts with `r6 = r1`. Prepending keeps every relative jump of the loader
+// valid (they never leave the loader), and the loader has no subprogram calls
+// or pseudo-func references whose targets could move.
+#pragma once
+
+#include "bpfseal/format.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace bpfseal::sealer {
+
+// Return codes of a failing prologue (the loader returns them from
+// BPF_PROG_TEST_RUN as its retval). Fixed: the runtime maps them to messages.
+inline constexpr int kPrologueWrongLayout = 8;   // -ENOEXEC: variant for another kernel
+inline constexpr int kPrologueHashMismatch = 129; // -EKEYREJECTED: map->sha != baked hash
+inline constexpr int kPrologueNotExclusive = 1;  // -EPERM: metadata map not exclusive
+
+struct PrologueSpec {
+  format::LoaderKind kind = format::LoaderKind::KernelCheck;
+  format::MapLayout layout;      // LoaderCheck only
+  uint32_t nr_maps = 0;          // map descriptors in the loader context
+  uint32_t metadata_size = 0;    // LoaderCheck: expected value_size
+  format::Sha256 metadata_sha{}; // LoaderCheck: expected map->sha
+};
+
+// The prologue's instructions (struct bpf_insn[], little endian).
+std::vector<uint8_t> buildPrologue(const PrologueSpec &spec);
+
+} // namespace bpfseal::sealer

@@ -1,0 +1,251 @@
+// sealObject: bake --set values, record the load with libbpf's gen_loader
+// (no kernel involved), describe it in the manifest, and emit one loader per
+// kernel scheme / struct bpf_map layout.
+#include "bpfseal/sealer.h"
+
+#include "bake.h"
+#include "bpfseal/version.h"
+#include "elf_util.h"
+#include "libbpf_log.h"
+#include "prologue.h"
+#include "units.h"
+
+#include <bpf/btf.h>
+#include <elf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include <memory>
+
+namespace bpfseal::sealer {
+namespace {
+
+// gen_loader's own limits (MAX_USED_PROGS / MAX_USED_MAPS in libbpf's
+// gen_loader.c): its stack holds 32 program fds, its fd_array 64 maps.
+constexpr size_t kMaxPrograms = 32;
+constexpr size_t kMaxMaps = 64;
+
+using ObjectPtr = std::unique_ptr<struct bpf_object, decltype(&bpf_object__close)>;
+
+std::string licenseOf(std::span<const uint8_t> elf_bytes,
+                      const std::vector<elf::Section> &sections) {
+  auto sec = elf::findSection(sections, "license");
+  if (!sec || sec->type != SHT_PROGBITS)
+    return "";
+  const char *p = reinterpret_cast<const char *>(elf_bytes.data() + sec->offset);
+  return std::string(p, strnlen(p, sec->size));
+}
+
+std::string attachTypeOf(const struct bpf_program *prog) {
+  enum bpf_attach_type at = bpf_program__expected_attach_type(prog);
+  // 0 is BPF_CGROUP_INET_INGRESS, but also "not set" for most program types;
+  // only cgroup_skb programs mean it.
+  if (at == 0 && bpf_program__type(prog) != BPF_PROG_TYPE_CGROUP_SKB)
+    return "";
+  const char *s = libbpf_bpf_attach_type_str(at);
+  return s ? s : std::to_string(int(at));
+}
+
+// What gen_loader cannot carry faithfully, refused before recording.
+Status checkSupported(struct bpf_object *obj) {
+  size_t nprogs = 0, nmaps = 0;
+  struct bpf_program *prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog))
+      return makeError(ENOTSUP,
+                       std::string("program '") + bpf_program__name(prog) + "' (SEC(\"" +
+                           bpf_program__section_name(prog) +
+                           "\")) is not autoloaded: a sealed object loads all its programs",
+                       "drop the '?' from its SEC() name, or move it to another object");
+    if (++nprogs > kMaxPrograms)
+      return makeError(E2BIG,
+                       std::string("program '") + bpf_program__name(prog) +
+                           "' exceeds libbpf's loader limit of 32 programs per object",
+                       "split the programs over several objects");
+  }
+  struct bpf_map *map;
+  bpf_object__for_each_map(map, obj) {
+    std::string name = bpf_map__name(map);
+    if (++nmaps > kMaxMaps)
+      return makeError(E2BIG, "map '" + name + "' exceeds libbpf's loader limit of 64 maps "
+                                               "per object",
+                       "split the maps over several objects");
+    if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+      return makeError(ENOTSUP,
+                       "map '" + name + "' is a struct_ops map, which libbpf's loader "
+                                        "generator cannot create",
+                       "load struct_ops objects with plain libbpf");
+    if (bpf_map__is_internal(map) && name.size() > 8 &&
+        name.compare(name.size() - 8, 8, ".kconfig") == 0)
+      return makeError(ENOTSUP,
+                       "the object uses __kconfig externs (map '" + name +
+                           "'): libbpf would resolve them from the build machine's kernel "
+                           "config, not the target's",
+                       "replace them with --set values or feature probes at run time");
+  }
+  return ok();
+}
+
+} // namespace
+
+Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
+                                        const SealOptions &options) {
+  if (Status s = elf::checkBpfElf(bpf_elf); !s)
+    return s.takeError();
+  std::vector<uint8_t> elf_bytes(bpf_elf.begin(), bpf_elf.end());
+  auto sections = elf::sections(elf_bytes);
+  if (!sections)
+    return sections.takeError();
+  for (const elf::Section &s : *sections)
+    if (s.name == format::kIndexSection)
+      return makeError(EEXIST, "input is already sealed",
+                       "seal the linked BPF object, not a sealed one");
+
+  // Layouts first: a bad --kernel-btf fails before any work.
+  std::vector<KernelLayout> layouts;
+  auto addLayout = [&](KernelLayout k) {
+    for (KernelLayout &have : layouts)
+      if (have.layout == k.layout) {
+        if (have.kernels.find(k.kernels) == std::string::npos)
+          have.kernels += ", " + k.kernels;
+        return;
+      }
+    for (const KernelLayout &have : layouts)
+      if (have.name == k.name)
+        k.name += "-" + std::to_string(layouts.size());
+    layouts.push_back(std::move(k));
+  };
+  if (options.builtin_layouts)
+    for (const KernelLayout &k : builtinLayouts())
+      addLayout(k);
+  for (const std::string &path : options.kernel_btf_files) {
+    auto k = layoutFromBtfFile(path);
+    if (!k)
+      return k.takeError();
+    addLayout(k.take());
+  }
+  for (const KernelLayout &k : layouts)
+    if (3 + k.name.size() > format::kMaxLoaderNameLen)
+      return makeError(ENAMETOOLONG, "loader name 'lc-" + k.name + "' is longer than 31 chars");
+
+  auto baked = bakeValues(elf_bytes, options.sets);
+  if (!baked)
+    return baked.takeError();
+
+  // Units: the plugin's manifests, carried through the link.
+  std::vector<std::string> unit_list;
+  if (auto sec = elf::findSection(*sections, format::kUnitSection); sec && sec->size) {
+    if (Status s = units::collect({elf_bytes.data() + sec->offset, size_t(sec->size)},
+                                  "input", unit_list);
+        !s)
+      return s.takeError();
+  }
+
+  // libbpf names an object opened from memory after the buffer's address;
+  // a fixed default keeps sealing deterministic.
+  std::string object_name = options.object_name.empty() ? "obj" : options.object_name;
+
+  LibbpfLogCapture log;
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = object_name.c_str());
+  ObjectPtr obj(bpf_object__open_mem(elf_bytes.data(), elf_bytes.size(), &open_opts),
+                bpf_object__close);
+  if (!obj) {
+    int err = errno ? errno : EINVAL;
+    return makeError(err, "libbpf cannot open the object: " + log.lastWarning(),
+                     "check it with llvm-objdump; rebuild it with clang -target bpf -g");
+  }
+  if (Status s = checkSupported(obj.get()); !s)
+    return s.takeError();
+  if (!bpf_object__next_program(obj.get(), nullptr))
+    return makeError(ENOENT, "the object has no BPF programs",
+                     "programs need a SEC(\"...\") annotation");
+
+  // Record the load: with a gen_loader attached, bpf_object__load() emits
+  // loader instructions and a data blob instead of calling bpf().
+  LIBBPF_OPTS(gen_loader_opts, gen_opts);
+  if (int err = bpf_object__gen_loader(obj.get(), &gen_opts); err)
+    return makeError(-err, "libbpf cannot start the loader generator: " + log.lastWarning());
+  if (int err = bpf_object__load(obj.get()); err) {
+    std::string why = log.lastWarning();
+    return makeError(-err, "libbpf cannot generate a loader for this object" +
+                               (why.empty() ? std::string() : ": " + why),
+                     "the construct named above is not supported by signed loading");
+  }
+  if (!gen_opts.insns || !gen_opts.data || gen_opts.insns_sz % sizeof(struct bpf_insn))
+    return makeError(EFAULT, "libbpf's loader generator produced no loader");
+  std::span<const uint8_t> body(reinterpret_cast<const uint8_t *>(gen_opts.insns),
+                                gen_opts.insns_sz);
+  std::span<const uint8_t> blob(reinterpret_cast<const uint8_t *>(gen_opts.data),
+                                gen_opts.data_sz);
+
+  format::Manifest m;
+  m.object_name = object_name;
+  m.license = licenseOf(elf_bytes, *sections);
+  m.tool_version = BPFSEAL_VERSION_STRING;
+  // gen_loader numbers programs in the order bpf_object__load_progs() loads
+  // them (obj->programs order, every program autoloaded, subprograms
+  // skipped) and maps by their index in obj->maps: the iteration order below.
+  struct bpf_program *prog;
+  bpf_object__for_each_program(prog, obj.get()) {
+    format::ProgramInfo p;
+    p.name = bpf_program__name(prog);
+    p.section = bpf_program__section_name(prog);
+    const char *type = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+    p.type = type ? type : std::to_string(int(bpf_program__type(prog)));
+    p.attach_type = attachTypeOf(prog);
+    p.source = units::sourceOf(unit_list, p.name, p.section);
+    m.programs.push_back(std::move(p));
+  }
+  struct bpf_map *map;
+  bpf_object__for_each_map(map, obj.get()) {
+    format::MapInfo mi;
+    mi.name = bpf_map__name(map);
+    const char *type = libbpf_bpf_map_type_str(bpf_map__type(map));
+    mi.type = type ? type : std::to_string(int(bpf_map__type(map)));
+    mi.key_size = bpf_map__key_size(map);
+    mi.value_size = bpf_map__value_size(map);
+    mi.max_entries = bpf_map__max_entries(map);
+    mi.flags = bpf_map__map_flags(map);
+    mi.internal = bpf_map__is_internal(map);
+    m.maps.push_back(std::move(mi));
+  }
+  m.baked = baked.take();
+  m.units_json = units::toArray(unit_list);
+
+  format::LoaderInfo kc;
+  kc.name = "kernel-check";
+  kc.kind = format::LoaderKind::KernelCheck;
+  kc.kernels = "kernels that verify insns || metadata at load time (7.3+)";
+  m.loaders.push_back(kc);
+  for (const KernelLayout &k : layouts) {
+    format::LoaderInfo lc;
+    lc.name = "lc-" + k.name;
+    lc.kind = format::LoaderKind::LoaderCheck;
+    lc.layout = k.layout;
+    lc.kernels = k.kernels;
+    m.loaders.push_back(std::move(lc));
+  }
+
+  format::SealedObject sealed;
+  sealed.metadata = format::buildMetadata(blob, m);
+  sealed.metadata_sha256 = format::sha256(sealed.metadata);
+  if (sealed.metadata.size() > UINT32_MAX / 2)
+    return makeError(E2BIG, "metadata is larger than a map value can be");
+  for (const format::LoaderInfo &info : m.loaders) {
+    PrologueSpec spec;
+    spec.kind = info.kind;
+    spec.layout = info.layout;
+    spec.nr_maps = uint32_t(m.maps.size());
+    spec.metadata_size = uint32_t(sealed.metadata.size());
+    spec.metadata_sha = sealed.metadata_sha256;
+    format::LoaderImage image;
+    image.info = info;
+    image.insns = buildPrologue(spec);
+    image.insns.insert(image.insns.end(), body.begin(), body.end());
+    sealed.loaders.push_back(std::move(image));
+  }
+  sealed.manifest = std::move(m);
+  return format::writeSealed(elf_bytes, sealed);
+}
+
+} // namespace bpfseal::sealer
