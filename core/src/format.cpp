@@ -397,6 +397,9 @@ std::vector<uint8_t> buildMetadata(std::span<const uint8_t> blob,
   std::string json = serializeManifest(manifest);
   std::vector<uint8_t> out(blob.begin(), blob.end());
   out.insert(out.end(), json.begin(), json.end());
+  // The kernel hashes an array map's whole element, which it rounds up to 8
+  // bytes: zero-pad so that map->sha == SHA-256(metadata).
+  out.resize((out.size() + kTrailerSize + 7) / 8 * 8 - kTrailerSize, 0);
   out.insert(out.end(), std::begin(kMetadataTrailerMagic),
              std::end(kMetadataTrailerMagic));
   putU32(out, uint32_t(blob.size()));
@@ -411,8 +414,13 @@ Result<MetadataView> splitMetadata(std::span<const uint8_t> md) {
   if (std::memcmp(t, kMetadataTrailerMagic, 8) != 0)
     return malformed("metadata trailer magic is wrong");
   uint64_t blob_size = getU32(t + 8), json_size = getU32(t + 12);
-  if (blob_size + json_size + kTrailerSize != md.size())
+  // Up to 7 zero bytes pad the metadata to a multiple of 8 (buildMetadata).
+  if (md.size() % 8 || blob_size + json_size + kTrailerSize > md.size() ||
+      md.size() - (blob_size + json_size + kTrailerSize) >= 8)
     return malformed("metadata trailer sizes do not add up");
+  for (size_t i = blob_size + json_size; i < md.size() - kTrailerSize; ++i)
+    if (md[i])
+      return malformed("metadata padding is not zero");
   if (json_size > kMaxManifestSize)
     return malformed("manifest is too large");
   return MetadataView{
