@@ -460,8 +460,7 @@ Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOpti
     bool anchors = !options.trusted_certs.empty() || !options.ca_dir.empty();
     if (!anchors) {
       kernel_error.msg = "auto mode: " + kernel_error.msg;
-      kernel_error.hint = "pass --cert CERT to allow user-space verification, or fix kernel verification (" +
-                          kernel_error.hint + ")";
+      kernel_error.hint = "pass --cert CERT to allow the fallback to user-space verification";
       return kernel_error;
     }
     report = loadUserspace(sealed, options, ks, out);
