@@ -82,8 +82,12 @@ public:
         "configuration of the machine that seals the object, not of the one "
         "that loads it (pass -fplugin-arg-bpfseal-allow-kconfig to accept "
         "that)");
+    // Custom diagnostics have no warning group, so clang would neither
+    // silence this one under -w nor promote it under -Werror; do both here.
+    WarnConfig = !Options.NoWarnConfig && !Diags.getIgnoreAllWarnings();
     ConfigDiag = Diags.getCustomDiagID(
-        DiagnosticsEngine::Warning,
+        Diags.getWarningsAsErrors() ? DiagnosticsEngine::Error
+                                    : DiagnosticsEngine::Warning,
         "'%0' is a const volatile global: a signed loader cannot change it at "
         "load time; set it at seal time with 'bpfseal seal --set %0=VALUE' "
         "(-fplugin-arg-bpfseal-no-warn-config silences this)");
@@ -159,7 +163,7 @@ public:
         Element.isConstQualified() && Element.isVolatileQualified();
     if (VD->isFileVarDecl())
       Facts.ConstVolatile[VD->getName()] = ConstVolatile;
-    if (ConstVolatile && !Options.NoWarnConfig &&
+    if (ConstVolatile && WarnConfig &&
         !SetAtSealTime.contains(VD->getName()) && firstSeen(VD))
       Diags.Report(VD->getLocation(), ConfigDiag) << VD->getName();
     countMap(dataSectionOf(VD, Section, Element), VD);
@@ -247,6 +251,7 @@ private:
   StringSet<> SetAtSealTime;
   StringSet<> CountedSections;
   DenseSet<const Decl *> Reported;
+  bool WarnConfig = true;
   unsigned Programs = 0;
   unsigned Maps = 0;
   unsigned KconfigDiag, ConfigDiag, TooManyProgramsDiag, TooManyMapsDiag,

@@ -15,6 +15,7 @@
 
 #include "BpfSeal/UnitManifest.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/Constants.h"
@@ -152,44 +153,76 @@ std::optional<bool> isConstVolatile(const GlobalVariable &GV,
   return std::nullopt;
 }
 
-/// BTF-defined maps encode integer attributes as `int (*name)[VALUE]`
-/// (libbpf's __uint). Reads VALUE for member \p Member from the debug info.
-std::optional<int64_t> mapAttribute(const GlobalVariable &GV,
-                                    StringRef Member) {
-  SmallVector<DIGlobalVariableExpression *, 1> GVEs;
-  GV.getDebugInfo(GVEs);
-  if (GVEs.empty() || !GVEs.front()->getVariable())
-    return std::nullopt;
-  const DIType *Ty = GVEs.front()->getVariable()->getType();
+const DIType *stripTypedefsAndQualifiers(const DIType *Ty) {
   while (const auto *Derived = dyn_cast_or_null<DIDerivedType>(Ty)) {
-    if (Derived->getTag() != dwarf::DW_TAG_typedef &&
-        Derived->getTag() != dwarf::DW_TAG_const_type &&
-        Derived->getTag() != dwarf::DW_TAG_volatile_type)
+    unsigned Tag = Derived->getTag();
+    if (Tag != dwarf::DW_TAG_typedef && Tag != dwarf::DW_TAG_const_type &&
+        Tag != dwarf::DW_TAG_volatile_type)
       break;
     Ty = Derived->getBaseType();
   }
-  const auto *Struct = dyn_cast_or_null<DICompositeType>(Ty);
+  return Ty;
+}
+
+/// The member \p Member of a BTF-defined map's struct type, from debug info.
+const DIDerivedType *mapMember(const GlobalVariable &GV, StringRef Member) {
+  SmallVector<DIGlobalVariableExpression *, 1> GVEs;
+  GV.getDebugInfo(GVEs);
+  if (GVEs.empty() || !GVEs.front()->getVariable())
+    return nullptr;
+  const auto *Struct = dyn_cast_or_null<DICompositeType>(
+      stripTypedefsAndQualifiers(GVEs.front()->getVariable()->getType()));
   if (!Struct)
+    return nullptr;
+  for (const DINode *Element : Struct->getElements())
+    if (const auto *Field = dyn_cast<DIDerivedType>(Element);
+        Field && Field->getName() == Member)
+      return Field;
+  return nullptr;
+}
+
+/// libbpf's __uint(name, VALUE) declares `int (*name)[VALUE]`.
+std::optional<int64_t> mapIntAttribute(const GlobalVariable &GV,
+                                       StringRef Member) {
+  const DIDerivedType *Field = mapMember(GV, Member);
+  if (!Field)
     return std::nullopt;
-  for (const DINode *Element : Struct->getElements()) {
-    const auto *Field = dyn_cast<DIDerivedType>(Element);
-    if (!Field || Field->getName() != Member)
-      continue;
-    const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
-    if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
-      return std::nullopt;
-    const auto *Array = dyn_cast_or_null<DICompositeType>(Pointer->getBaseType());
-    if (!Array || Array->getTag() != dwarf::DW_TAG_array_type ||
-        Array->getElements().empty())
-      return std::nullopt;
-    const auto *Range = dyn_cast<DISubrange>(Array->getElements()[0]);
-    if (!Range)
-      return std::nullopt;
-    if (auto *Count = dyn_cast_if_present<ConstantInt *>(Range->getCount()))
-      return Count->getSExtValue();
+  const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
+  if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
     return std::nullopt;
-  }
+  const auto *Array = dyn_cast_or_null<DICompositeType>(Pointer->getBaseType());
+  if (!Array || Array->getTag() != dwarf::DW_TAG_array_type ||
+      Array->getElements().empty())
+    return std::nullopt;
+  const auto *Range = dyn_cast<DISubrange>(Array->getElements()[0]);
+  if (!Range)
+    return std::nullopt;
+  if (auto *Count = dyn_cast_if_present<ConstantInt *>(Range->getCount()))
+    return Count->getSExtValue();
   return std::nullopt;
+}
+
+/// libbpf's __type(name, T) declares `T *name`: the size of T in bytes.
+std::optional<int64_t> mapTypeSize(const GlobalVariable &GV, StringRef Member) {
+  const DIDerivedType *Field = mapMember(GV, Member);
+  if (!Field)
+    return std::nullopt;
+  const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
+  if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
+    return std::nullopt;
+  const DIType *Pointee = stripTypedefsAndQualifiers(Pointer->getBaseType());
+  if (!Pointee || Pointee->getSizeInBits() == 0)
+    return std::nullopt;
+  return static_cast<int64_t>(Pointee->getSizeInBits() / 8);
+}
+
+/// key_size/value_size as libbpf computes them: __type(key, T) or
+/// __uint(key_size, N).
+std::optional<int64_t> mapSize(const GlobalVariable &GV, StringRef Type,
+                               StringRef Size) {
+  if (std::optional<int64_t> FromType = mapTypeSize(GV, Type))
+    return FromType;
+  return mapIntAttribute(GV, Size);
 }
 
 std::string compilerIdent(const Module &M) {
@@ -222,6 +255,29 @@ std::optional<std::string> licenseOf(const GlobalVariable &GV) {
   return Text.take_until([](char C) { return C == '\0'; }).str();
 }
 
+/// Entries of one manifest array, emitted sorted by name: the module's order
+/// of globals is clang's emission order (tentative definitions last), which
+/// says nothing about the source, and sorted output is easy to compare.
+class NamedEntries {
+public:
+  void add(StringRef Name, json::Object Entry) {
+    Entries.emplace_back(Name.str(), std::move(Entry));
+  }
+  json::Array take() {
+    llvm::stable_sort(Entries, [](const auto &A, const auto &B) {
+      return A.first < B.first;
+    });
+    json::Array Array;
+    for (auto &[Name, Entry] : Entries)
+      Array.push_back(std::move(Entry));
+    Entries.clear();
+    return Array;
+  }
+
+private:
+  std::vector<std::pair<std::string, json::Object>> Entries;
+};
+
 bool isCompilerGenerated(const GlobalVariable &GV) {
   return GV.hasPrivateLinkage() || GV.getName().starts_with("llvm.") ||
          GV.getSection() == "llvm.metadata";
@@ -231,13 +287,13 @@ bool isCompilerGenerated(const GlobalVariable &GV) {
 
 std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
   SectionOracle Sections(M);
-  json::Array Programs, Maps, Globals, Externs;
+  NamedEntries Programs, Maps, Globals, Externs;
   std::optional<std::string> License;
 
   for (const Function &F : M) {
     if (F.isDeclaration()) {
       if (F.getSection() == ".ksyms")
-        Externs.push_back(json::Object{{"name", F.getName()},
+        Externs.add(F.getName(), json::Object{{"name", F.getName()},
                                        {"kind", "ksym"},
                                        {"function", true},
                                        {"weak", F.hasExternalWeakLinkage()}});
@@ -249,7 +305,7 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
     json::Object Program{{"function", F.getName()},
                          {"section", F.getSection()}};
     addLocation(Program, F, Facts);
-    Programs.push_back(std::move(Program));
+    Programs.add(F.getName(), std::move(Program));
   }
 
   for (const GlobalVariable &GV : M.globals()) {
@@ -261,7 +317,7 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
                        : Section == ".ksyms" ? "ksym"
                                              : "";
       if (!Kind.empty())
-        Externs.push_back(json::Object{{"name", GV.getName()},
+        Externs.add(GV.getName(), json::Object{{"name", GV.getName()},
                                        {"kind", Kind},
                                        {"function", false},
                                        {"weak", GV.hasExternalWeakLinkage()}});
@@ -273,12 +329,18 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
     }
     if (Section == ".maps" || Section.starts_with(".maps.")) {
       json::Object Map{{"name", GV.getName()}, {"section", Section}};
-      if (std::optional<int64_t> Type = mapAttribute(GV, "type"))
+      if (std::optional<int64_t> Type = mapIntAttribute(GV, "type"))
         Map["type"] = *Type;
-      if (std::optional<int64_t> MaxEntries = mapAttribute(GV, "max_entries"))
+      if (std::optional<int64_t> MaxEntries =
+              mapIntAttribute(GV, "max_entries"))
         Map["max_entries"] = *MaxEntries;
+      if (std::optional<int64_t> KeySize = mapSize(GV, "key", "key_size"))
+        Map["key_size"] = *KeySize;
+      if (std::optional<int64_t> ValueSize =
+              mapSize(GV, "value", "value_size"))
+        Map["value_size"] = *ValueSize;
       addLocation(Map, GV, Facts);
-      Maps.push_back(std::move(Map));
+      Maps.add(GV.getName(), std::move(Map));
       continue;
     }
     json::Object Global{
@@ -291,7 +353,7 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
     else
       Global["const_volatile"] = nullptr;
     addLocation(Global, GV, Facts);
-    Globals.push_back(std::move(Global));
+    Globals.add(GV.getName(), std::move(Global));
   }
 
   std::optional<std::string> SourceHash;
@@ -307,10 +369,10 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
       {"compiler", compilerIdent(M)},
       {"plugin_version", BPFSEAL_PLUGIN_VERSION},
       {"license", License ? json::Value(*License) : nullptr},
-      {"programs", std::move(Programs)},
-      {"maps", std::move(Maps)},
-      {"globals", std::move(Globals)},
-      {"externs", std::move(Externs)},
+      {"programs", Programs.take()},
+      {"maps", Maps.take()},
+      {"globals", Globals.take()},
+      {"externs", Externs.take()},
   };
   std::string Text;
   raw_string_ostream OS(Text);

@@ -1,0 +1,42 @@
+// __kconfig externs: libbpf would fill them from the kernel config of the
+// machine that seals, so they are errors unless explicitly allowed.
+//
+// REQUIRES: plugin
+// RUN: %clang-bpf -fplugin=%plugin -Xclang -verify -c %s -o %t.o
+// RUN: %clang-bpf -fplugin=%plugin -fplugin-arg-bpfseal-allow-kconfig \
+// RUN:   -Xclang -verify=allowed -c %s -o %t.o
+// RUN: llvm-readelf --sections %t.o | FileCheck %s --check-prefix=OBJ
+//
+// The diagnostic as a user sees it: file:line:column, then the source line.
+// RUN: not %clang-bpf -fplugin=%plugin -c %s -o %t.fail.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=TEXT
+// RUN: not test -e %t.fail.o
+//
+// allowed-no-diagnostics
+// OBJ: .bpfseal.unit
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+// TEXT: kconfig.c:[[#@LINE+1]]:12: error: 'LINUX_KERNEL_VERSION' is a __kconfig extern: libbpf would fill it from the kernel configuration of the machine that seals the object, not of the one that loads it (pass -fplugin-arg-bpfseal-allow-kconfig to accept that)
+extern int LINUX_KERNEL_VERSION __kconfig; // expected-error {{'LINUX_KERNEL_VERSION' is a __kconfig extern}}
+// TEXT-NEXT: extern int LINUX_KERNEL_VERSION __kconfig;
+// TEXT-NEXT: {{^ *\| +\^$}}
+
+// Weak or not, used or not: every __kconfig extern is reported, once.
+extern unsigned long CONFIG_HZ __kconfig __weak; // expected-error {{'CONFIG_HZ' is a __kconfig extern}}
+extern unsigned long CONFIG_HZ __kconfig __weak;
+extern _Bool CONFIG_BPF_JIT __kconfig; // expected-error {{'CONFIG_BPF_JIT' is a __kconfig extern}}
+
+// __ksym externs are resolved by the loader in the target kernel: fine.
+extern void bpf_rcu_read_lock(void) __ksym;
+
+SEC("tp/syscalls/sys_enter_getpid")
+int uses_kconfig(void *ctx)
+{
+  bpf_rcu_read_lock();
+  return LINUX_KERNEL_VERSION > CONFIG_HZ;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+// TEXT: 3 errors generated.
