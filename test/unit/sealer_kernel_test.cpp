@@ -1,0 +1,413 @@
+// The sealer's loaders, run on the running kernel: the metadata map is made
+// the way the runtime makes it (exclusive to the loader's digest, written,
+// frozen, hashed), the loader is loaded unsigned (this kernel has no signature
+// verifier) with the map in fd_array[0], and run with BPF_PROG_TEST_RUN.
+// Needs root and a kernel with the 6.18 map-hash UAPI; skips with the reason
+// otherwise.
+#include "bpfseal/btf_layout.h"
+#include "bpfseal/format.h"
+#include "bpfseal/sealer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+
+using namespace bpfseal;
+
+namespace {
+
+// bpf_attr for BPF_MAP_CREATE as of 6.18 (the 6.1 UAPI headers here lack
+// excl_prog_hash); offsets from KERNEL_FACTS.md.
+struct MapCreateAttr {
+  uint32_t map_type, key_size, value_size, max_entries, map_flags, inner_map_fd, numa_node;
+  char map_name[16];
+  uint32_t map_ifindex, btf_fd, btf_key_type_id, btf_value_type_id, btf_vmlinux_value_type_id;
+  uint64_t map_extra;
+  int32_t value_type_btf_obj_fd, map_token_fd;
+  uint64_t excl_prog_hash;
+  uint32_t excl_prog_hash_size;
+};
+static_assert(offsetof(MapCreateAttr, excl_prog_hash) == 80);
+
+struct MapInfoWithHash {
+  uint32_t type, id, key_size, value_size, max_entries, map_flags;
+  char name[16];
+  uint32_t ifindex, btf_vmlinux_value_type_id;
+  uint64_t netns_dev, netns_ino;
+  uint32_t btf_id, btf_key_type_id, btf_value_type_id, btf_vmlinux_id;
+  uint64_t map_extra, hash;
+  uint32_t hash_size;
+};
+static_assert(offsetof(MapInfoWithHash, hash) == 88 && sizeof(MapInfoWithHash) == 104);
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd &&o) noexcept : fd(o.fd) { o.fd = -1; }
+  Fd &operator=(Fd &&o) noexcept {
+    std::swap(fd, o.fd);
+    return *this;
+  }
+  ~Fd() {
+    if (fd >= 0)
+      close(fd);
+  }
+};
+
+long sysBpf(int cmd, void *attr, size_t size) { return syscall(__NR_bpf, cmd, attr, size); }
+
+// Creates, fills, freezes and hashes a metadata map; returns -errno on failure.
+Fd metadataMap(const std::vector<uint8_t> &metadata, const format::Sha256 *exclusive_to,
+               int *err) {
+  MapCreateAttr attr{};
+  attr.map_type = BPF_MAP_TYPE_ARRAY;
+  attr.key_size = 4;
+  attr.value_size = uint32_t(metadata.size());
+  attr.max_entries = 1;
+  if (exclusive_to) {
+    attr.excl_prog_hash = reinterpret_cast<uint64_t>(exclusive_to->data());
+    attr.excl_prog_hash_size = 32;
+  }
+  Fd map(int(sysBpf(BPF_MAP_CREATE, &attr, sizeof attr)));
+  if (map.fd < 0) {
+    *err = errno;
+    return map;
+  }
+  uint32_t key = 0;
+  if (bpf_map_update_elem(map.fd, &key, metadata.data(), 0) || bpf_map_freeze(map.fd)) {
+    *err = errno;
+    return Fd();
+  }
+  format::Sha256 hash{};
+  MapInfoWithHash info{};
+  info.hash = reinterpret_cast<uint64_t>(hash.data());
+  info.hash_size = 32;
+  struct {
+    uint32_t bpf_fd, info_len;
+    uint64_t info;
+  } get{uint32_t(map.fd), sizeof info, reinterpret_cast<uint64_t>(&info)};
+  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, &get, sizeof get)) {
+    *err = errno;
+    return Fd();
+  }
+  EXPECT_EQ(hash, format::sha256(metadata)) << "kernel map hash differs from SHA-256(value)";
+  *err = 0;
+  return map;
+}
+
+struct Created {
+  uint32_t max_entries = 0, value_size = 0;
+  std::vector<uint8_t> value0; // array maps: the value at key 0
+};
+
+struct RunResult {
+  int load_errno = 0;         // BPF_PROG_LOAD failed (e.g. verifier)
+  std::optional<int> retval;  // the loader's return value when it ran
+  std::string verifier;        // on load failure: the verifier's reason
+  std::vector<uint8_t> ctx;
+  std::vector<Created> maps;  // on success: what the loader created
+  size_t programs = 0;
+};
+
+std::vector<uint8_t> makeCtx(const format::Manifest &m) {
+  std::vector<uint8_t> ctx(24 + 16 * m.maps.size() + 4 * m.programs.size(), 0);
+  uint32_t sz = uint32_t(ctx.size());
+  std::memcpy(ctx.data(), &sz, 4);
+  return ctx;
+}
+
+RunResult runLoader(const format::LoaderImage &loader, int map_fd, std::vector<uint8_t> ctx) {
+  RunResult r;
+  int fd_array[1] = {map_fd};
+  static char log[1 << 16];
+  log[0] = 0;
+  LIBBPF_OPTS(bpf_prog_load_opts, load, .prog_flags = BPF_F_SLEEPABLE, .fd_array = fd_array,
+              .log_level = 1, .log_size = sizeof log, .log_buf = log);
+  Fd prog(bpf_prog_load(BPF_PROG_TYPE_SYSCALL, "bpfseal_test", "Dual BSD/GPL",
+                        reinterpret_cast<const struct bpf_insn *>(loader.insns.data()),
+                        loader.insns.size() / 8, &load));
+  if (prog.fd < 0) {
+    r.load_errno = errno;
+    // The verifier's reason is the last non-empty line but one of its log.
+    std::string text(log);
+    std::vector<std::string> lines;
+    for (size_t a = 0, b; a < text.size(); a = b + 1) {
+      b = text.find('\n', a);
+      if (b == std::string::npos)
+        b = text.size();
+      if (b > a)
+        lines.push_back(text.substr(a, b - a));
+    }
+    for (size_t i = lines.size(); i-- > 0 && r.verifier.empty();)
+      if (lines[i].find("processed") == std::string::npos)
+        r.verifier = lines[i];
+    return r;
+  }
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = uint32_t(ctx.size()));
+  if (bpf_prog_test_run_opts(prog.fd, &run)) {
+    r.load_errno = errno;
+    return r;
+  }
+  r.retval = int(run.retval);
+  // A syscall program's context is copied back: it now holds the fds.
+  r.ctx = std::move(ctx);
+  return r;
+}
+
+class SealerKernelTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root (BPF_PROG_LOAD of a syscall program)";
+    auto layout = btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
+    if (!layout)
+      GTEST_SKIP() << "running kernel has no usable struct bpf_map layout: "
+                   << layout.error().str();
+    host_layout = *layout;
+    auto elf = format::readFile(std::string(BPFSEAL_TEST_BIN_DIR) + "/core_minimal.bpf.o");
+    ASSERT_TRUE(elf) << elf.error().str();
+    sealer::SealOptions opts;
+    opts.object_name = "core";
+    auto bytes = sealer::sealObject(*elf, opts);
+    ASSERT_TRUE(bytes) << bytes.error().str();
+    auto s = format::readSealed(*bytes);
+    ASSERT_TRUE(s) << s.error().str();
+    sealed = s.take();
+  }
+
+  const format::LoaderImage *hostVariant() const {
+    for (const auto &l : sealed.loaders)
+      if (l.info.kind == format::LoaderKind::LoaderCheck && l.info.layout == host_layout)
+        return &l;
+    return nullptr;
+  }
+
+  // Runs `loader` against `metadata` in a map exclusive (or not) to the
+  // loader's digest, closing every fd the loader returned.
+  RunResult run(const format::LoaderImage &loader, const std::vector<uint8_t> &metadata,
+                bool exclusive, std::vector<uint8_t> ctx = {}) {
+    format::Sha256 digest = format::sha256(loader.insns);
+    int err = 0;
+    Fd map = metadataMap(metadata, exclusive ? &digest : nullptr, &err);
+    EXPECT_GE(map.fd, 0) << "metadata map: " << std::strerror(err);
+    if (map.fd < 0)
+      return {};
+    if (ctx.empty())
+      ctx = makeCtx(sealed.manifest);
+    RunResult r = runLoader(loader, map.fd, ctx);
+    if (r.retval && *r.retval == 0)
+      collectAndCloseFds(r);
+    return r;
+  }
+
+  // What the loader created, as the kernel reports it; every fd is closed.
+  void collectAndCloseFds(RunResult &r) {
+    const auto &m = sealed.manifest;
+    for (size_t i = 0; i < m.maps.size(); ++i) {
+      int32_t fd;
+      std::memcpy(&fd, r.ctx.data() + 24 + 16 * i, 4);
+      ASSERT_GT(fd, 2) << "map " << m.maps[i].name;
+      Fd owned(fd);
+      struct bpf_map_info info {};
+      uint32_t len = sizeof info;
+      ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0) << "map " << m.maps[i].name;
+      Created c;
+      c.max_entries = info.max_entries;
+      c.value_size = info.value_size;
+      if (info.type == BPF_MAP_TYPE_ARRAY) {
+        std::vector<uint8_t> value(info.value_size);
+        uint32_t key = 0;
+        if (bpf_map_lookup_elem(fd, &key, value.data()) == 0)
+          c.value0 = value;
+      }
+      r.maps.push_back(std::move(c));
+    }
+    for (size_t i = 0; i < m.programs.size(); ++i) {
+      int32_t fd;
+      std::memcpy(&fd, r.ctx.data() + 24 + 16 * m.maps.size() + 4 * i, 4);
+      ASSERT_GT(fd, 2) << "program " << m.programs[i].name;
+      Fd owned(fd);
+      struct bpf_prog_info info {};
+      uint32_t len = sizeof info;
+      ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+      EXPECT_STREQ(info.name, m.programs[i].name.substr(0, 15).c_str());
+      EXPECT_EQ(info.type, uint32_t(BPF_PROG_TYPE_RAW_TRACEPOINT));
+      ++r.programs;
+    }
+  }
+
+  // The maps are exactly as sealed: sizes from the manifest, .rodata bytes
+  // from the ELF.
+  void expectAsSealed(const RunResult &r) {
+    const auto &m = sealed.manifest;
+    ASSERT_EQ(r.maps.size(), m.maps.size());
+    EXPECT_EQ(r.programs, m.programs.size());
+    for (size_t i = 0; i < m.maps.size(); ++i) {
+      EXPECT_EQ(r.maps[i].max_entries, m.maps[i].max_entries) << m.maps[i].name;
+      EXPECT_EQ(r.maps[i].value_size, m.maps[i].value_size) << m.maps[i].name;
+      if (m.maps[i].name == "core.rodata") {
+        ASSERT_EQ(r.maps[i].value0.size(), 4u);
+        EXPECT_EQ(r.maps[i].value0, (std::vector<uint8_t>{1, 0, 0, 0})) << "sample_rate = 1";
+      }
+    }
+  }
+
+  // A context whose map descriptors ask for other sizes and other initial
+  // values (`fill` bytes), as a caller that no signature covers could.
+  std::vector<uint8_t> hostileCtx(std::vector<uint8_t> &fill) {
+    std::vector<uint8_t> ctx = makeCtx(sealed.manifest);
+    fill.assign(4096, 0xab);
+    for (size_t i = 0; i < sealed.manifest.maps.size(); ++i) {
+      // Bigger user maps; internal maps (.rodata/.data/.bss) filled from
+      // the caller's memory.
+      uint32_t max_entries = sealed.manifest.maps[i].internal ? 0 : 4096;
+      uint64_t initial_value =
+          sealed.manifest.maps[i].internal ? reinterpret_cast<uint64_t>(fill.data()) : 0;
+      std::memcpy(ctx.data() + 24 + 16 * i + 4, &max_entries, 4);
+      std::memcpy(ctx.data() + 24 + 16 * i + 8, &initial_value, 8);
+    }
+    return ctx;
+  }
+
+  format::MapLayout host_layout;
+  format::SealedObject sealed;
+};
+
+TEST_F(SealerKernelTest, HostVariantLoadsTheSealedPrograms) {
+  const format::LoaderImage *lc = hostVariant();
+  if (!lc)
+    GTEST_SKIP() << "no built-in variant for this kernel's layout (not the 6.18.44 host)";
+  RunResult r = run(*lc, sealed.metadata, true);
+  ASSERT_EQ(r.load_errno, 0) << lc->info.name << ": " << std::strerror(r.load_errno);
+  ASSERT_TRUE(r.retval);
+  EXPECT_EQ(*r.retval, 0) << lc->info.name;
+  expectAsSealed(r);
+}
+
+TEST_F(SealerKernelTest, KernelBtfVariantIsTheHostVariant) {
+  // --kernel-btf of the running kernel adds nothing new where a built-in
+  // layout matches, and otherwise gives a variant that loads here too.
+  auto elf = format::readFile(std::string(BPFSEAL_TEST_BIN_DIR) + "/core_minimal.bpf.o");
+  ASSERT_TRUE(elf);
+  sealer::SealOptions opts;
+  opts.object_name = "core";
+  opts.builtin_layouts = false;
+  opts.kernel_btf_files = {"/sys/kernel/btf/vmlinux"};
+  auto bytes = sealer::sealObject(*elf, opts);
+  ASSERT_TRUE(bytes) << bytes.error().str();
+  auto s = format::readSealed(*bytes);
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->loaders.size(), 2u);
+  EXPECT_EQ(s->loaders[1].info.layout, host_layout);
+  sealed = s.take();
+  RunResult r = run(sealed.loaders[1], sealed.metadata, true);
+  ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+  ASSERT_TRUE(r.retval);
+  EXPECT_EQ(*r.retval, 0);
+  expectAsSealed(r);
+}
+
+TEST_F(SealerKernelTest, ChangedMetadataIsRejectedByTheHashCheck) {
+  const format::LoaderImage *lc = hostVariant();
+  if (!lc)
+    GTEST_SKIP() << "no built-in variant for this kernel's layout";
+  for (size_t at : {size_t(0), sealed.metadata.size() / 2, sealed.metadata.size() - 1}) {
+    std::vector<uint8_t> bad = sealed.metadata;
+    bad[at] ^= 0x01;
+    RunResult r = run(*lc, bad, true);
+    ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+    ASSERT_TRUE(r.retval);
+    EXPECT_EQ(*r.retval, -EKEYREJECTED) << "metadata byte " << at;
+  }
+}
+
+TEST_F(SealerKernelTest, NonExclusiveMapIsRejected) {
+  const format::LoaderImage *lc = hostVariant();
+  if (!lc)
+    GTEST_SKIP() << "no built-in variant for this kernel's layout";
+  RunResult r = run(*lc, sealed.metadata, false);
+  ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+  ASSERT_TRUE(r.retval);
+  EXPECT_EQ(*r.retval, -EPERM);
+}
+
+TEST_F(SealerKernelTest, OtherLayoutsNeverSucceed) {
+  int others = 0;
+  for (const auto &l : sealed.loaders) {
+    if (l.info.kind != format::LoaderKind::LoaderCheck || l.info.layout == host_layout)
+      continue;
+    ++others;
+    RunResult r = run(l, sealed.metadata, true);
+    if (r.load_errno) {
+      std::printf("  %s: refused at load (%s): %s\n", l.info.name.c_str(),
+                  std::strerror(r.load_errno), r.verifier.c_str());
+      continue;
+    }
+    std::printf("  %s: ran, returned %d\n", l.info.name.c_str(), r.retval.value_or(1));
+    ASSERT_TRUE(r.retval);
+    EXPECT_NE(*r.retval, 0) << l.info.name << " ran to completion on the wrong kernel";
+    EXPECT_EQ(*r.retval, -ENOEXEC) << l.info.name;
+  }
+  EXPECT_GE(others, 1);
+}
+
+TEST_F(SealerKernelTest, KernelCheckLoaderRuns) {
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  ASSERT_TRUE(kc);
+  RunResult r = run(*kc, sealed.metadata, true);
+  ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+  ASSERT_TRUE(r.retval);
+  EXPECT_EQ(*r.retval, 0);
+  expectAsSealed(r);
+}
+
+TEST_F(SealerKernelTest, CallerCannotOverrideMaxEntriesOrInitialValue) {
+  for (const auto *loader : {sealed.findLoader("kernel-check"), hostVariant()}) {
+    if (!loader)
+      continue;
+    std::vector<uint8_t> fill;
+    RunResult r = run(*loader, sealed.metadata, true, hostileCtx(fill));
+    ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+    ASSERT_TRUE(r.retval);
+    EXPECT_EQ(*r.retval, 0) << loader->info.name;
+    expectAsSealed(r);
+  }
+}
+
+TEST_F(SealerKernelTest, WithoutThePrologueTheOverridesWouldApply) {
+  // The control for the test above: libbpf's bare loader (the kernel-check
+  // loader minus its 1 + 2 * maps prologue instructions) follows the
+  // caller's max_entries and copies .rodata from the caller's memory.
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  ASSERT_TRUE(kc);
+  format::LoaderImage bare = *kc;
+  size_t prologue = 8 * (1 + 2 * sealed.manifest.maps.size());
+  bare.insns.erase(bare.insns.begin(), bare.insns.begin() + prologue);
+  std::vector<uint8_t> fill;
+  RunResult r = run(bare, sealed.metadata, true, hostileCtx(fill));
+  ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+  ASSERT_TRUE(r.retval);
+  ASSERT_EQ(*r.retval, 0);
+  ASSERT_EQ(r.maps.size(), sealed.manifest.maps.size());
+  for (size_t i = 0; i < r.maps.size(); ++i) {
+    if (!sealed.manifest.maps[i].internal) {
+      EXPECT_EQ(r.maps[i].max_entries, 4096u) << sealed.manifest.maps[i].name;
+    }
+    if (sealed.manifest.maps[i].name == "core.rodata") {
+      EXPECT_EQ(r.maps[i].value0, (std::vector<uint8_t>{0xab, 0xab, 0xab, 0xab}));
+    }
+  }
+}
+
+} // namespace
