@@ -7,6 +7,14 @@ import os
 import subprocess
 import lit.formats
 
+# lit was pointed at a source directory (ctest: --param site=BUILD/test/lit.site.cfg.py):
+# load the build's site config, which sets the paths and includes this file again.
+if not hasattr(config, "bpfseal_obj_root"):
+    site = lit_config.params.get("site")
+    if not site:
+        lit_config.fatal("run lit with --param site=BUILD/test/lit.site.cfg.py")
+    lit_config.load_config(config, site)
+
 config.name = "bpfseal"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".c", ".test", ".ll", ".sh"]

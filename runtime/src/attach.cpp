@@ -506,10 +506,18 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
                                     const AttachOptions &options) {
   const Section s = splitSection(program.section());
   const std::string &k = s.kind;
+  // Where a section already says where to attach, that signed choice stands.
+  bool fixed = !s.rest.empty() && (k == "tp" || k == "tracepoint" || k == "raw_tp" ||
+                                   k == "raw_tracepoint" || k == "uprobe" || k == "uretprobe" ||
+                                   k == "kprobe" || k == "kretprobe");
+  if (fixed && !target.empty())
+    return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
+                                 "' already names its attach point; a target is only for sections without one",
+                     "drop --target " + program.name() + "=...");
   if (k == "tp" || k == "tracepoint")
-    return attachTracepoint(program, target.empty() ? std::string_view(s.rest) : target);
+    return attachTracepoint(program, s.rest.empty() ? target : std::string_view(s.rest));
   if (k == "raw_tp" || k == "raw_tracepoint")
-    return attachRawTracepoint(program, target.empty() ? std::string_view(s.rest) : target);
+    return attachRawTracepoint(program, s.rest.empty() ? target : std::string_view(s.rest));
   if (k == "tp_btf" || k == "fentry" || k == "fexit" || k == "fmod_ret" || k == "lsm")
     return attachTracing(program, s);
   if (k == "kprobe" || k == "kretprobe")

@@ -281,6 +281,11 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
   if (!ks.signing_uapi)
     return makeError(EOPNOTSUPP, "kernel mode: the kernel has no BPF signing UAPI (no signature/keyring_id in bpf_attr)",
                      "use --mode userspace --cert CERT");
+  if (Status keyring = sys::checkKeyring(options.keyring_id); !keyring) {
+    Error e = keyring.takeError();
+    e.msg = "kernel mode: " + e.msg;
+    return e;
+  }
   const format::LoaderImage *kc = sealed.findLoader("kernel-check");
   const format::LoaderImage *lc = matchingLoaderCheck(sealed, ks);
   Error last = makeError(ENOKEY, "kernel mode: the object has no signed loader",

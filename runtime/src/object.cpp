@@ -167,7 +167,7 @@ Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options
     return makeError(EINVAL, impl_->name + " is not loaded", "call load() first");
   for (const auto &[name, target] : options.targets)
     if (!findProgram(name))
-      return makeError(ENOENT, "--target names program '" + name + "', which " + impl_->name + " does not have",
+      return makeError(ENOENT, "attach target given for program '" + name + "', which " + impl_->name + " does not have",
                        "'bpfseal inspect' lists the programs");
   size_t first_new = impl_->links.size();
   std::vector<AttachResult> results;
@@ -232,6 +232,13 @@ Status Object::pin(const std::string &dir) {
       return makeError(errno, "cannot create pin directory " + d);
     return ok();
   };
+  // bpffs refuses names with '.', so "app.rodata" pins as "app_rodata" (as libbpf does).
+  auto pinName = [](std::string name) {
+    for (char &c : name)
+      if (c == '.' || c == '/')
+        c = '_';
+    return name;
+  };
   auto pinOne = [&](int fd, const std::string &path) -> Status {
     if (bpf_obj_pin(fd, path.c_str()) < 0)
       return makeError(errno, "pinning " + path + " failed",
@@ -245,13 +252,13 @@ Status Object::pin(const std::string &dir) {
       st = mkdirs(dir + sub);
   for (const Program &p : impl_->programs)
     if (st)
-      st = pinOne(p.fd(), dir + "/progs/" + p.name());
+      st = pinOne(p.fd(), dir + "/progs/" + pinName(p.name()));
   for (const Map &m : impl_->maps)
     if (st)
-      st = pinOne(m.fd(), dir + "/maps/" + m.name());
+      st = pinOne(m.fd(), dir + "/maps/" + pinName(m.name()));
   for (const Link &l : impl_->links)
     if (st && l.fd() >= 0)
-      st = pinOne(l.fd(), dir + "/links/" + l.program());
+      st = pinOne(l.fd(), dir + "/links/" + pinName(l.program()));
   if (!st) {
     rollback();
     return st;

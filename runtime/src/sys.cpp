@@ -162,6 +162,29 @@ bool probeExclusiveMaps() {
   return true;
 }
 
+Status checkKeyring(int32_t id) {
+  constexpr int kKeyctlGetKeyringId = 0, kKeyctlDescribe = 6;
+  if ((id >= 0 && id <= 2) || id == kKeyringBpf)
+    return ok();
+  if (id < 0) {
+    if (::syscall(__NR_keyctl, kKeyctlGetKeyringId, id, 0) < 0)
+      return makeError(ENOKEY, "keyring " + std::to_string(id) + " (a special keyring id) does not exist for this process",
+                       "create it (keyctl new_session) or pass --keyring with an existing keyring");
+    return ok();
+  }
+  char desc[256] = {};
+  long n = ::syscall(__NR_keyctl, kKeyctlDescribe, id, desc, sizeof(desc) - 1);
+  if (n < 0)
+    return makeError(ENOKEY, "keyring " + std::to_string(id) + " does not exist or is not accessible (" +
+                                 std::strerror(errno) + ")",
+                     "list keyrings with 'keyctl show @s'; pass --keyring session|user|builtin|... or a keyring serial");
+  if (std::strncmp(desc, "keyring;", 8) != 0)
+    return makeError(ENOKEY, "key " + std::to_string(id) + " is not a keyring (" +
+                                 std::string(desc, strnlen(desc, sizeof(desc))).substr(0, std::string(desc).find(';')) + ")",
+                     "pass the serial of the keyring that holds the certificate, not of the key");
+  return ok();
+}
+
 Status ensureMounted(const char *dir, const char *fstype, long magic) {
   struct statfs st{};
   if (::statfs(dir, &st) == 0 && static_cast<long>(st.f_type) == magic)

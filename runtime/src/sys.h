@@ -181,6 +181,12 @@ int probeSignedLoadErrno();
 // Whether BPF_MAP_CREATE accepts excl_prog_hash (creates and closes a map).
 bool probeExclusiveMaps();
 
+// Whether keyring `id` can be named in BPF_PROG_LOAD's keyring_id: special
+// ids (session, user, ...) must resolve without being created, serials must
+// name an existing keyring. The system keyrings (0, 1, 2) and .bpf (-9) are
+// not visible from user space and are assumed present. Error: ENOKEY.
+Status checkKeyring(int32_t id);
+
 // Mounts a pseudo file system at `dir` when nothing of type `magic` is
 // mounted there yet.
 Status ensureMounted(const char *dir, const char *fstype, long magic);

@@ -254,8 +254,13 @@ int runLoad(int argc, char **argv) {
   }
   size_t links = obj->links().size();
   obj->detachAll();
-  if (!json)
-    std::printf("detached %zu link%s; closed programs and maps\n", links, links == 1 ? "" : "s");
+  if (!json) {
+    if (pin_dir.empty())
+      std::printf("detached %zu link%s; closed programs and maps\n", links, links == 1 ? "" : "s");
+    else
+      std::printf("released %zu link%s; pinned objects under %s stay until removed (rm -r %s)\n", links,
+                  links == 1 ? "" : "s", pin_dir.c_str(), pin_dir.c_str());
+  }
   return 0;
 }
 
