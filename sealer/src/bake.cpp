@@ -141,19 +141,20 @@ std::string rangeText(const TypeInfo &ti) {
 // Range-checks and encodes (little endian) an integer of `ti`'s size and
 // signedness; `canonical` gets its decimal form.
 Status encodeInteger(const TypeInfo &ti, bool negative, unsigned __int128 magnitude,
-                     const std::string &what, std::vector<uint8_t> &bytes,
+                     const std::string &what, const std::string &who, std::vector<uint8_t> &bytes,
                      std::string &canonical) {
   unsigned bits = 8 * ti.size;
   auto outOfRange = [&] {
     return makeError(ERANGE,
-                     what + ": value out of range for " + ti.c_name + " (" + rangeText(ti) + ")",
+                     what + ": out of range for " + who + " (" + ti.c_name + ", " +
+                         rangeText(ti) + ")",
                      "pass a value in range, in decimal or 0x hex");
   };
   uint64_t raw;
   if (negative) {
     if (!ti.is_signed)
       return makeError(ERANGE,
-                       what + ": negative value for unsigned type " + ti.c_name + " (" +
+                       what + ": negative value for " + who + " (" + ti.c_name + ", " +
                            rangeText(ti) + ")",
                        "pass a value in range, in decimal or 0x hex");
     unsigned __int128 limit = (unsigned __int128)1 << (bits - 1);
@@ -176,7 +177,7 @@ Status encodeInteger(const TypeInfo &ti, bool negative, unsigned __int128 magnit
 }
 
 Status encodeValue(const struct btf *btf, const TypeInfo &ti, const std::string &value,
-                   const std::string &what, std::vector<uint8_t> &bytes,
+                   const std::string &what, const std::string &who, std::vector<uint8_t> &bytes,
                    std::string &canonical) {
   switch (ti.kind) {
   case TypeInfo::Bool:
@@ -188,15 +189,15 @@ Status encodeValue(const struct btf *btf, const TypeInfo &ti, const std::string 
       bytes.assign(ti.size, 0);
       canonical = "false";
     } else {
-      return makeError(EINVAL, what + ": " + ti.c_name + " needs true, false, 1 or 0, got '" +
-                                   value + "'");
+      return makeError(EINVAL, what + ": " + who + " (" + ti.c_name +
+                                   ") takes true, false, 1 or 0");
     }
     return ok();
   case TypeInfo::String:
     if (value.size() + 1 > ti.size)
       return makeError(ERANGE,
                        what + ": string of " + std::to_string(value.size()) +
-                           " bytes does not fit " + ti.c_name + " (at most " +
+                           " bytes does not fit " + who + " (" + ti.c_name + ": at most " +
                            std::to_string(ti.size ? ti.size - 1 : 0) + " bytes and the NUL)",
                        "shorten the value or enlarge the array");
     if (value.find('\0') != std::string::npos)
@@ -232,11 +233,11 @@ Status encodeValue(const struct btf *btf, const TypeInfo &ti, const std::string 
       for (size_t i = 0; i < enumerators.size() && i < 8; ++i)
         known += (i ? ", " : "") + enumerators[i].first;
       return makeError(EINVAL,
-                       what + ": '" + value + "' is neither an enumerator of " + ti.c_name +
-                           " nor a number",
+                       what + ": '" + value + "' is neither an enumerator of " + who + " (" +
+                           ti.c_name + ") nor a number",
                        "use one of: " + known);
     }
-    if (Status s = encodeInteger(ti, negative, magnitude, what, bytes, canonical); !s)
+    if (Status s = encodeInteger(ti, negative, magnitude, what, who, bytes, canonical); !s)
       return s;
     for (const auto &[name, val] : enumerators)
       if (std::to_string(val) == canonical) {
@@ -248,12 +249,16 @@ Status encodeValue(const struct btf *btf, const TypeInfo &ti, const std::string 
   case TypeInfo::Int: {
     bool negative = false;
     unsigned __int128 magnitude = 0;
-    if (!parseInteger(value, negative, magnitude))
+    if (!parseInteger(value, negative, magnitude)) {
+      bool leading_zero = value.size() > 1 && value[value[0] == '-' ? 1 : 0] == '0' &&
+                          value.find_first_of("xX") == std::string::npos;
       return makeError(EINVAL,
-                       what + ": " + ti.c_name + " needs an integer (decimal, or 0x hex), got '" +
-                           value + "'",
+                       what + ": " + who + " (" + ti.c_name + ") takes an integer" +
+                           (leading_zero ? ", and a leading 0 is ambiguous (octal in C)"
+                                         : ": decimal or 0x hex"),
                        "write e.g. 42, -1 or 0x2a");
-    return encodeInteger(ti, negative, magnitude, what, bytes, canonical);
+    }
+    return encodeInteger(ti, negative, magnitude, what, who, bytes, canonical);
   }
   }
   return makeError(EINVAL, what + ": unsupported type");
@@ -365,8 +370,7 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
                        "split it into scalar const volatile globals");
     std::vector<uint8_t> bytes;
     std::string canonical;
-    if (Status s = encodeValue(btf, *ti, value, what + " ('" + name + "')", bytes, canonical);
-        !s)
+    if (Status s = encodeValue(btf, *ti, value, what, "'" + name + "'", bytes, canonical); !s)
       return s.takeError();
     auto sec = elf::findSection(*sections, v.section);
     if (!sec || sec->type != SHT_PROGBITS || v.offset + uint64_t(bytes.size()) > sec->size ||

@@ -19,7 +19,9 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 using namespace bpfseal;
@@ -167,7 +169,10 @@ RunResult runLoader(const format::LoaderImage &loader, int map_fd, std::vector<u
 
 class SealerKernelTest : public ::testing::Test {
 protected:
-  void SetUp() override {
+  void SetUp() override { setUpWith("core_minimal.bpf.o", {}); }
+
+  // Seals `object` (in the test build dir, or an absolute path) with `sets`.
+  void setUpWith(const std::string &object, std::vector<std::string> sets) {
     if (geteuid() != 0)
       GTEST_SKIP() << "needs root (BPF_PROG_LOAD of a syscall program)";
     auto layout = btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
@@ -175,10 +180,12 @@ protected:
       GTEST_SKIP() << "running kernel has no usable struct bpf_map layout: "
                    << layout.error().str();
     host_layout = *layout;
-    auto elf = format::readFile(std::string(BPFSEAL_TEST_BIN_DIR) + "/core_minimal.bpf.o");
+    auto elf = format::readFile(object[0] == '/' ? object
+                                                 : std::string(BPFSEAL_TEST_BIN_DIR) + "/" + object);
     ASSERT_TRUE(elf) << elf.error().str();
     sealer::SealOptions opts;
     opts.object_name = "core";
+    opts.sets = std::move(sets);
     auto bytes = sealer::sealObject(*elf, opts);
     ASSERT_TRUE(bytes) << bytes.error().str();
     auto s = format::readSealed(*bytes);
@@ -222,6 +229,9 @@ protected:
       struct bpf_map_info info {};
       uint32_t len = sizeof info;
       ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0) << "map " << m.maps[i].name;
+      EXPECT_STREQ(info.name, m.maps[i].name.substr(0, 15).c_str());
+      const char *type = libbpf_bpf_map_type_str(bpf_map_type(info.type));
+      EXPECT_EQ(std::string(type ? type : "?"), m.maps[i].type) << m.maps[i].name;
       Created c;
       c.max_entries = info.max_entries;
       c.value_size = info.value_size;
@@ -241,8 +251,10 @@ protected:
       struct bpf_prog_info info {};
       uint32_t len = sizeof info;
       ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+      // Descriptor i is the manifest's program i: same name, same type.
       EXPECT_STREQ(info.name, m.programs[i].name.substr(0, 15).c_str());
-      EXPECT_EQ(info.type, uint32_t(BPF_PROG_TYPE_RAW_TRACEPOINT));
+      const char *type = libbpf_bpf_prog_type_str(bpf_prog_type(info.type));
+      EXPECT_EQ(std::string(type ? type : "?"), m.programs[i].type) << m.programs[i].name;
       ++r.programs;
     }
   }
@@ -258,7 +270,7 @@ protected:
       EXPECT_EQ(r.maps[i].value_size, m.maps[i].value_size) << m.maps[i].name;
       if (m.maps[i].name == "core.rodata") {
         ASSERT_EQ(r.maps[i].value0.size(), 4u);
-        EXPECT_EQ(r.maps[i].value0, (std::vector<uint8_t>{1, 0, 0, 0})) << "sample_rate = 1";
+        EXPECT_EQ(r.maps[i].value0, sealed_rodata) << "sample_rate as sealed";
       }
     }
   }
@@ -282,6 +294,7 @@ protected:
 
   format::MapLayout host_layout;
   format::SealedObject sealed;
+  std::vector<uint8_t> sealed_rodata{1, 0, 0, 0}; // core_minimal: sample_rate = 1
 };
 
 TEST_F(SealerKernelTest, HostVariantLoadsTheSealedPrograms) {
@@ -407,6 +420,51 @@ TEST_F(SealerKernelTest, WithoutThePrologueTheOverridesWouldApply) {
     if (sealed.manifest.maps[i].name == "core.rodata") {
       EXPECT_EQ(r.maps[i].value0, (std::vector<uint8_t>{0xab, 0xab, 0xab, 0xab}));
     }
+  }
+}
+
+TEST_F(SealerKernelTest, BakedValueReachesTheKernel) {
+  setUpWith("core_minimal.bpf.o", {"sample_rate=0x01020304"});
+  sealed_rodata = {4, 3, 2, 1};
+  const format::LoaderImage *lc = hostVariant();
+  if (!lc)
+    GTEST_SKIP() << "no built-in variant for this kernel's layout";
+  for (const auto *loader : {sealed.findLoader("kernel-check"), lc}) {
+    RunResult r = run(*loader, sealed.metadata, true);
+    ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
+    ASSERT_TRUE(r.retval);
+    EXPECT_EQ(*r.retval, 0);
+    expectAsSealed(r);
+  }
+}
+
+TEST_F(SealerKernelTest, DescriptorOrderIsManifestOrder) {
+  // Four program types and five maps whose ELF order is not their name
+  // order: descriptor i must be manifest entry i (checked by name and type).
+  std::string dir = std::filesystem::temp_directory_path() / "bpfseal-order-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir.data()));
+  std::string obj = dir + "/order.bpf.o";
+  std::string cmd = "clang-19 -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
+                    std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/seal_order.bpf.c -o " + obj +
+                    " 2>/dev/null";
+  int rc = std::system(cmd.c_str());
+  if (rc != 0) {
+    std::filesystem::remove_all(dir);
+    GTEST_SKIP() << "clang-19 could not compile Inputs/seal_order.bpf.c";
+  }
+  setUpWith(obj, {});
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(sealed.manifest.programs.size(), 4u);
+  ASSERT_EQ(sealed.manifest.maps.size(), 5u);
+  for (const auto *loader : {sealed.findLoader("kernel-check"), hostVariant()}) {
+    if (!loader)
+      continue;
+    RunResult r = run(*loader, sealed.metadata, true);
+    ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno) << ": " << r.verifier;
+    ASSERT_TRUE(r.retval);
+    EXPECT_EQ(*r.retval, 0) << loader->info.name;
+    EXPECT_EQ(r.programs, 4u);
+    ASSERT_EQ(r.maps.size(), 5u);
   }
 }
 
