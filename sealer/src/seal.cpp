@@ -53,7 +53,7 @@ Status checkSupported(struct bpf_object *obj) {
   bpf_object__for_each_program(prog, obj) {
     if (!bpf_program__autoload(prog))
       return makeError(ENOTSUP,
-                       std::string("program '") + bpf_program__name(prog) + "' (SEC(\"" +
+                       std::string("program '") + bpf_program__name(prog) + "' (SEC(\"?" +
                            bpf_program__section_name(prog) +
                            "\")) is not autoloaded: a sealed object loads all its programs",
                        "drop the '?' from its SEC() name, or move it to another object");
