@@ -87,7 +87,10 @@ void runSealJob(const SealJob &Job) {
 
   std::vector<uint8_t> Final = Sealed.take();
   if (!Job.Options.Key.empty()) {
-    auto Key = signing::loadSigningKey(Job.Options.Key, Job.Options.Cert);
+    signing::KeyOptions KeyOpts;
+    KeyOpts.pass = Job.Options.KeyPass;
+    auto Key =
+        signing::loadSigningKey(Job.Options.Key, Job.Options.Cert, KeyOpts);
     if (!Key)
       failSeal(Job, describe(Key.error()));
     Result<std::vector<uint8_t>> Signed = signing::signSealedFile(Final, **Key);

@@ -5,8 +5,9 @@
 //     -fplugin-arg-bpfseal-* arguments, runs the checks on the AST and
 //     registers the manifest pass through CodeGenOptions, so no
 //     -fpass-plugin is needed;
-//   * -fpass-plugin=BpfSealPlugin.so (or opt -load-pass-plugin): only the
-//     manifest pass, from debug info alone.
+//   * -fpass-plugin=BpfSealPlugin.so: only the manifest pass, from debug
+//     info alone. (opt cannot load the module: the frontend half needs
+//     libclang-cpp, which only clang's process has loaded.)
 // Given both, the pass is registered once, by the frontend action, which
 // knows more (exact source bytes, locations without -g).
 //
@@ -88,11 +89,6 @@ protected:
 
 private:
   static bool checkSealable(const CompilerInstance &CI, std::string &Error) {
-    if (!sealingSupported()) {
-      Error = "-fplugin-arg-bpfseal-seal: this BpfSealPlugin was built "
-              "without the sealer; run 'bpfseal seal' on the object instead";
-      return false;
-    }
     const FrontendOptions &FrontendOpts = CI.getFrontendOpts();
     if (FrontendOpts.ProgramAction != frontend::EmitObj) {
       Error = "-fplugin-arg-bpfseal-seal needs an object file: compile with "
@@ -102,6 +98,11 @@ private:
     if (FrontendOpts.OutputFile.empty() || FrontendOpts.OutputFile == "-") {
       Error = "-fplugin-arg-bpfseal-seal cannot seal an object written to "
               "standard output; pass -o FILE";
+      return false;
+    }
+    if (!sealingSupported()) {
+      Error = "-fplugin-arg-bpfseal-seal: this BpfSealPlugin was built "
+              "without the sealer; run 'bpfseal seal' on the object instead";
       return false;
     }
     return true;
@@ -148,15 +149,6 @@ FrontendPluginRegistry::Add<BpfSealFinishAction>
                    "bpfseal: marks a compile for one-call sealing as done");
 
 void registerPassPluginCallbacks(PassBuilder &PB) {
-  // `opt -load-pass-plugin=BpfSealPlugin.so -passes=bpfseal-unit`.
-  PB.registerPipelineParsingCallback(
-      [](StringRef Name, ModulePassManager &MPM,
-         ArrayRef<PassBuilder::PipelineElement>) {
-        if (Name != "bpfseal-unit")
-          return false;
-        MPM.addPass(UnitManifestPass());
-        return true;
-      });
   if (!FrontendRegisteredPass)
     registerUnitManifestPass(PB, nullptr);
 }

@@ -14,7 +14,7 @@ namespace bpfseal {
 
 static constexpr char KnownArguments[] =
     "allow-kconfig, no-warn-config, seal, set=NAME=VALUE, key=KEY, "
-    "cert=CERT, kernel-btf=FILE, object-name=NAME";
+    "cert=CERT, key-pass=SOURCE, kernel-btf=FILE, object-name=NAME";
 
 bool PluginOptions::apply(StringRef Arg, std::string &Error) {
   auto [Name, Value] = Arg.split('=');
@@ -23,8 +23,8 @@ bool PluginOptions::apply(StringRef Arg, std::string &Error) {
   enum class Kind { Flag, Valued, Unknown };
   Kind K = StringSwitch<Kind>(Name)
                .Cases("allow-kconfig", "no-warn-config", "seal", Kind::Flag)
-               .Cases("set", "key", "cert", "kernel-btf", "object-name",
-                      Kind::Valued)
+               .Cases("set", "key", "cert", "key-pass", "kernel-btf",
+                      "object-name", Kind::Valued)
                .Default(Kind::Unknown);
   if (K == Kind::Unknown) {
     Error = "unknown argument '-fplugin-arg-bpfseal-" + Arg.str() +
@@ -63,6 +63,8 @@ bool PluginOptions::apply(StringRef Arg, std::string &Error) {
     Key = Value.str();
   else if (Name == "cert")
     Cert = Value.str();
+  else if (Name == "key-pass")
+    KeyPass = Value.str();
   return true;
 }
 
@@ -72,6 +74,7 @@ bool PluginOptions::validate(std::string &Error) const {
     // bake later, which silences their const volatile warnings.
     const char *SealOnly = !Key.empty()                 ? "key"
                            : !Cert.empty()              ? "cert"
+                           : !KeyPass.empty()           ? "key-pass"
                            : !KernelBtfFiles.empty()    ? "kernel-btf"
                            : !ObjectName.empty()        ? "object-name"
                                                         : nullptr;

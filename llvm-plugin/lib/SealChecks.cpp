@@ -91,16 +91,6 @@ public:
         "'%0' is a const volatile global: a signed loader cannot change it at "
         "load time; set it at seal time with 'bpfseal seal --set %0=VALUE' "
         "(-fplugin-arg-bpfseal-no-warn-config silences this)");
-    TooManyProgramsDiag = Diags.getCustomDiagID(
-        DiagnosticsEngine::Error,
-        "program '%0' is program number %1 of this unit, but one signed "
-        "loader can carry at most %2 (libbpf gen_loader MAX_USED_PROGS); "
-        "split the programs into separate objects");
-    TooManyMapsDiag = Diags.getCustomDiagID(
-        DiagnosticsEngine::Error,
-        "map '%0' is map number %1 of this unit (counting .rodata/.data/.bss/"
-        ".kconfig), but one signed loader can carry at most %2 (libbpf "
-        "gen_loader MAX_USED_MAPS); split the maps into separate objects");
     ProgArraySlotsDiag = Diags.getCustomDiagID(
         DiagnosticsEngine::Error,
         "map '%0' is a BPF_MAP_TYPE_PROG_ARRAY with initial slots (.values): "
@@ -119,10 +109,6 @@ public:
     if (!Section || *Section == ".text")
       return true;
     recordLocation(FD);
-    ++Programs;
-    if (Programs == MaxLoaderPrograms + 1)
-      Diags.Report(FD->getLocation(), TooManyProgramsDiag)
-          << FD->getName() << Programs << MaxLoaderPrograms;
     return true;
   }
 
@@ -132,7 +118,6 @@ public:
     std::optional<StringRef> Section = sectionOf(VD);
     if (VD->hasExternalStorage()) {
       if (Section && *Section == ".kconfig") {
-        countMap(".kconfig", VD);
         if (!Options.AllowKconfig && firstSeen(VD))
           Diags.Report(VD->getLocation(), KconfigDiag) << VD->getName();
       }
@@ -151,10 +136,8 @@ public:
       return true;
     }
     if (Section && isMapSection(*Section)) {
-      if (firstSeen(VD)) {
-        countMap(VD->getName(), VD);
+      if (firstSeen(VD))
         checkProgArraySlots(VD);
-      }
       return true;
     }
 
@@ -166,7 +149,6 @@ public:
     if (ConstVolatile && WarnConfig &&
         !SetAtSealTime.contains(VD->getName()) && firstSeen(VD))
       Diags.Report(VD->getLocation(), ConfigDiag) << VD->getName();
-    countMap(dataSectionOf(VD, Section, Element), VD);
     return true;
   }
 
@@ -181,37 +163,6 @@ public:
   }
 
 private:
-  /// Where the backend will put a global (the internal map it joins). The
-  /// same rules as clang codegen for C: explicit section, const, zero init.
-  std::string dataSectionOf(const VarDecl *VD, std::optional<StringRef> Section,
-                            QualType Element) {
-    if (Section)
-      return Section->str();
-    if (Element.isConstQualified())
-      return ".rodata";
-    const Expr *Init = VD->getInit();
-    if (!Init)
-      return ".bss";
-    Expr::EvalResult Result;
-    if (Init->EvaluateAsRValue(Result, Ctx) && Result.Val.isInt() &&
-        Result.Val.getInt().isZero())
-      return ".bss";
-    if (isa<ImplicitValueInitExpr>(Init->IgnoreParenImpCasts()))
-      return ".bss";
-    return ".data";
-  }
-
-  void countMap(StringRef Name, const VarDecl *VD) {
-    if (Name.starts_with(".") && !CountedSections.insert(Name).second)
-      return;
-    ++Maps;
-    if (Maps == MaxLoaderMaps + 1)
-      Diags.Report(VD->getLocation(), TooManyMapsDiag)
-          << (Name.starts_with(".") ? (Name + " holding " + VD->getName()).str()
-                                    : Name.str())
-          << Maps << MaxLoaderMaps;
-  }
-
   void checkProgArraySlots(const VarDecl *VD) {
     const RecordDecl *Record = VD->getType()->getAsRecordDecl();
     if (!Record ||
@@ -237,7 +188,8 @@ private:
   void recordLocation(const NamedDecl *D) {
     PresumedLoc Loc = Ctx.getSourceManager().getPresumedLoc(D->getLocation());
     if (Loc.isValid())
-      Facts.Locations[D->getName()] = {Loc.getFilename(), Loc.getLine()};
+      Facts.Locations[D->getName()] = {Loc.getFilename(), Loc.getLine(),
+                                       D->getLocation().getRawEncoding()};
   }
 
   bool firstSeen(const Decl *D) {
@@ -249,13 +201,9 @@ private:
   const PluginOptions &Options;
   FrontendFacts &Facts;
   StringSet<> SetAtSealTime;
-  StringSet<> CountedSections;
   DenseSet<const Decl *> Reported;
   bool WarnConfig = true;
-  unsigned Programs = 0;
-  unsigned Maps = 0;
-  unsigned KconfigDiag, ConfigDiag, TooManyProgramsDiag, TooManyMapsDiag,
-      ProgArraySlotsDiag, StructOpsDiag;
+  unsigned KconfigDiag, ConfigDiag, ProgArraySlotsDiag, StructOpsDiag;
 };
 
 class SealChecksConsumer : public ASTConsumer {
@@ -268,6 +216,20 @@ public:
     SealChecker Checker(Ctx, Options, *Facts);
     Checker.TraverseDecl(Ctx.getTranslationUnitDecl());
     Checker.finish(Ctx);
+
+    // The pass runs later, inside this compiler instance, so the engine and
+    // the source manager behind these locations are still alive.
+    DiagnosticsEngine &Diags = Ctx.getDiagnostics();
+    unsigned LimitDiag =
+        Diags.getCustomDiagID(DiagnosticsEngine::Error, "%0");
+    Facts->ReportLimit = [&Diags, LimitDiag,
+                          Facts = Facts.get()](const LimitViolation &V) {
+      SourceLocation Loc;
+      auto It = Facts->Locations.find(V.LookupName);
+      if (It != Facts->Locations.end())
+        Loc = SourceLocation::getFromRawEncoding(It->second.RawSourceLocation);
+      Diags.Report(Loc, LimitDiag) << describeLimit(V);
+    };
   }
 
 private:

@@ -18,6 +18,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/GlobalVariable.h"
@@ -285,6 +286,83 @@ bool isCompilerGenerated(const GlobalVariable &GV) {
 
 } // namespace
 
+namespace {
+
+bool isDataSection(StringRef Section) {
+  for (StringRef Prefix : {".data", ".rodata", ".bss"})
+    if (Section == Prefix || Section.starts_with((Prefix + ".").str()))
+      return true;
+  return false;
+}
+
+} // namespace
+
+std::vector<LimitViolation> checkLoaderLimits(const Module &M) {
+  std::vector<LimitViolation> Violations;
+  unsigned Programs = 0;
+  for (const Function &F : M) {
+    if (F.isDeclaration() || !F.hasSection() || F.getSection() == ".text")
+      continue;
+    if (++Programs == MaxLoaderPrograms + 1)
+      Violations.push_back({LimitViolation::Programs, F.getName().str(),
+                            F.getName().str(), Programs, MaxLoaderPrograms});
+  }
+
+  // libbpf makes one map per .maps variable and one per data section that
+  // reaches the object (string literals included), plus .kconfig.
+  SectionOracle Sections(M);
+  StringSet<> DataSections;
+  unsigned Maps = 0;
+  bool HasKconfig = false;
+  auto CountMap = [&](std::string Name, StringRef Global) {
+    if (++Maps == MaxLoaderMaps + 1)
+      Violations.push_back({LimitViolation::Maps, std::move(Name),
+                            Global.str(), Maps, MaxLoaderMaps});
+  };
+  // In libbpf's order: .maps maps, then data sections, then .kconfig.
+  auto Counted = [](const GlobalVariable &GV) {
+    return GV.getName() != UnitGlobalName &&
+           GV.getSection() != "llvm.metadata" &&
+           !GV.getName().starts_with("llvm.");
+  };
+  for (const GlobalVariable &GV : M.globals()) {
+    StringRef Section = GV.getSection();
+    if (Counted(GV) && !GV.isDeclaration() &&
+        (Section == ".maps" || Section.starts_with(".maps.")))
+      CountMap(GV.getName().str(), GV.getName());
+  }
+  for (const GlobalVariable &GV : M.globals()) {
+    if (!Counted(GV))
+      continue;
+    if (GV.isDeclaration()) {
+      HasKconfig |= GV.getSection() == ".kconfig";
+      continue;
+    }
+    std::string DataSection = Sections.sectionOf(GV);
+    if (isDataSection(DataSection) && DataSections.insert(DataSection).second)
+      CountMap(DataSection + " (holding '" + GV.getName().str() + "')",
+               GV.getName());
+  }
+  if (HasKconfig)
+    CountMap(".kconfig", "");
+  return Violations;
+}
+
+std::string describeLimit(const LimitViolation &V) {
+  if (V.Kind == LimitViolation::Programs)
+    return "program '" + V.Name + "' is program number " +
+           std::to_string(V.Number) + " of this unit, but one signed loader " +
+           "can carry at most " + std::to_string(V.Limit) +
+           " (libbpf gen_loader MAX_USED_PROGS); split the programs into " +
+           "separate objects";
+  return "map '" + V.Name + "' is map number " + std::to_string(V.Number) +
+         " of this unit (counting .data/.rodata/.bss sections and .kconfig), "
+         "but one signed loader can carry at most " +
+         std::to_string(V.Limit) +
+         " (libbpf gen_loader MAX_USED_MAPS); split the maps into separate "
+         "objects";
+}
+
 std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
   SectionOracle Sections(M);
   NamedEntries Programs, Maps, Globals, Externs;
@@ -387,6 +465,22 @@ PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
   // Loaded both as -fplugin and -fpass-plugin: the first instance wins.
   if (M.getNamedGlobal(UnitGlobalName))
     return PreservedAnalyses::all();
+
+  for (const LimitViolation &V : checkLoaderLimits(M)) {
+    if (Facts && Facts->ReportLimit) {
+      Facts->ReportLimit(V);
+      continue;
+    }
+    // -fpass-plugin alone: no clang DiagnosticsEngine to report through.
+    std::string Where;
+    if (const GlobalObject *GO = M.getNamedValue(V.LookupName)
+                                     ? dyn_cast<GlobalObject>(
+                                           M.getNamedValue(V.LookupName))
+                                     : nullptr)
+      if (std::optional<SourceLocation> Loc = locationOf(*GO, nullptr))
+        Where = Loc->File + ":" + std::to_string(Loc->Line) + ": ";
+    M.getContext().emitError("bpfseal: " + Where + describeLimit(V));
+  }
 
   std::string Manifest = buildUnitManifest(M, Facts.get());
   Constant *Init = ConstantDataArray::getString(M.getContext(), Manifest,

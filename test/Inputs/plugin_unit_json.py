@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the .bpfseal.unit manifests of a BPF ELF object for FileCheck.
 
-usage: plugin_unit_json.py OBJECT [--count]
+usage: plugin_unit_json.py [--count] OBJECT
 
 The section holds one NUL-terminated JSON object per translation unit
 (bpf_linker concatenates the sections of linked inputs). Each object is
@@ -32,7 +32,10 @@ def section(path, wanted):
 
 
 def main():
-    path = sys.argv[1]
+    paths = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    if len(paths) != 1:
+        sys.exit(__doc__)
+    path = paths[0]
     raw, flags = section(path, ".bpfseal.unit")
     units = []
     if raw is not None:

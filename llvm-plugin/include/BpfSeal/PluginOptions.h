@@ -29,6 +29,9 @@ struct PluginOptions {
   std::string ObjectName;
   std::string Key;
   std::string Cert;
+  /// Passphrase source of an encrypted key or PIN of a PKCS#11 token:
+  /// "env:VAR", "file:PATH" or "pass:TEXT" (signing::KeyOptions::pass).
+  std::string KeyPass;
 
   /// Applies one argument; on failure returns false and sets \p Error to a
   /// one-line explanation.

@@ -21,10 +21,6 @@ class CompilerInstance;
 
 namespace bpfseal {
 
-/// libbpf's gen_loader sizes its tables statically (gen_loader.c).
-inline constexpr unsigned MaxLoaderPrograms = 32; // MAX_USED_PROGS
-inline constexpr unsigned MaxLoaderMaps = 64;     // MAX_USED_MAPS
-
 std::unique_ptr<clang::ASTConsumer>
 createSealChecksConsumer(clang::CompilerInstance &CI,
                          const PluginOptions &Options,

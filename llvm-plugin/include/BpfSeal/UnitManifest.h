@@ -11,9 +11,11 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/PassManager.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class PassBuilder;
@@ -29,17 +31,43 @@ inline constexpr char UnitSectionName[] = ".bpfseal.unit";
 inline constexpr char UnitGlobalName[] = "__bpfseal_unit";
 inline constexpr int UnitFormatVersion = 1;
 
+/// libbpf's gen_loader sizes its tables statically (gen_loader.c).
+inline constexpr unsigned MaxLoaderPrograms = 32; // MAX_USED_PROGS
+inline constexpr unsigned MaxLoaderMaps = 64;     // MAX_USED_MAPS
+
+/// The first program or map of a unit that one generated loader cannot
+/// carry any more.
+struct LimitViolation {
+  enum KindType { Programs, Maps } Kind;
+  std::string Name;      // function, map, or ".bss (holding x)"
+  std::string LookupName; // the global to point the diagnostic at
+  unsigned Number = 0;   // its position, i.e. Limit + 1
+  unsigned Limit = 0;
+};
+
 /// What the Clang frontend knows better than the IR: the exact bytes of the
-/// main file and where each declaration is, even without -g.
+/// main file and where each declaration is, even without -g. It also lets
+/// the pass report through clang's DiagnosticsEngine at a source location.
 struct FrontendFacts {
   struct Location {
     std::string File;
     unsigned Line = 0;
+    unsigned RawSourceLocation = 0; // clang::SourceLocation raw encoding
   };
   std::string SourceSHA256;
   llvm::StringMap<Location> Locations;
   llvm::StringMap<bool> ConstVolatile;
+  /// Set by the frontend; without it the pass reports through LLVMContext.
+  std::function<void(const LimitViolation &)> ReportLimit;
 };
+
+/// Counts what gen_loader would have to carry for \p M the way libbpf
+/// counts it (every program section entry, every `.maps` map, one map per
+/// .data/.rodata/.bss section and for .kconfig) and returns the first
+/// program and the first map over the limit.
+std::vector<LimitViolation> checkLoaderLimits(const llvm::Module &M);
+/// The one-line diagnostic text for \p V.
+std::string describeLimit(const LimitViolation &V);
 
 /// Builds the manifest JSON for \p M (exposed for testing and for the pass).
 std::string buildUnitManifest(const llvm::Module &M,

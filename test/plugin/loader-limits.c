@@ -1,0 +1,66 @@
+// One generated loader carries at most 32 programs and 64 maps (libbpf
+// gen_loader's MAX_USED_PROGS / MAX_USED_MAPS). The first program or map
+// over the limit is an error that names it.
+//
+// REQUIRES: plugin
+// RUN: %clang-bpf -fplugin=%plugin -DPROGS=32 -DMAPS=63 -Xclang -verify=ok -c %s -o %t.ok.o
+// RUN: python3 %inputs/plugin_unit_json.py %t.ok.o | FileCheck %s --check-prefix=FITS
+// RUN: not %clang-bpf -fplugin=%plugin -DPROGS=33 -DMAPS=1 -c %s -o %t.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PROGS
+// RUN: not %clang-bpf -fplugin=%plugin -DPROGS=1 -DMAPS=64 -c %s -o %t.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=MAPS
+// RUN: not test -e %t.o
+// ok-no-diagnostics
+//
+// FITS: "function": "prog_31"
+// Counted on the optimized module: the static helper pointers of
+// bpf_helper_defs.h are gone by then and do not count as .data.
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define CAT(a, b) a##b
+#define MAP(n)                                                                 \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, 1);                                                    \
+    __type(key, __u32);                                                        \
+    __type(value, __u64);                                                      \
+  } CAT(map_, n) SEC(".maps");
+#define PROG(n)                                                                \
+  SEC("xdp") int CAT(prog_, n)(struct xdp_md *ctx) {                           \
+    hits++;                                                                    \
+    return XDP_PASS;                                                           \
+  }
+#define REPEAT8(M, p) M(p##0) M(p##1) M(p##2) M(p##3) M(p##4) M(p##5) M(p##6) M(p##7)
+
+#if MAPS >= 1
+MAP(0)
+#endif
+#if MAPS >= 63
+REPEAT8(MAP, 1) REPEAT8(MAP, 2) REPEAT8(MAP, 3) REPEAT8(MAP, 4)
+REPEAT8(MAP, 5) REPEAT8(MAP, 6) REPEAT8(MAP, 7)
+MAP(80) MAP(81) MAP(82) MAP(83) MAP(84) MAP(85)
+#endif
+#if MAPS >= 64
+MAP(86)
+#endif
+
+// The 64 maps in .maps plus .bss (this counter) make 65.
+// MAPS: loader-limits.c:[[#@LINE+2]]:7: error: map '.bss (holding 'hits')' is map number 65 of this unit (counting .data/.rodata/.bss sections and .kconfig), but one signed loader can carry at most 64 (libbpf gen_loader MAX_USED_MAPS); split the maps into separate objects
+// MAPS: 1 error generated.
+__u64 hits;
+
+PROG(0)
+#if PROGS >= 32
+PROG(1) PROG(2) PROG(3) PROG(4) PROG(5) PROG(6) PROG(7) PROG(8) PROG(9)
+REPEAT8(PROG, 1) REPEAT8(PROG, 2) PROG(18) PROG(19) PROG(28) PROG(29)
+PROG(30) PROG(31)
+#endif
+#if PROGS >= 33
+// PROGS: loader-limits.c:[[#@LINE+2]]:1: error: program 'prog_32' is program number 33 of this unit, but one signed loader can carry at most 32 (libbpf gen_loader MAX_USED_PROGS); split the programs into separate objects
+// PROGS: 1 error generated.
+PROG(32)
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
