@@ -10,6 +10,10 @@
 // RUN: not %clang-bpf -fplugin=%plugin -DPROGS=1 -DMAPS=64 -c %s -o %t.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=MAPS
 // RUN: not test -e %t.o
+// With -fpass-plugin alone the pass reports through LLVM (file:line in the text).
+// RUN: not %clang-bpf -fpass-plugin=%plugin -DPROGS=33 -DMAPS=1 -c %s -o %t.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PASSONLY
+// RUN: not test -e %t.o
 // ok-no-diagnostics
 //
 // FITS: "function": "prog_31"
@@ -58,8 +62,9 @@ REPEAT8(PROG, 1) REPEAT8(PROG, 2) PROG(18) PROG(19) PROG(28) PROG(29)
 PROG(30) PROG(31)
 #endif
 #if PROGS >= 33
-// PROGS: loader-limits.c:[[#@LINE+2]]:1: error: program 'prog_32' is program number 33 of this unit, but one signed loader can carry at most 32 (libbpf gen_loader MAX_USED_PROGS); split the programs into separate objects
+// PROGS: loader-limits.c:[[#@LINE+3]]:1: error: program 'prog_32' is program number 33 of this unit, but one signed loader can carry at most 32 (libbpf gen_loader MAX_USED_PROGS); split the programs into separate objects
 // PROGS: 1 error generated.
+// PASSONLY: error: bpfseal: {{.*}}loader-limits.c:[[#@LINE+1]]: program 'prog_32' is program number 33 of this unit
 PROG(32)
 #endif
 
