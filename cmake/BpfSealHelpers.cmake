@@ -5,13 +5,66 @@
 #   bpfseal_add_object(<name> SOURCES a.bpf.c ... [INCLUDE_DIRS ...] [DEFINES ...]
 #                      [SET VAR=VALUE ...] [SIGNING_KEY key|pkcs11-uri]
 #                      [SIGNING_CERT cert] [SIGNING_PASS src] [UNSIGNED]
-#                      [VMLINUX_H path] [COMPILE_OPTIONS ...])
+#                      [VMLINUX_H path] [COMPILE_OPTIONS ...] [NO_WARN_CONFIG])
 #   bpfseal_embed(<target> <name> [STATIC])
-#   bpfseal_keygen(<name> [SUBJECT dn] [DAYS n])
+#   bpfseal_keygen(<name> [SUBJECT dn] [DAYS n] [OUTPUT_DIR dir])
 #
 # The helpers use the imported (or, inside the bpfseal build, aliased) targets
 # BpfSeal::tool and BpfSeal::plugin.
+
+# Script mode (run by the seal step, see bpfseal_add_object): warn, like a
+# compiler, about every const volatile global of the sealed object that no SET
+# gave a value. The plugin cannot tell at compile time which ones SET covers
+# (SET is a seal-time argument, so changing it must not recompile), hence the
+# check here, from the units manifest the plugin recorded and the baked values.
+if(CMAKE_SCRIPT_MODE_FILE AND DEFINED BPFSEAL_CHECK_SEALED)
+  cmake_policy(VERSION 3.20)
+  execute_process(COMMAND "${BPFSEAL_TOOL}" inspect --json "${BPFSEAL_CHECK_SEALED}"
+                  OUTPUT_VARIABLE json RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "bpfseal: cannot inspect ${BPFSEAL_CHECK_SEALED}")
+  endif()
+  set(baked)
+  string(JSON n LENGTH "${json}" baked)
+  if(n GREATER 0)
+    math(EXPR last "${n} - 1")
+    foreach(i RANGE ${last})
+      string(JSON name GET "${json}" baked ${i} name)
+      list(APPEND baked "${name}")
+    endforeach()
+  endif()
+  string(JSON units LENGTH "${json}" units)
+  if(units GREATER 0)
+    math(EXPR last_unit "${units} - 1")
+    foreach(u RANGE ${last_unit})
+      string(JSON n ERROR_VARIABLE err LENGTH "${json}" units ${u} globals)
+      if(err OR n EQUAL 0)
+        continue()
+      endif()
+      math(EXPR last "${n} - 1")
+      foreach(i RANGE ${last})
+        string(JSON g GET "${json}" units ${u} globals ${i})
+        string(JSON cv ERROR_VARIABLE err GET "${g}" const_volatile)
+        if(err OR NOT cv STREQUAL "ON")
+          continue()
+        endif()
+        string(JSON name GET "${g}" name)
+        if(name IN_LIST baked)
+          continue()
+        endif()
+        string(JSON file ERROR_VARIABLE err GET "${g}" file)
+        string(JSON line ERROR_VARIABLE err GET "${g}" line)
+        message("${file}:${line}: warning: '${name}' is a const volatile global that no SET "
+          "gives a value: the signed object keeps the value compiled in (add SET ${name}=VALUE "
+          "to bpfseal_add_object(${BPFSEAL_OBJECT}), or NO_WARN_CONFIG to keep defaults quietly)")
+      endforeach()
+    endforeach()
+  endif()
+  return()
+endif()
+
 include_guard(GLOBAL)
+set(_BPFSEAL_HELPERS_FILE "${CMAKE_CURRENT_LIST_FILE}")
 
 set(BPFSEAL_SIGNING_KEY "" CACHE STRING
     "Default signing key (PEM file or pkcs11: URI) for bpfseal_add_object calls without SIGNING_KEY")
@@ -137,7 +190,7 @@ endfunction()
 # separate custom commands so that only the sign step depends on the key and
 # certificate: rotating a key re-signs and rebuilds nothing else.
 function(bpfseal_add_object name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED;NO_WARN_CONFIG"
     "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;VMLINUX_H"
     "SOURCES;INCLUDE_DIRS;DEFINES;SET;COMPILE_OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
@@ -229,7 +282,9 @@ function(bpfseal_add_object name)
   endif()
   set(plugin_dep)
   if(TARGET BpfSeal::plugin)
-    list(APPEND flags -fplugin=$<TARGET_FILE:BpfSeal::plugin> -fpass-plugin=$<TARGET_FILE:BpfSeal::plugin>)
+    # Unset const volatile globals are reported by the seal step, which knows SET.
+    list(APPEND flags -fplugin=$<TARGET_FILE:BpfSeal::plugin> -fpass-plugin=$<TARGET_FILE:BpfSeal::plugin>
+         -fplugin-arg-bpfseal-no-warn-config)
     _bpfseal_target_dep(plugin_dep BpfSeal::plugin)
   else()
     message(WARNING "bpfseal_add_object(${name}): BpfSeal::plugin is missing (bpfseal built "
@@ -280,9 +335,15 @@ function(bpfseal_add_object name)
     list(APPEND set_args --set "${assignment}")
   endforeach()
   set(unsigned_out "${work}/${name}.unsigned.sealed.o")
+  set(config_check)
+  if(NOT arg_NO_WARN_CONFIG)
+    set(config_check COMMAND ${CMAKE_COMMAND} -DBPFSEAL_CHECK_SEALED=${unsigned_out}
+        -DBPFSEAL_TOOL=${tool} -DBPFSEAL_OBJECT=${name} -P ${_BPFSEAL_HELPERS_FILE})
+  endif()
   add_custom_command(OUTPUT "${unsigned_out}"
     COMMAND ${tool} seal "${linked}" --name ${name} ${set_args} -o "${unsigned_out}"
-    DEPENDS "${linked}" ${tool_dep}
+    ${config_check}
+    DEPENDS "${linked}" ${tool_dep} ${_BPFSEAL_HELPERS_FILE}
     COMMENT "bpfseal ${name}: sealing"
     VERBATIM)
 
@@ -383,7 +444,7 @@ function(bpfseal_keygen name)
       "(hint: call find_package(BpfSeal CONFIG REQUIRED) first)")
   endif()
   if(NOT arg_SUBJECT)
-    set(arg_SUBJECT "CN=${name} development key (bpfseal_keygen; not for release)")
+    set(arg_SUBJECT "CN=${name} development key - bpfseal_keygen - not for release")
   endif()
   if(NOT arg_DAYS)
     set(arg_DAYS 30)

@@ -80,7 +80,8 @@ int main(int argc, char **argv) {
   auto report = skel->load(opts);
   if (!report)
     return std::fprintf(stderr, "execsnoop: load: %s\n", report.error().str().c_str()), 1;
-  std::fprintf(stderr, "execsnoop: %s\n", report->description.c_str());
+  std::fprintf(stderr, "execsnoop: loaded: %s [%s]\n", report->description.c_str(),
+               std::string(bpfseal::verificationLevelName(report->level)).c_str());
   if (auto attached = skel->attach(); !attached)
     return std::fprintf(stderr, "execsnoop: attach: %s\n", attached.error().str().c_str()), 1;
 

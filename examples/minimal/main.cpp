@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -18,7 +19,8 @@ int main(int argc, char **argv) {
   auto report = skel->load(opts);
   if (!report)
     return std::fprintf(stderr, "load: %s\n", report.error().str().c_str()), 1;
-  std::printf("loaded: %s\n", report->description.c_str());
+  std::printf("loaded: %s [%s]\n", report->description.c_str(),
+              std::string(bpfseal::verificationLevelName(report->level)).c_str());
   if (auto attached = skel->attach(); !attached)
     return std::fprintf(stderr, "attach: %s\n", attached.error().str().c_str()), 1;
 
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
     __u64 count = 0;
     bpf_map_lookup_elem(skel->maps().exec_count().fd(), &key, &count);
     std::printf("%ds: %llu execve calls\n", i, (unsigned long long)count);
+    std::fflush(stdout);
   }
   return 0;
 }

@@ -83,8 +83,9 @@ private:
   bool created_ = false;
 };
 
-// Ctrl-C only sets a flag: system() ignores SIGINT in this process while a
-// command runs, and the next check returns through TestNetwork's destructor.
+// SIGINT/SIGTERM only set a flag; the next check returns through
+// TestNetwork's destructor. While ping runs, system() ignores SIGINT here:
+// Ctrl-C stops ping, and the counts so far are printed before cleaning up.
 volatile sig_atomic_t interrupted = 0;
 void onSignal(int) { interrupted = 1; }
 
@@ -118,7 +119,8 @@ int main(int argc, char **argv) {
   auto report = skel->load(opts);
   if (!report)
     return std::fprintf(stderr, "xdp-counter: load: %s\n", report.error().str().c_str()), 1;
-  std::printf("loaded: %s\n", report->description.c_str());
+  std::printf("loaded: %s [%s]\n", report->description.c_str(),
+              std::string(bpfseal::verificationLevelName(report->level)).c_str());
 
   TestNetwork network(getpid());
   signal(SIGINT, onSignal);
