@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include <cctype>
 #include <memory>
 
 namespace bpfseal::sealer {
@@ -144,6 +145,12 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   // libbpf names an object opened from memory after the buffer's address;
   // a fixed default keeps sealing deterministic.
   std::string object_name = options.object_name.empty() ? "obj" : options.object_name;
+  // libbpf turns characters the kernel refuses in map names into '_' when
+  // it names internal maps; do the same so the manifest's object name is
+  // their prefix.
+  for (char &c : object_name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
+      c = '_';
 
   LibbpfLogCapture log;
   LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = object_name.c_str());
