@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 
 #include <cctype>
+#include <cstring>
 
 namespace bpfseal::sealer {
 namespace {
@@ -52,6 +53,24 @@ std::string hashSuffix(const format::MapLayout &l) {
   return format::hex(std::span<const uint8_t>(h.data(), 4));
 }
 
+// The release in a vmlinux image's "Linux version 6.18.15+deb13-cloud-amd64
+// (...)" banner, or "" (raw BTF files have none).
+std::string bannerRelease(const std::string &path) {
+  auto bytes = format::readFile(path);
+  if (!bytes || bytes->size() < 4 || std::memcmp(bytes->data(), "\x7f" "ELF", 4) != 0)
+    return "";
+  static const char kBanner[] = "Linux version ";
+  const uint8_t *hit = static_cast<const uint8_t *>(
+      memmem(bytes->data(), bytes->size(), kBanner, sizeof kBanner - 1));
+  if (!hit)
+    return "";
+  std::string release;
+  for (const uint8_t *p = hit + sizeof kBanner - 1;
+       p < bytes->data() + bytes->size() && *p > ' ' && *p < 0x7f && release.size() < 64; ++p)
+    release += char(*p);
+  return release;
+}
+
 } // namespace
 
 const std::vector<KernelLayout> &builtinLayouts() {
@@ -88,6 +107,9 @@ Result<KernelLayout> layoutFromBtfFile(const std::string &path) {
   if (path.rfind("/sys/kernel/btf/", 0) == 0 && uname(&u) == 0) {
     label = u.release;
     k.name = shortName(label);
+  } else if (std::string release = bannerRelease(path); !release.empty()) {
+    label = release;
+    k.name = shortName(release);
   } else {
     size_t slash = path.find_last_of('/');
     label = slash == std::string::npos ? path : path.substr(slash + 1);

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
@@ -306,6 +307,39 @@ TEST(SealerSeal, NoBuiltinLayoutsMeansKernelCheckOnly) {
   auto s = seal(coreMinimal(), opts);
   ASSERT_EQ(s.loaders.size(), 1u);
   EXPECT_EQ(s.loaders[0].info.name, "kernel-check");
+}
+
+TEST(SealerSeal, GuestKernelBtfMatchesTheBuiltinLayouts) {
+  // The guest kernels test/vm/fetch-kernel.sh caches: --kernel-btf of each
+  // must give the built-in layout measured from it (same offsets, merged).
+  const char *env = std::getenv("BPFSEAL_VM_CACHE");
+  const char *xdg = std::getenv("XDG_CACHE_HOME");
+  std::string cache = env ? env : std::string(xdg ? xdg : "/var/cache") + "/bpfseal-vm";
+  std::map<std::string, std::string> kinds{{"6.18", "6_18_15"}, {"7.2", "7_2_13"}, {"7.3", "7_3"}};
+  int seen = 0;
+  for (const auto &[kind, builtin] : kinds) {
+    std::string vmlinux = cache + "/kernels/" + kind + "/vmlinux";
+    if (!std::filesystem::exists(vmlinux))
+      continue;
+    ++seen;
+    auto k = sealer::layoutFromBtfFile(vmlinux);
+    ASSERT_TRUE(k) << k.error().str();
+    EXPECT_EQ(k->name, builtin) << "named after the banner's release";
+    bool matched = false;
+    for (const auto &b : sealer::builtinLayouts())
+      if (b.name == builtin) {
+        EXPECT_EQ(b.layout, k->layout) << vmlinux;
+        matched = true;
+      }
+    EXPECT_TRUE(matched);
+  }
+  if (std::string v612 = cache + "/kernels/6.12/vmlinux"; std::filesystem::exists(v612)) {
+    auto k = sealer::layoutFromBtfFile(v612);
+    ASSERT_FALSE(k);
+    EXPECT_NE(k.error().msg.find("predates map hashes"), std::string::npos) << k.error().msg;
+  }
+  if (!seen)
+    GTEST_SKIP() << "no guest kernels in " << cache << " (test/vm/fetch-kernel.sh fetches them)";
 }
 
 } // namespace
