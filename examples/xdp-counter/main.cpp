@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +25,36 @@ int run(const std::string &command, bool quiet = false) {
   std::string line = quiet ? command + " >/dev/null 2>&1" : command;
   int status = std::system(line.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// SIGINT/SIGTERM only set a flag (no SA_RESTART, so a wait returns EINTR);
+// the next check returns through TestNetwork's destructor.
+volatile sig_atomic_t interrupted = 0;
+void onSignal(int) { interrupted = 1; }
+
+// Runs argv; if a signal arrives meanwhile, stops the child and returns.
+int runChild(const std::vector<std::string> &args) {
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    std::vector<char *> argv;
+    for (const auto &a : args)
+      argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  if (interrupted)
+    kill(pid, SIGTERM);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR)
+      return -1;
+    if (interrupted)
+      kill(pid, SIGTERM);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // The namespace and the veth pair; the destructor tears both down, so every
@@ -65,12 +96,16 @@ public:
     run("ip link del " + host_if_, true);
     run("ip netns del " + netns_, true);
   }
+  // Pings the host end from the namespace; a signal stops ping too.
   bool ping(int count) {
-    std::string cmd = "ip netns exec " + netns_ + " ping -q -c " + std::to_string(count) +
-                      " -i 0.2 -W 2 " + kHostAddr;
-    std::printf("$ %s\n", cmd.c_str());
+    std::vector<std::string> args = {"ip",   "netns", "exec", netns_, "ping", "-q", "-c",
+                                      std::to_string(count), "-i", "0.2", "-W", "2", kHostAddr};
+    std::string line;
+    for (const auto &a : args)
+      line += (line.empty() ? "" : " ") + a;
+    std::printf("$ %s\n", line.c_str());
     std::fflush(stdout);
-    return run(cmd) == 0;
+    return runChild(args) == 0;
   }
   const std::string &hostInterface() const { return host_if_; }
   const std::string &netns() const { return netns_; }
@@ -83,11 +118,6 @@ private:
   bool created_ = false;
 };
 
-// SIGINT/SIGTERM only set a flag; the next check returns through
-// TestNetwork's destructor. While ping runs, system() ignores SIGINT here:
-// Ctrl-C stops ping, and the counts so far are printed before cleaning up.
-volatile sig_atomic_t interrupted = 0;
-void onSignal(int) { interrupted = 1; }
 
 } // namespace
 
@@ -123,8 +153,10 @@ int main(int argc, char **argv) {
               std::string(bpfseal::verificationLevelName(report->level)).c_str());
 
   TestNetwork network(getpid());
-  signal(SIGINT, onSignal);
-  signal(SIGTERM, onSignal);
+  struct sigaction sa = {};
+  sa.sa_handler = onSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   if (!network.setup() || interrupted)
     return 1;
   std::printf("network: %s (%s) <-> %s in netns %s\n", network.hostInterface().c_str(),

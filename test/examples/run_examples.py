@@ -481,18 +481,20 @@ class ExecLoad:
 def example_minimal(ctx):
     b, _ = build_example(ctx, "minimal")
     require_root("loads BPF programs into the running kernel")
-    load = ExecLoad()
-    p, out = start([os.path.join(b, "minimal"), "3"])
-    p.wait(timeout=30)
-    ran = load.finish()
-    text = out.text()
-    if p.returncode != 0:
-        raise Failure(f"minimal exited {p.returncode}")
-    check_loaded(text, "minimal")
-    counts = [int(m.group(1)) for m in re.finditer(r"^\ds: (\d+) execve calls$", text, re.M)]
-    if len(counts) != 3 or not 0 < counts[0] < counts[-1]:
-        raise Failure(f"expected 3 growing, non-zero samples, got {counts}")
-    log(f"ok: minimal counted {counts} execve calls (the test ran {ran} execs meanwhile)")
+    for exe in ("minimal", "minimal-c"):  # the C++ and the C skeleton
+        load = ExecLoad()
+        p, out = start([os.path.join(b, exe), "3"])
+        p.wait(timeout=30)
+        ran = load.finish()
+        text = out.text()
+        if p.returncode != 0:
+            raise Failure(f"{exe} exited {p.returncode}")
+        check_loaded(text, exe)
+        counts = [int(m.group(1))
+                  for m in re.finditer(r"^\ds: (\d+) execve calls$", text, re.M)]
+        if len(counts) != 3 or not 0 < counts[0] < counts[-1]:
+            raise Failure(f"{exe}: expected 3 growing, non-zero samples, got {counts}")
+        log(f"ok: {exe} counted {counts} execve calls (the test ran {ran} execs meanwhile)")
 
 
 def run_execsnoop(exe, marker):
@@ -580,11 +582,16 @@ def example_xdp_counter(ctx):
             os.killpg(p.pid, signal.SIGINT)
         else:
             os.kill(p.pid, signal.SIGTERM)
+        t0 = time.monotonic()
         p.wait(timeout=60)
+        took = time.monotonic() - t0
         out.text()
         left = leftover_network(p.pid)
         if left:
             raise Failure(f"{label}: left behind {left}")
+        if p.returncode != 130 or took > 5:
+            raise Failure(f"{label}: expected exit 130 within 5 s, got {p.returncode} "
+                          f"after {took:.1f} s")
         log(f"ok: {label}: exit {p.returncode}, nothing left behind")
 
 
