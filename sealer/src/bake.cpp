@@ -298,7 +298,8 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
       bpf_object__open_mem(elf_bytes.data(), elf_bytes.size(), &open_opts), bpf_object__close);
   if (!obj) {
     int err = errno ? errno : EINVAL;
-    return makeError(err, "libbpf cannot open the object: " + log.lastWarning());
+    return makeError(err, "libbpf cannot open the object: " + log.lastWarning(),
+                     "check it with llvm-objdump; rebuild it with clang -target bpf -g");
   }
   const struct btf *btf = bpf_object__btf(obj.get());
   if (!btf)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -99,6 +100,50 @@ std::optional<Section> findSection(const std::vector<Section> &all, const std::s
     if (s.name == name)
       return s;
   return std::nullopt;
+}
+
+Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> bytes) {
+  if (Status s = initLibelf(); !s)
+    return s.takeError();
+  std::vector<char> copy(bytes.begin(), bytes.end());
+  ElfPtr e(elf_memory(copy.data(), copy.size()));
+  size_t shstrndx = 0;
+  if (!e || elf_getshdrstrndx(e.get(), &shstrndx) != 0)
+    return makeError(ENOEXEC, std::string("libelf: ") + elf_errmsg(-1));
+  std::vector<std::string> names;
+  for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(e.get(), scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_REL)
+      continue;
+    const char *n = elf_strptr(e.get(), shstrndx, sh.sh_name);
+    if (!n || std::strcmp(n, ".rel.maps") != 0)
+      continue;
+    Elf_Scn *symscn = elf_getscn(e.get(), sh.sh_link);
+    GElf_Shdr symsh;
+    Elf_Data *rels = elf_getdata(scn, nullptr);
+    Elf_Data *syms = symscn ? elf_getdata(symscn, nullptr) : nullptr;
+    if (!rels || !syms || !gelf_getshdr(symscn, &symsh))
+      continue;
+    size_t nrels = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    size_t nsyms = symsh.sh_entsize ? symsh.sh_size / symsh.sh_entsize : 0;
+    for (size_t i = 0; i < nrels; ++i) {
+      GElf_Rel rel;
+      if (!gelf_getrel(rels, int(i), &rel))
+        continue;
+      for (size_t j = 0; j < nsyms; ++j) {
+        GElf_Sym sym;
+        if (!gelf_getsym(syms, int(j), &sym) || sym.st_shndx != sh.sh_info ||
+            GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+          continue;
+        if (rel.r_offset >= sym.st_value && rel.r_offset < sym.st_value + sym.st_size) {
+          const char *sn = elf_strptr(e.get(), symsh.sh_link, sym.st_name);
+          if (sn && std::find(names.begin(), names.end(), sn) == names.end())
+            names.push_back(sn);
+        }
+      }
+    }
+  }
+  return names;
 }
 
 Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes,

@@ -29,6 +29,10 @@ struct Section {
 Result<std::vector<Section>> sections(std::span<const uint8_t> bytes);
 std::optional<Section> findSection(const std::vector<Section> &all, const std::string &name);
 
+// Names of the symbols in `.maps` that relocations of `.rel.maps` point into,
+// i.e. maps with initial slots (`.values = { ... }`).
+Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> bytes);
+
 // `bytes` with the contents of section `name` replaced by `contents` (the
 // layout is recomputed by libelf; section indices do not change).
 Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes,

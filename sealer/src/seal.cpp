@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 
@@ -48,7 +49,7 @@ std::string attachTypeOf(const struct bpf_program *prog) {
 }
 
 // What gen_loader cannot carry faithfully, refused before recording.
-Status checkSupported(struct bpf_object *obj) {
+Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &slotted) {
   size_t nprogs = 0, nmaps = 0;
   struct bpf_program *prog;
   bpf_object__for_each_program(prog, obj) {
@@ -71,6 +72,12 @@ Status checkSupported(struct bpf_object *obj) {
       return makeError(E2BIG, "map '" + name + "' exceeds libbpf's loader limit of 64 maps "
                                                "per object",
                        "split the maps over several objects");
+    if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY &&
+        std::find(slotted.begin(), slotted.end(), name) != slotted.end())
+      return makeError(ENOTSUP,
+                       "map '" + name + "' is a prog_array with initial slots (.values = {...}), "
+                                        "which libbpf's loader generator cannot fill",
+                       "fill the slots from user space after loading (bpf_map_update_elem)");
     if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
       return makeError(ENOTSUP,
                        "map '" + name + "' is a struct_ops map, which libbpf's loader "
@@ -161,7 +168,10 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     return makeError(err, "libbpf cannot open the object: " + log.lastWarning(),
                      "check it with llvm-objdump; rebuild it with clang -target bpf -g");
   }
-  if (Status s = checkSupported(obj.get()); !s)
+  auto slotted = elf::mapsWithInitialSlots(elf_bytes);
+  if (!slotted)
+    return slotted.takeError();
+  if (Status s = checkSupported(obj.get(), *slotted); !s)
     return s.takeError();
   if (!bpf_object__next_program(obj.get(), nullptr))
     return makeError(ENOENT, "the object has no BPF programs",
