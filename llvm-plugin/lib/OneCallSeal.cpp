@@ -14,6 +14,7 @@
 #include "BpfSeal/OneCallSeal.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -81,6 +82,13 @@ void runSealJob(const SealJob &Job) {
   SealOpts.sets = Job.Options.Sets;
   SealOpts.kernel_btf_files = Job.Options.KernelBtfFiles;
   SealOpts.object_name = Job.Options.ObjectName;
+  if (SealOpts.object_name.empty()) {
+    // As `bpfseal seal` names prog.bpf.o: the file name up to the first '.'.
+    StringRef Base = sys::path::filename(Job.InputPath);
+    SealOpts.object_name = Base.take_until([](char C) { return C == '.'; });
+    if (SealOpts.object_name.empty())
+      SealOpts.object_name = "obj";
+  }
   Result<std::vector<uint8_t>> Sealed = sealer::sealObject(*Object, SealOpts);
   if (!Sealed)
     failSeal(Job, describe(Sealed.error()));
