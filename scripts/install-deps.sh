@@ -10,7 +10,7 @@ packages=(
   bpftool googletest libgtest-dev libgmock-dev
   python3 nlohmann-json3-dev
   # guest-kernel matrix (test/vm)
-  qemu-system-x86 busybox-static cpio xz-utils zstd
+  qemu-system-x86 busybox-static cpio xz-utils zstd file debian-archive-keyring
   # PKCS#11 signing tests
   softhsm2 libengine-pkcs11-openssl opensc
   # examples

@@ -4,7 +4,7 @@
 // objects, manages keyrings, and plays the attacker for the two bypasses of
 // the 6.18 signing scheme (docs/SECURITY.md):
 //
-//   ids                         print "progs N maps M"
+//   ids [PREFIX...]             print "progs N maps M" (only names with a PREFIX)
 //   prog-count NAME             programs named NAME
 //   map-value NAME KEY          u64 at KEY of the newest array map named NAME
 //   keyring-new DESC            new keyring in the session keyring; print serial
@@ -151,8 +151,23 @@ int progsNamed(const std::string &name) {
 
 // ---- simple commands ---------------------------------------------------------
 
-int cmdIds() {
-  printf("progs %zu maps %zu\n", progIds().size(), mapIds().size());
+// With prefixes, only objects whose names start with one of them count: on a
+// shared host other processes load BPF programs too.
+int cmdIds(int argc, char **argv) {
+  auto ours = [&](const std::string &name) {
+    if (argc == 0)
+      return true;
+    for (int i = 0; i < argc; i++)
+      if (name.rfind(argv[i], 0) == 0)
+        return true;
+    return false;
+  };
+  size_t progs = 0, maps = 0;
+  for (uint32_t id : progIds())
+    progs += ours(progName(id));
+  for (uint32_t id : mapIds())
+    maps += ours(mapName(id));
+  printf("progs %zu maps %zu\n", progs, maps);
   return 0;
 }
 
@@ -571,7 +586,7 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
 
 void usage() {
   fprintf(stderr,
-          "usage: bpfseal-vmtest ids | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
+          "usage: bpfseal-vmtest ids [PREFIX...] | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
           "       keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
           "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE "
           "[--keyring ID | --unsigned]\n");
@@ -586,7 +601,7 @@ int main(int argc, char **argv) {
     usage();
   std::string cmd = argv[1];
   if (cmd == "ids")
-    return cmdIds();
+    return cmdIds(argc - 2, argv + 2);
   if (cmd == "prog-count" && argc == 3) {
     printf("%d\n", progsNamed(argv[2]));
     return 0;
