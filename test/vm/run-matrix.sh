@@ -21,6 +21,7 @@ build=${BPFSEAL_BUILD_DIR:-$src/build}
 report=
 cache=${BPFSEAL_VM_CACHE:-/var/cache/bpfseal-vm}
 boot_timeout=${BPFSEAL_VM_TIMEOUT:-600}
+qemu=${BPFSEAL_VM_QEMU:-qemu-system-x86_64}
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -95,14 +96,14 @@ accel_args() {
 
 boot() { # kernel-kind kdir initrd serial-log
   # shellcheck disable=SC2046
-  timeout --foreground -k 10 "$boot_timeout" qemu-system-x86_64 $(accel_args) -m 1024 -smp 2 \
+  timeout --foreground -k 10 "$boot_timeout" "$qemu" $(accel_args) -m 1024 -smp 2 \
     -nographic -no-reboot -kernel "$2/vmlinuz" -initrd "$3" \
     -append 'console=ttyS0 panic=-1 quiet' </dev/null >"$4" 2>&1
 }
 
 run_guest() { # kind
   kind=$1 dir=$report/$1
-  command -v qemu-system-x86_64 >/dev/null || { record "$kind" boot SKIP "qemu-system-x86_64 not installed"; return 0; }
+  command -v "$qemu" >/dev/null || { record "$kind" boot SKIP "$qemu not installed (apt-get install qemu-system-x86)"; return 0; }
   kdir=$("$here/fetch-kernel.sh" "$kind" "$cache" 2>"$dir/fetch.log")
   rc=$?
   if [ $rc -eq 77 ]; then
