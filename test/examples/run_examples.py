@@ -308,6 +308,22 @@ def cmd_configure_errors(ctx):
         except Failure as e:
             failures.append(f"{case}: {e}")
 
+    # SET of a variable the object does not have: the seal step fails, names
+    # it, lists the ones there are, and writes no output.
+    b = ctx.fresh("error-set_unknown")
+    try:
+        ctx.configure(src, b, "CASE=config", "SETS=nosuch=1")
+        p = run(["cmake", "--build", b], check=False)
+        if p.returncode == 0:
+            raise Failure("build succeeded")
+        expect_in(p.stdout, "--set nosuch=1: no variable 'nosuch' in .rodata/.data (known: "
+                  "limit)", "set_unknown")
+        if os.path.exists(os.path.join(b, "bpfseal", "prog", "prog.unsigned.sealed.o")):
+            raise Failure("a sealed object was written")
+        log("ok: set_unknown")
+    except Failure as e:
+        failures.append(f"set_unknown: {e}")
+
     # The key deleted after configure: ninja stops before running anything,
     # naming the key and what needs it.
     b = ctx.fresh("error-key_deleted")
