@@ -82,6 +82,8 @@ int main(int argc, char **argv) {
     return std::fprintf(stderr, "execsnoop: load: %s\n", report.error().str().c_str()), 1;
   std::fprintf(stderr, "execsnoop: loaded: %s [%s]\n", report->description.c_str(),
                std::string(bpfseal::verificationLevelName(report->level)).c_str());
+  if (!report->fallback.empty())
+    std::fprintf(stderr, "execsnoop: %s\n", report->fallback.c_str());
   if (auto attached = skel->attach(); !attached)
     return std::fprintf(stderr, "execsnoop: attach: %s\n", attached.error().str().c_str()), 1;
 

@@ -18,6 +18,8 @@ int main(int argc, char **argv) {
     return fprintf(stderr, "load: %s\n", bpfseal_strerror_last()), 1;
   bpfseal_object__report(skel->obj, &report);
   printf("loaded: %s [%s]\n", report.description, report.level_name);
+  if (report.fallback && *report.fallback)
+    printf("%s\n", report.fallback);
   if (minimal_bpf__attach(skel, NULL) < 0) {
     fprintf(stderr, "attach: %s\n", bpfseal_strerror_last());
     minimal_bpf__destroy(skel);

@@ -21,6 +21,8 @@ int main(int argc, char **argv) {
     return std::fprintf(stderr, "load: %s\n", report.error().str().c_str()), 1;
   std::printf("loaded: %s [%s]\n", report->description.c_str(),
               std::string(bpfseal::verificationLevelName(report->level)).c_str());
+  if (!report->fallback.empty())
+    std::printf("%s\n", report->fallback.c_str());
   if (auto attached = skel->attach(); !attached)
     return std::fprintf(stderr, "attach: %s\n", attached.error().str().c_str()), 1;
 

@@ -151,6 +151,8 @@ int main(int argc, char **argv) {
     return std::fprintf(stderr, "xdp-counter: load: %s\n", report.error().str().c_str()), 1;
   std::printf("loaded: %s [%s]\n", report->description.c_str(),
               std::string(bpfseal::verificationLevelName(report->level)).c_str());
+  if (!report->fallback.empty())
+    std::printf("%s\n", report->fallback.c_str());
 
   TestNetwork network(getpid());
   struct sigaction sa = {};
@@ -169,8 +171,10 @@ int main(int argc, char **argv) {
   std::printf("attached: %s\n", attached->description.c_str());
 
   bool ping_ok = network.ping(pings);
-  if (interrupted)
-    return 130;
+  if (interrupted) {
+    std::printf("interrupted: removing the netns and veth pair\n");
+    return 130; // ~TestNetwork and the skeleton clean up
+  }
 
   // Per-CPU map: one value per possible CPU, summed here.
   int ncpus = libbpf_num_possible_cpus();
