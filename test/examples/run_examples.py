@@ -164,12 +164,44 @@ def cmd_package(ctx):
         [f"-Wl,-rpath,{libdir}"])
     check_consumer([exe], "pkg-config consumer")
 
-    # find_package from the install tree and from the build tree.
+    # find_package from the install tree and from the build tree. The
+    # consumer also embeds an object compiled against a vmlinux.h given by
+    # path under another name (VMLINUX_H).
+    types_h = os.path.join(ctx.work, "kernel-types.h")
+    for candidate in (os.path.join(ctx.build, "test", "vmlinux", "vmlinux.h"),
+                      os.path.join(ctx.build, "bpfseal", "vmlinux", "vmlinux.h")):
+        if os.path.exists(candidate):
+            shutil.copy(candidate, types_h)
+            break
+    else:
+        with open(types_h, "w") as f:
+            subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux",
+                            "format", "c"], stdout=f, check=True)
     src = os.path.join(ctx.src, "test/examples/projects/consumer")
     for label, package_dir in (("install tree", None), ("build tree", ctx.build)):
         b = ctx.fresh("consumer-" + label.replace(" ", "-"))
-        ctx.configure(src, b, package_dir=package_dir)
+        ctx.configure(src, b, f"CONSUMER_VMLINUX_H={types_h}", package_dir=package_dir)
         run(["cmake", "--build", b], quiet=True)
+        if os.path.exists(os.path.join(b, "bpfseal", "vmlinux", "vmlinux.h")) or \
+                not any(d.startswith("vmlinux-") for d in os.listdir(os.path.join(b, "bpfseal"))):
+            raise Failure(f"{label}: VMLINUX_H was not used instead of the kernel's BTF")
+        out = run([os.path.join(b, "embedded_static")]).stdout
+        for needle in ("object consumer,", "signed", "program on_getpid fd -1",
+                       "map consumer.rodata fd -1"):
+            if needle not in out:
+                raise Failure(f"{label}: C++ skeleton output lacks {needle!r}")
+        out = run([os.path.join(b, "embedded_c")]).stdout
+        if "programs 1 maps 1, fds before load: prog -1 map -1" not in out:
+            raise Failure(f"{label}: C skeleton output unexpected")
+        if "libbpfseal" in run(["ldd", os.path.join(b, "embedded_static")], quiet=True).stdout:
+            raise Failure(f"{label}: bpfseal_embed(... STATIC) linked libbpfseal.so")
+        tool = ctx.tool if package_dir is None else os.path.join(ctx.build, "tools", "bpfseal",
+                                                                 "bpfseal")
+        run([tool, "verify", os.path.join(b, "consumer.sealed.o"), "--cert",
+             os.path.join(b, "bpfseal", "keys", "consumer_dev.cert.pem")])
+        inspect = run([tool, "inspect", os.path.join(b, "consumer.sealed.o")]).stdout
+        if not re.search(r"limit\s+\.rodata unsigned int = 7", inspect):
+            raise Failure(f"{label}: SET limit=7 is not in the sealed object")
         imported = open(os.path.join(b, "imported-files.txt")).read()
         log(imported.rstrip())
         root = ctx.prefix if package_dir is None else ctx.build
