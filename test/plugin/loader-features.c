@@ -5,6 +5,9 @@
 // RUN: %clang-bpf -fplugin=%plugin -Xclang -verify -c %s -o %t.o
 // RUN: not %clang-bpf -fplugin=%plugin -c %s -o %t.o 2>&1 | FileCheck %s
 // RUN: %clang-bpf -fplugin=%plugin -DONLY_SUPPORTED -Xclang -verify=ok -c %s -o %t.ok.o
+// What the plugin accepts, the sealer (libbpf gen_loader) can seal.
+// RUN: %bpfseal seal %t.ok.o -o %t.ok.sealed.o | FileCheck %s --check-prefix=SEALED
+// SEALED: sealed {{.*}}: 1 programs, 3 maps
 // ok-no-diagnostics
 
 #include <linux/bpf.h>
