@@ -51,32 +51,33 @@ std::vector<SealJob> &jobs() {
 }
 int CurrentJob = -1;
 
-[[noreturn]] void failSeal(const SealJob &Job, const std::string &Message) {
+/// Reports a failed job like a clang driver error and removes its output,
+/// so a build system never finds an unsealed object under the sealed name.
+void reportFailure(const SealJob &Job, const std::string &Message) {
   WithColor::error(errs(), "clang")
       << "bpfseal: cannot seal '" << Job.OutputPath << "' (from '"
       << Job.InputPath << "'): " << Message << "\n";
   errs().flush();
   sys::fs::remove(Job.OutputPath);
-  // Inside an exit handler: exit() again would be undefined behaviour.
-  _exit(1);
 }
 
 #ifdef BPFSEAL_HAVE_SEALER
 std::string describe(const Error &E) { return E.str(); }
 
-void runSealJob(const SealJob &Job) {
+/// Seals one job's output in place; returns why it failed, or "".
+std::string runSealJob(const SealJob &Job) {
   sys::fs::file_status FileStatus;
   if (sys::fs::status(Job.OutputPath, FileStatus) ||
       !sys::fs::is_regular_file(FileStatus))
-    failSeal(Job, "clang did not write the object file");
+    return "clang did not write the object file";
   if (Job.HadPreviousOutput &&
       FileStatus.getUniqueID() == Job.PreviousOutput &&
       FileStatus.getLastModificationTime() == Job.PreviousModified)
-    failSeal(Job, "clang did not replace the previous object file");
+    return "clang did not replace the previous object file";
 
   Result<std::vector<uint8_t>> Object = format::readFile(Job.OutputPath);
   if (!Object)
-    failSeal(Job, describe(Object.error()));
+    return describe(Object.error());
 
   sealer::SealOptions SealOpts;
   SealOpts.sets = Job.Options.Sets;
@@ -91,7 +92,7 @@ void runSealJob(const SealJob &Job) {
   }
   Result<std::vector<uint8_t>> Sealed = sealer::sealObject(*Object, SealOpts);
   if (!Sealed)
-    failSeal(Job, describe(Sealed.error()));
+    return describe(Sealed.error());
 
   std::vector<uint8_t> Final = Sealed.take();
   if (!Job.Options.Key.empty()) {
@@ -100,28 +101,38 @@ void runSealJob(const SealJob &Job) {
     auto Key =
         signing::loadSigningKey(Job.Options.Key, Job.Options.Cert, KeyOpts);
     if (!Key)
-      failSeal(Job, describe(Key.error()));
+      return describe(Key.error());
     Result<std::vector<uint8_t>> Signed = signing::signSealedFile(Final, **Key);
     if (!Signed)
-      failSeal(Job, describe(Signed.error()));
+      return describe(Signed.error());
     Final = Signed.take();
   }
   if (Status WriteStatus = format::writeFileAtomic(Job.OutputPath, Final);
       !WriteStatus)
-    failSeal(Job, describe(WriteStatus.error()));
+    return describe(WriteStatus.error());
+  return "";
 }
 #else
-void runSealJob(const SealJob &Job) {
-  failSeal(Job, "sealing support not built (BpfSealPlugin was built without "
-                "bpfseal_sealer; use 'bpfseal seal' on the object instead)");
+std::string runSealJob(const SealJob &) {
+  return "sealing support not built (BpfSealPlugin was built without "
+         "bpfseal_sealer; use 'bpfseal seal' on the object instead)";
 }
 #endif
 
 void sealQueuedObjects() {
   std::lock_guard<std::mutex> Lock(JobsMutex);
-  for (const SealJob &Job : jobs())
-    if (Job.Succeeded)
-      runSealJob(Job);
+  bool Failed = false;
+  for (const SealJob &Job : jobs()) {
+    if (!Job.Succeeded)
+      continue;
+    if (std::string Error = runSealJob(Job); !Error.empty()) {
+      reportFailure(Job, Error);
+      Failed = true;
+    }
+  }
+  // Inside an exit handler: calling exit() again would be undefined.
+  if (Failed)
+    _exit(1);
 }
 
 } // namespace

@@ -27,6 +27,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/Compiler.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <atomic>
 
@@ -88,7 +89,7 @@ protected:
   ActionType getActionType() override { return AddBeforeMainAction; }
 
 private:
-  static bool checkSealable(const CompilerInstance &CI, std::string &Error) {
+  bool checkSealable(const CompilerInstance &CI, std::string &Error) const {
     const FrontendOptions &FrontendOpts = CI.getFrontendOpts();
     if (FrontendOpts.ProgramAction != frontend::EmitObj) {
       Error = "-fplugin-arg-bpfseal-seal needs an object file: compile with "
@@ -99,6 +100,19 @@ private:
       Error = "-fplugin-arg-bpfseal-seal cannot seal an object written to "
               "standard output; pass -o FILE";
       return false;
+    }
+    // A missing key or certificate would otherwise surface only after the
+    // whole compile, at exit.
+    for (auto [Name, Path] : {std::pair<const char *, const std::string *>{
+                                  "key", &Options.Key},
+                              {"cert", &Options.Cert}}) {
+      if (Path->empty() || StringRef(*Path).starts_with("pkcs11:"))
+        continue;
+      if (!llvm::sys::fs::exists(*Path)) {
+        Error = std::string("-fplugin-arg-bpfseal-") + Name + "=" + *Path +
+                ": no such file";
+        return false;
+      }
     }
     if (!sealingSupported()) {
       Error = "-fplugin-arg-bpfseal-seal: this BpfSealPlugin was built "
