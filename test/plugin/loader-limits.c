@@ -16,6 +16,17 @@
 // RUN: not test -e %t.o
 // ok-no-diagnostics
 //
+// The sealer (libbpf gen_loader) agrees on both sides of each boundary and
+// on the program or map it names.
+// RUN: %bpfseal seal %t.ok.o -o %t.ok.sealed.o | FileCheck %s --check-prefix=SEAL-FITS
+// SEAL-FITS: 32 programs, 64 maps
+// RUN: %clang-bpf -DPROGS=33 -DMAPS=1 -c %s -o %t.progs.o
+// RUN: not %bpfseal seal %t.progs.o -o %t.sealed.o 2>&1 | FileCheck %s --check-prefix=SEAL-PROGS
+// SEAL-PROGS: program 'prog_32' exceeds libbpf's loader limit of 32 programs
+// RUN: %clang-bpf -DPROGS=1 -DMAPS=64 -c %s -o %t.maps.o
+// RUN: not %bpfseal seal %t.maps.o -o %t.sealed.o 2>&1 | FileCheck %s --check-prefix=SEAL-MAPS
+// SEAL-MAPS: map '{{.*}}.bss' exceeds libbpf's loader limit of 64 maps
+//
 // FITS: "function": "prog_31"
 // Counted on the optimized module: the static helper pointers of
 // bpf_helper_defs.h are gone by then and do not count as .data.
