@@ -4,7 +4,7 @@
 #
 #   bpfseal_add_object(<name> SOURCES a.bpf.c ... [INCLUDE_DIRS ...] [DEFINES ...]
 #                      [SET VAR=VALUE ...] [SIGNING_KEY key|pkcs11-uri]
-#                      [SIGNING_CERT cert] [SIGNING_PASS src] [UNSIGNED]
+#                      [SIGNING_CERT cert] [SIGNING_PASS src] [PKCS11_MODULE so] [UNSIGNED]
 #                      [VMLINUX_H path] [COMPILE_OPTIONS ...] [NO_WARN_CONFIG])
 #   bpfseal_embed(<target> <name> [STATIC])
 #   bpfseal_keygen(<name> [SUBJECT dn] [DAYS n] [OUTPUT_DIR dir])
@@ -191,7 +191,7 @@ endfunction()
 # certificate: rotating a key re-signs and rebuilds nothing else.
 function(bpfseal_add_object name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED;NO_WARN_CONFIG"
-    "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;VMLINUX_H"
+    "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;PKCS11_MODULE;VMLINUX_H"
     "SOURCES;INCLUDE_DIRS;DEFINES;SET;COMPILE_OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "bpfseal_add_object(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -236,7 +236,13 @@ function(bpfseal_add_object name)
   set(sign_deps)
   if(key)
     if(key MATCHES "^pkcs11:")
-      set(key_desc "PKCS#11 key ${key}")
+      # A PIN in the URI would end up in logs; the hint says where it belongs.
+      string(REGEX REPLACE "pin-value=[^;&?]*" "pin-value=***" shown "${key}")
+      set(key_desc "PKCS#11 key ${shown}")
+      if(key MATCHES "pin-value=")
+        message(WARNING "bpfseal_add_object(${name}): the PIN is part of SIGNING_KEY and so "
+          "of the build files; pass it with SIGNING_PASS env:VAR instead")
+      endif()
     else()
       get_filename_component(key "${key}" ABSOLUTE)
       if(NOT EXISTS "${key}" AND NOT key IN_LIST generated_keys)
@@ -352,6 +358,13 @@ function(bpfseal_add_object name)
     set(pass_args)
     if(arg_SIGNING_PASS)
       set(pass_args --pass "${arg_SIGNING_PASS}")
+    endif()
+    if(arg_PKCS11_MODULE)
+      if(NOT EXISTS "${arg_PKCS11_MODULE}")
+        message(FATAL_ERROR "bpfseal_add_object(${name}): PKCS11_MODULE '${arg_PKCS11_MODULE}' "
+          "does not exist (hint: the token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so)")
+      endif()
+      list(APPEND pass_args --pkcs11-module "${arg_PKCS11_MODULE}")
     endif()
     add_custom_command(OUTPUT "${sealed}"
       COMMAND ${tool} sign "${unsigned_out}" --key "${key}" --cert "${cert}" ${pass_args} -o "${sealed}"

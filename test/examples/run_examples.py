@@ -13,6 +13,7 @@ Each sub-command is one ctest entry (test/examples/CMakeLists.txt):
   key-rotation       replacing/touching the signing cert re-runs only the
                      sign step (ninja -d explain), and the new signature is
                      made by the new key
+  pkcs11             signing with a key inside a SoftHSM2 token
   example NAME       clean build of examples/NAME against the prefix, then
                      run it (root) and check what it printed
 
@@ -379,6 +380,68 @@ def cmd_configure_errors(ctx):
         raise Failure("configure-error cases failed:\n  " + "\n  ".join(failures))
 
 
+# --- PKCS#11 ------------------------------------------------------------------------
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def cmd_pkcs11(ctx):
+    ctx.require_install()
+    if not (os.path.exists(SOFTHSM_MODULE) and shutil.which("softhsm2-util")
+            and shutil.which("pkcs11-tool")):
+        log("SKIP: needs SoftHSM2 and OpenSC's pkcs11-tool (apt-get install softhsm2 opensc "
+            "libengine-pkcs11-openssl)")
+        sys.exit(SKIP)
+    work = ctx.fresh("pkcs11")
+    tokens = os.path.join(work, "tokens")
+    os.makedirs(tokens)
+    conf = os.path.join(work, "softhsm2.conf")
+    with open(conf, "w") as f:
+        f.write(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
+                "log.level = ERROR\n")
+    env = clean_env()
+    env["SOFTHSM2_CONF"] = conf
+    key, cert, der = (os.path.join(work, n) for n in ("k.pem", "k.crt", "k.der"))
+    run([ctx.tool, "keygen", "--key", key, "--cert", cert, "--subject", "CN=token signer"])
+    run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", key, "-outform", "DER", "-out", der])
+    run(["softhsm2-util", "--init-token", "--free", "--label", "bpfseal", "--pin", "1234",
+         "--so-pin", "1234"], env=env, quiet=True)
+    run(["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", "bpfseal", "--login",
+         "--pin", "1234", "--write-object", der, "--type", "privkey", "--id", "01",
+         "--label", "k"], env=env, quiet=True)
+    os.unlink(key)
+    os.unlink(der)  # the private key now exists only inside the token
+
+    uri = "pkcs11:token=bpfseal;object=k;type=private"
+    src = os.path.join(ctx.src, "test/examples/projects/errors")
+    b = os.path.join(work, "build")
+    p = ctx.configure(src, b, "CASE=pkcs11", f"KEY_URI={uri}", f"CERT={cert}",
+                      f"MODULE={SOFTHSM_MODULE}", env=env)
+    expect_in(p.stdout, f"object 'prog' will be signed with PKCS#11 key {uri}", "pkcs11")
+    env["TOKEN_PIN"] = "1234"
+    p = run(["cmake", "--build", b], env=env)
+    expect_in(p.stdout, "(CN=token signer, pkcs11-engine)", "pkcs11 sign step")
+    if "1234" in open(os.path.join(b, "build.ninja")).read():
+        raise Failure("the PIN is in build.ninja")
+    run([ctx.tool, "verify", os.path.join(b, "prog.sealed.o"), "--cert", cert])
+
+    # A PIN in the URI is redacted in the configure output, with a warning.
+    b2 = os.path.join(work, "build-pin-in-uri")
+    p = ctx.configure(src, b2, "CASE=pkcs11", f"KEY_URI={uri}?pin-value=1234",
+                      f"CERT={cert}", f"MODULE={SOFTHSM_MODULE}", env=env)
+    expect_in(p.stdout, f"signed with PKCS#11 key {uri}?pin-value=***", "pin redacted")
+    expect_in(p.stdout, "pass it with SIGNING_PASS env:VAR instead", "pin warning")
+    # A module that is not there stops configure.
+    b3 = os.path.join(work, "build-no-module")
+    p = ctx.configure(src, b3, "CASE=pkcs11_no_module", f"KEY_URI={uri}", f"CERT={cert}",
+                      env=env, check=False)
+    if p.returncode == 0:
+        raise Failure("configure succeeded with a missing PKCS11_MODULE")
+    expect_in(p.stdout, "missing.so' does not exist (hint: the token's PKCS#11 library",
+              "no module")
+    log("ok: signed inside the token through bpfseal_add_object; PIN kept out of build files")
+
+
 # --- key rotation ------------------------------------------------------------------
 
 def ninja_steps(output):
@@ -656,7 +719,7 @@ def main():
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--plugin", default="ON")
     ap.add_argument("command", choices=["install", "package", "configure-errors",
-                                        "key-rotation", "example"])
+                                        "key-rotation", "pkcs11", "example"])
     ap.add_argument("name", nargs="?")
     args = ap.parse_args()
     ctx = Ctx(args)
@@ -669,7 +732,7 @@ def main():
         else:
             {"install": cmd_install, "package": cmd_package,
              "configure-errors": cmd_configure_errors,
-             "key-rotation": cmd_key_rotation}[args.command](ctx)
+             "key-rotation": cmd_key_rotation, "pkcs11": cmd_pkcs11}[args.command](ctx)
     except (Failure, subprocess.TimeoutExpired) as e:
         log(f"FAIL: {e}")
         return 1
