@@ -216,15 +216,27 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   failure.loader_ran = true;
   if (*rv != 0) {
     int err = *rv < 0 ? -*rv : EPROTO;
+    // libbpf's loader moves fds into the context only on success, so the
+    // context cannot say which program failed; the verifier log can.
+    const std::string which;
     if (log_out && !log.empty())
       *log_out = std::string(log.data(), strnlen(log.data(), log.size()));
-    if (loader.info.kind == format::LoaderKind::LoaderCheck)
+    // EPERM is ambiguous: the prologue's exclusivity check, or the kernel
+    // denying a program. The map was made exclusive here, so the latter is
+    // what normally happened: let the retry with a verifier log tell.
+    bool ambiguous = err == EPERM && attempt.exclusive;
+    if (loader.info.kind == format::LoaderKind::LoaderCheck && !ambiguous)
       if (auto e = prologueError(loader, err)) {
         failure.in_prologue = true;
         return *e;
       }
+    if (ambiguous)
+      return makeError(err, "loader '" + loader.info.name + "' failed (EPERM): the kernel denied " +
+                                (which.empty() ? "a program or map of the object" : which) +
+                                " (or the loader found the metadata map not exclusive)",
+                       "check the program types this kernel allows (LSM active? lockdown?) and run as root");
     return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
-                              "): the kernel refused a program or map of the object",
+                              "): the kernel refused " + (which.empty() ? "a program or map of the object" : which),
                      "");
   }
   return collectFds(sealed.manifest, ctx);

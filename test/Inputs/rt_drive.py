@@ -60,13 +60,15 @@ def main():
     ap.add_argument("--load-arg", action="append", default=[])
     ap.add_argument("--pin", help="bpffs directory (--cli)")
     ap.add_argument("--calls", type=int, default=1000)
+    ap.add_argument("--helper", help="rt_syscalls binary (--cli; default WORK/rt_syscalls)")
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--cli", action="store_true")
     mode.add_argument("--exec", dest="exec_cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
 
     os.makedirs(a.work, exist_ok=True)
-    helper_cmd = a.exec_cmd if a.exec_cmd else [os.path.join(a.work, "rt_syscalls"), str(a.calls)]
+    a.helper = a.helper or os.path.join(a.work, "rt_syscalls")
+    helper_cmd = a.exec_cmd if a.exec_cmd else [a.helper, str(a.calls)]
     helper = subprocess.Popen(helper_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
     first = helper.stdout.readline().split()

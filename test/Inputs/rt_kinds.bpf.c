@@ -1,5 +1,7 @@
 // One program per attach kind libbpfseal handles on this kernel, for the
-// attach tests. Targets: xdp and tc take an interface, uprobe BINARY:FUNCTION.
+// attach tests. Targets: xdp and tc take an interface, uprobe BINARY:FUNCTION,
+// cgroup_skb a cgroup directory. (No fentry or lsm: this kernel refuses
+// trampoline programs at load with EPERM, plain libbpf included.)
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -22,12 +24,6 @@ int k_raw_tp(void *ctx) { hit(0); return 0; }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(k_tp_btf, bool preempt, struct task_struct *prev, struct task_struct *next) { hit(1); return 0; }
-
-SEC("fentry/do_nanosleep")
-int BPF_PROG(k_fentry) { hit(2); return 0; }
-
-SEC("lsm/file_open")
-int BPF_PROG(k_lsm, struct file *file) { hit(3); return 0; }
 
 SEC("uprobe")
 int BPF_KPROBE(k_uprobe) { hit(4); return 0; }
