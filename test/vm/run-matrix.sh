@@ -113,7 +113,9 @@ run_guest() { # kind
     record "$kind" boot FAIL "fetch-kernel failed: $(tail -n 1 "$dir/fetch.log")"
     return 0
   fi
-  cat "$kdir/package" "$kdir/version" >"$dir/kernel.txt" 2>/dev/null
+  { cat "$kdir/package" "$kdir/version" 2>/dev/null
+    if grep -q 'downloading' "$dir/fetch.log"; then echo "(downloaded)"; else echo "(cached)"; fi
+  } >"$dir/kernel.txt"
   build_initramfs "$kind" "$dir/initrd.gz" || { record "$kind" boot FAIL "initramfs build failed"; return 0; }
   for attempt in 1 2; do
     t0=$(now)
