@@ -76,12 +76,6 @@ public:
     for (const std::string &Assignment : Options.Sets)
       SetAtSealTime.insert(PluginOptions::setTarget(Assignment));
 
-    KconfigDiag = Diags.getCustomDiagID(
-        DiagnosticsEngine::Error,
-        "'%0' is a __kconfig extern: libbpf would fill it from the kernel "
-        "configuration of the machine that seals the object, not of the one "
-        "that loads it (pass -fplugin-arg-bpfseal-allow-kconfig to accept "
-        "that)");
     // Custom diagnostics have no warning group, so clang would neither
     // silence this one under -w nor promote it under -Werror; do both here.
     WarnConfig = !Options.NoWarnConfig && !Diags.getIgnoreAllWarnings();
@@ -117,10 +111,11 @@ public:
       return true;
     std::optional<StringRef> Section = sectionOf(VD);
     if (VD->hasExternalStorage()) {
-      if (Section && *Section == ".kconfig") {
-        if (!Options.AllowKconfig && firstSeen(VD))
-          Diags.Report(VD->getLocation(), KconfigDiag) << VD->getName();
-      }
+      // Reported by the pass, and only if the extern reaches the object
+      // (headers such as usdt.bpf.h declare some for code that may be
+      // unused); here only where it was declared first.
+      if (Section && *Section == ".kconfig")
+        recordLocation(VD, /*Overwrite=*/false);
       return true;
     }
     if (VD->isThisDeclarationADefinition() == VarDecl::DeclarationOnly)
@@ -185,11 +180,12 @@ private:
     }
   }
 
-  void recordLocation(const NamedDecl *D) {
+  void recordLocation(const NamedDecl *D, bool Overwrite = true) {
     PresumedLoc Loc = Ctx.getSourceManager().getPresumedLoc(D->getLocation());
-    if (Loc.isValid())
-      Facts.Locations[D->getName()] = {Loc.getFilename(), Loc.getLine(),
-                                       D->getLocation().getRawEncoding()};
+    if (!Loc.isValid() || (!Overwrite && Facts.Locations.count(D->getName())))
+      return;
+    Facts.Locations[D->getName()] = {Loc.getFilename(), Loc.getLine(),
+                                     D->getLocation().getRawEncoding()};
   }
 
   bool firstSeen(const Decl *D) {
@@ -203,7 +199,7 @@ private:
   StringSet<> SetAtSealTime;
   DenseSet<const Decl *> Reported;
   bool WarnConfig = true;
-  unsigned KconfigDiag, ConfigDiag, ProgArraySlotsDiag, StructOpsDiag;
+  unsigned ConfigDiag, ProgArraySlotsDiag, StructOpsDiag;
 };
 
 class SealChecksConsumer : public ASTConsumer {
@@ -220,16 +216,30 @@ public:
     // The pass runs later, inside this compiler instance, so the engine and
     // the source manager behind these locations are still alive.
     DiagnosticsEngine &Diags = Ctx.getDiagnostics();
+    FrontendFacts *F = Facts.get(); // owns these callbacks: no cycle
+    auto LocationOf = [F](StringRef Name) {
+      auto It = F->Locations.find(Name);
+      return It == F->Locations.end()
+                 ? SourceLocation()
+                 : SourceLocation::getFromRawEncoding(
+                       It->second.RawSourceLocation);
+    };
     unsigned LimitDiag =
         Diags.getCustomDiagID(DiagnosticsEngine::Error, "%0");
-    Facts->ReportLimit = [&Diags, LimitDiag,
-                          Facts = Facts.get()](const LimitViolation &V) {
-      SourceLocation Loc;
-      auto It = Facts->Locations.find(V.LookupName);
-      if (It != Facts->Locations.end())
-        Loc = SourceLocation::getFromRawEncoding(It->second.RawSourceLocation);
-      Diags.Report(Loc, LimitDiag) << describeLimit(V);
+    F->ReportLimit = [&Diags, LimitDiag, LocationOf](const LimitViolation &V) {
+      Diags.Report(LocationOf(V.LookupName), LimitDiag) << describeLimit(V);
     };
+    if (!Options.AllowKconfig) {
+      unsigned KconfigDiag = Diags.getCustomDiagID(
+          DiagnosticsEngine::Error,
+          "'%0' is a __kconfig extern: libbpf would fill it from the kernel "
+          "configuration of the machine that seals the object, not of the "
+          "one that loads it (pass -fplugin-arg-bpfseal-allow-kconfig to "
+          "accept that)");
+      F->ReportKconfig = [&Diags, KconfigDiag, LocationOf](StringRef Name) {
+        Diags.Report(LocationOf(Name), KconfigDiag) << Name;
+      };
+    }
   }
 
 private:

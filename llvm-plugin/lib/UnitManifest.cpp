@@ -482,6 +482,11 @@ PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
     M.getContext().emitError("bpfseal: " + Where + describeLimit(V));
   }
 
+  if (Facts && Facts->ReportKconfig)
+    for (const GlobalVariable &GV : M.globals())
+      if (GV.isDeclaration() && GV.getSection() == ".kconfig")
+        Facts->ReportKconfig(GV.getName());
+
   std::string Manifest = buildUnitManifest(M, Facts.get());
   Constant *Init = ConstantDataArray::getString(M.getContext(), Manifest,
                                                 /*AddNull=*/true);

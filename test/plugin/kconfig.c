@@ -14,6 +14,14 @@
 //
 // allowed-no-diagnostics
 // OBJ: .bpfseal.unit
+// RUN: python3 %inputs/plugin_unit_json.py %t.o | FileCheck %s --check-prefix=EXTERNS
+// EXTERNS: "externs": [
+// EXTERNS-NEXT: {
+// EXTERNS-NEXT: "function": false,
+// EXTERNS-NEXT: "kind": "kconfig",
+// EXTERNS-NEXT: "name": "CONFIG_HZ",
+// EXTERNS: "name": "LINUX_KERNEL_VERSION",
+// EXTERNS-NOT: CONFIG_BPF_JIT
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -23,10 +31,15 @@ extern int LINUX_KERNEL_VERSION __kconfig; // expected-error {{'LINUX_KERNEL_VER
 // TEXT-NEXT: extern int LINUX_KERNEL_VERSION __kconfig;
 // TEXT-NEXT: {{^ *\| +\^$}}
 
-// Weak or not, used or not: every __kconfig extern is reported, once.
+// Weak or not, every __kconfig extern that reaches the object is reported,
+// once, at its first declaration.
 extern unsigned long CONFIG_HZ __kconfig __weak; // expected-error {{'CONFIG_HZ' is a __kconfig extern}}
 extern unsigned long CONFIG_HZ __kconfig __weak;
-extern _Bool CONFIG_BPF_JIT __kconfig; // expected-error {{'CONFIG_BPF_JIT' is a __kconfig extern}}
+
+// One that nothing uses does not reach the object, like the ones headers such
+// as usdt.bpf.h declare for helpers a program may not call.
+extern _Bool CONFIG_BPF_JIT __kconfig;
+static __always_inline int unused_helper(void) { return CONFIG_BPF_JIT; }
 
 // __ksym externs are resolved by the loader in the target kernel: fine.
 extern void bpf_rcu_read_lock(void) __ksym;
@@ -39,4 +52,4 @@ int uses_kconfig(void *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
-// TEXT: 3 errors generated.
+// TEXT: 2 errors generated.

@@ -12,8 +12,8 @@
 // The same source is still checked when compiled for BPF.
 // RUN: not %clang-bpf -fplugin=%plugin -c %s -o %t.bpf.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BPF
-// BPF: error: '__bpfseal_test_kconfig' is a __kconfig extern
-// BPF: warning: 'config_value' is a const volatile global
+// BPF-DAG: error: '__bpfseal_test_kconfig' is a __kconfig extern
+// BPF-DAG: warning: 'config_value' is a const volatile global
 
 extern int __bpfseal_test_kconfig __attribute__((section(".kconfig"), weak));
 const volatile int config_value = 1;

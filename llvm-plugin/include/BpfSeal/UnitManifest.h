@@ -59,6 +59,9 @@ struct FrontendFacts {
   llvm::StringMap<bool> ConstVolatile;
   /// Set by the frontend; without it the pass reports through LLVMContext.
   std::function<void(const LimitViolation &)> ReportLimit;
+  /// Set by the frontend unless __kconfig externs are allowed; called for
+  /// each one that reaches the object.
+  std::function<void(llvm::StringRef Name)> ReportKconfig;
 };
 
 /// Counts what gen_loader would have to carry for \p M the way libbpf
