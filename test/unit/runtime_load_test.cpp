@@ -1,0 +1,458 @@
+// libbpfseal against the running kernel (root, bpf): a byte-flip sweep over
+// every signed section of a sealed object, 1000 failed loads of mixed kinds
+// without leaking fds, programs or maps, and concurrent loads from 8 threads.
+// Objects are sealed and signed in process (sealer + signing libraries).
+#include "bpfseal/bpfseal.hpp"
+#include "bpfseal/format.h"
+#include "bpfseal/sealer.h"
+#include "bpfseal/signing.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <dirent.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+using namespace bpfseal;
+
+namespace {
+
+std::string skipReason() {
+  if (::geteuid() != 0)
+    return "needs root";
+  if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+    return "needs kernel BTF";
+  const KernelSupport &ks = kernelSupport();
+  if (!ks.exclusive_maps)
+    return "kernel has no exclusive maps";
+  return {};
+}
+
+#define SKIP_UNLESS_KERNEL()                                                                       \
+  do {                                                                                             \
+    if (std::string why = skipReason(); !why.empty())                                              \
+      GTEST_SKIP() << why;                                                                         \
+  } while (0)
+
+int countFds() {
+  int n = 0;
+  DIR *d = ::opendir("/proc/self/fd");
+  if (!d)
+    return -1;
+  while (dirent *e = ::readdir(d))
+    n += e->d_name[0] != '.';
+  ::closedir(d);
+  return n;
+}
+
+// Kernel objects that belong to these tests, by name (other processes on
+// the machine may load BPF at the same time; names keep them apart).
+const std::set<std::string> kOurProgs = {"count_enter", "rejected_prog", "rt_badtp", "bpfseal_loader"};
+const std::set<std::string> kOurMaps = {"hits", "rejected_map", "bpfseal.meta"};
+
+size_t countOurKernelObjects() {
+  size_t n = 0;
+  for (uint32_t id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0)
+      continue;
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && kOurProgs.count(info.name))
+      ++n;
+    ::close(fd);
+  }
+  for (uint32_t id = 0; bpf_map_get_next_id(id, &id) == 0;) {
+    int fd = bpf_map_get_fd_by_id(id);
+    if (fd < 0)
+      continue;
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    std::string name;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+      name = info.name;
+    // Internal maps are named "<obj>.<sec>", truncated by the kernel.
+    if (kOurMaps.count(name) || name.starts_with("core_min") || name.starts_with("rt_"))
+      ++n;
+    ::close(fd);
+  }
+  return n;
+}
+
+// The kernel frees programs and maps from deferred work after the last fd
+// closes: wait until the count settles back (or give up after 5 s).
+size_t settledKernelObjects(size_t expected) {
+  size_t n = countOurKernelObjects();
+  for (int i = 0; i < 100 && n != expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    n = countOurKernelObjects();
+  }
+  return n;
+}
+
+struct Fixture {
+  std::string dir, cert, other_cert;
+  std::vector<uint8_t> signed_minimal; // core_minimal, sealed + signed
+  std::vector<uint8_t> signed_reject;  // verifier rejects its program (empty if no clang)
+  std::vector<uint8_t> signed_badtp;   // attach fails: tracepoint does not exist
+  std::string error;
+
+  Fixture() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bpfseal-rt-XXXXXX").string();
+    dir = ::mkdtemp(tmpl.data());
+    std::unique_ptr<signing::SigningKey> key;
+    for (int i = 0; i < 2; ++i) {
+      signing::KeygenOptions opts;
+      opts.subject = i ? "CN=rt other" : "CN=rt unit signer";
+      opts.bits = 2048;
+      auto m = signing::generateSigningKey(opts);
+      if (!m) {
+        error = m.error().str();
+        return;
+      }
+      std::string k = dir + "/k" + std::to_string(i) + ".pem", c = dir + "/c" + std::to_string(i) + ".pem";
+      std::ofstream(k) << m->key_pem;
+      std::ofstream(c) << m->cert_pem;
+      (i ? other_cert : cert) = c;
+      if (i == 0) {
+        auto loaded = signing::loadSigningKey(k, c);
+        if (!loaded) {
+          error = loaded.error().str();
+          return;
+        }
+        key = loaded.take();
+      }
+    }
+    signed_minimal = sealAndSign(std::string(BPFSEAL_TEST_BIN_DIR) + "/core_minimal.bpf.o", *key, "core_minimal");
+    for (auto [name, out] : {std::pair{"rt_reject", &signed_reject}, std::pair{"rt_badtp", &signed_badtp}}) {
+      std::string src = std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/" + name + ".bpf.c";
+      std::string obj = dir + "/" + name + ".bpf.o";
+      std::string cmd = "/usr/lib/llvm-19/bin/clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
+                        src + " -o " + obj + " 2>/dev/null";
+      if (std::system(cmd.c_str()) == 0)
+        *out = sealAndSign(obj, *key, name);
+    }
+  }
+  ~Fixture() { std::filesystem::remove_all(dir); }
+
+  std::vector<uint8_t> sealAndSign(const std::string &path, const signing::SigningKey &key,
+                                   const std::string &name) {
+    auto elf = format::readFile(path);
+    if (!elf) {
+      error = elf.error().str();
+      return {};
+    }
+    sealer::SealOptions opts;
+    opts.object_name = name;
+    auto sealed = sealer::sealObject(*elf, opts);
+    if (!sealed) {
+      error = sealed.error().str();
+      return {};
+    }
+    auto signed_file = signing::signSealedFile(*sealed, key);
+    if (!signed_file) {
+      error = signed_file.error().str();
+      return {};
+    }
+    return signed_file.take();
+  }
+};
+
+const Fixture &fixture() {
+  static Fixture f;
+  return f;
+}
+
+LoadOptions userspace(const std::string &cert) {
+  LoadOptions o;
+  o.mode = LoadMode::Userspace;
+  o.trusted_certs = {cert};
+  return o;
+}
+
+// Section name -> (offset, size) of an ELF64 file, read directly: the sweep
+// needs raw file offsets.
+std::map<std::string, std::pair<size_t, size_t>> sections(const std::vector<uint8_t> &f) {
+  auto u16 = [&](size_t o) { uint16_t v; std::memcpy(&v, &f[o], 2); return v; };
+  auto u32 = [&](size_t o) { uint32_t v; std::memcpy(&v, &f[o], 4); return v; };
+  auto u64 = [&](size_t o) { uint64_t v; std::memcpy(&v, &f[o], 8); return v; };
+  size_t shoff = u64(0x28), shentsize = u16(0x3a), shnum = u16(0x3c), shstrndx = u16(0x3e);
+  size_t stroff = u64(shoff + shstrndx * shentsize + 0x18);
+  std::map<std::string, std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < shnum; ++i) {
+    size_t h = shoff + i * shentsize;
+    out[reinterpret_cast<const char *>(&f[stroff + u32(h)])] = {u64(h + 0x18), u64(h + 0x20)};
+  }
+  return out;
+}
+
+// Rewrites the (unsigned) index hashes to match the sections, as an attacker
+// who changed a section would.
+void fixIndex(std::vector<uint8_t> &f, const std::map<std::string, std::pair<size_t, size_t>> &secs) {
+  auto [ioff, isize] = secs.at(format::kIndexSection);
+  auto [moff, msize] = secs.at(format::kMetadataSection);
+  auto sha = format::sha256(std::span<const uint8_t>(&f[moff], msize));
+  std::memcpy(&f[ioff + 24], sha.data(), 32);
+  uint32_t count;
+  std::memcpy(&count, &f[ioff + 12], 4);
+  for (uint32_t i = 0; i < count && ioff + 56 + (i + 1) * 96 <= ioff + isize; ++i) {
+    size_t e = ioff + 56 + i * 96;
+    std::string name(reinterpret_cast<const char *>(&f[e]), strnlen(reinterpret_cast<const char *>(&f[e]), 32));
+    auto it = secs.find(format::kLoaderSectionPrefix + name);
+    if (it == secs.end())
+      continue;
+    auto lsha = format::sha256(std::span<const uint8_t>(&f[it->second.first], it->second.second));
+    std::memcpy(&f[e + 64], lsha.data(), 32);
+  }
+}
+
+} // namespace
+
+TEST(RuntimeLoad, LoadsAndCountsAndLeavesNothing) {
+  SKIP_UNLESS_KERNEL();
+  const Fixture &fx = fixture();
+  ASSERT_TRUE(fx.error.empty()) << fx.error;
+  size_t kernel_before = countOurKernelObjects();
+  int fds_before = countFds();
+  {
+    auto obj = Object::openMemory(fx.signed_minimal, "core_minimal");
+    ASSERT_TRUE(obj) << obj.error().str();
+    auto report = obj->load(userspace(fx.cert));
+    ASSERT_TRUE(report) << report.error().str();
+    EXPECT_EQ(report->level, VerificationLevel::UserspaceVerifiedKernelHash) << report->description;
+    EXPECT_NE(report->description.find("metadata hash checked in kernel"), std::string::npos);
+    auto attached = obj->attachAll();
+    ASSERT_TRUE(attached) << attached.error().str();
+    ASSERT_EQ(attached->size(), 1u);
+    EXPECT_TRUE((*attached)[0].attached);
+    EXPECT_EQ((*attached)[0].description, "raw_tracepoint sys_enter");
+    int hits = obj->mapFd("hits");
+    ASSERT_GT(hits, 0);
+    // Internal maps answer to the short name too (libbpf truncates the object
+    // name in "<obj>.rodata").
+    const Map *rodata = obj->findMap(".rodata");
+    ASSERT_NE(rodata, nullptr);
+    EXPECT_TRUE(rodata->info().internal);
+    EXPECT_EQ(obj->mapFd(rodata->name()), rodata->fd());
+    for (int i = 0; i < 10; ++i)
+      ::getppid();
+    uint32_t key = 0;
+    uint64_t count = 0;
+    ASSERT_EQ(bpf_map_lookup_elem(hits, &key, &count), 0);
+    EXPECT_GE(count, 10u); // sys_enter of every task: at least ours
+    EXPECT_GT(countOurKernelObjects(), kernel_before);
+  }
+  EXPECT_EQ(countFds(), fds_before);
+  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+}
+
+// Every byte of every signed section, flipped one at a time (raw, and for the
+// metadata and loaders also with the index hashes fixed up so only the
+// signatures can tell): every copy must fail to load in user-space mode, and
+// no program may be left in the kernel.
+TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
+  SKIP_UNLESS_KERNEL();
+  const Fixture &fx = fixture();
+  ASSERT_TRUE(fx.error.empty()) << fx.error;
+  const std::vector<uint8_t> &orig = fx.signed_minimal;
+  auto secs = sections(orig);
+  size_t kernel_before = countOurKernelObjects();
+  int fds_before = countFds();
+  LoadOptions opts = userspace(fx.cert);
+
+  size_t copies = 0, accepted = 0;
+  std::map<std::string, size_t> per_section;
+  std::vector<uint8_t> copy = orig;
+  for (const auto &[name, range] : secs) {
+    bool index = name == format::kIndexSection;
+    bool meta = name == format::kMetadataSection;
+    bool loader = name.starts_with(format::kLoaderSectionPrefix);
+    bool sig = name.starts_with(format::kSignatureSectionPrefix);
+    if (!index && !meta && !loader && !sig)
+      continue;
+    for (int fixup = 0; fixup < ((meta || loader) ? 2 : 1); ++fixup) {
+      for (size_t i = 0; i < range.second; ++i) {
+        copy = orig;
+        copy[range.first + i] ^= 0xff;
+        if (fixup)
+          fixIndex(copy, secs);
+        ++copies;
+        ++per_section[name];
+        auto obj = Object::openMemory(copy, "flipped");
+        if (!obj)
+          continue;
+        auto report = obj->load(opts);
+        if (report) {
+          ++accepted;
+          ADD_FAILURE() << "flipping byte " << i << " of " << name << (fixup ? " (index fixed up)" : "")
+                        << " still loaded: " << report->description;
+        }
+      }
+    }
+  }
+  std::string summary;
+  for (const auto &[name, n] : per_section)
+    summary += " " + name + ":" + std::to_string(n);
+  RecordProperty("copies", std::to_string(copies));
+  std::printf("byte-flip sweep: %zu copies, %zu accepted;%s\n", copies, accepted, summary.c_str());
+  EXPECT_GT(copies, 1000u);
+  EXPECT_EQ(accepted, 0u);
+  EXPECT_EQ(countFds(), fds_before);
+  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+}
+
+// 1000 failed loads of mixed kinds: none may leak an fd, a program or a map.
+TEST(RuntimeLoad, ThousandFailedLoadsLeakNothing) {
+  SKIP_UNLESS_KERNEL();
+  const Fixture &fx = fixture();
+  ASSERT_TRUE(fx.error.empty()) << fx.error;
+  std::vector<uint8_t> tampered = fx.signed_minimal;
+  {
+    auto secs = sections(tampered);
+    auto [moff, msize] = secs.at(format::kMetadataSection);
+    tampered[moff + msize / 3] ^= 0x20;
+    fixIndex(tampered, secs);
+  }
+  std::vector<uint8_t> truncated(fx.signed_minimal.begin(), fx.signed_minimal.begin() + fx.signed_minimal.size() / 2);
+
+  // Warm up one-time state (kernel probe, tracefs mount, OpenSSL tables).
+  size_t kernel_before = countOurKernelObjects();
+  {
+    auto obj = Object::openMemory(fx.signed_minimal);
+    ASSERT_TRUE(obj);
+    ASSERT_TRUE(obj->load(userspace(fx.cert)));
+  }
+  ASSERT_EQ(settledKernelObjects(kernel_before), kernel_before);
+  int fds_before = countFds();
+
+  std::map<std::string, int> kinds;
+  std::map<int, int> errnos;
+  constexpr int kLoads = 1000;
+  for (int i = 0; i < kLoads; ++i) {
+    int kind = i % 7;
+    std::string label;
+    Error err;
+    bool failed = false;
+    auto record = [&](const Error &e) {
+      failed = true;
+      err = e;
+    };
+    auto openLoad = [&](std::span<const uint8_t> bytes, const LoadOptions &o) {
+      auto obj = Object::openMemory(bytes, "leak");
+      if (!obj)
+        return record(obj.error());
+      auto r = obj->load(o);
+      if (!r)
+        return record(r.error());
+    };
+    switch (kind) {
+    case 0: label = "tampered-metadata"; openLoad(tampered, userspace(fx.cert)); break;
+    case 1: label = "wrong-cert"; openLoad(fx.signed_minimal, userspace(fx.other_cert)); break;
+    case 2: {
+      label = "kernel-mode";
+      LoadOptions o;
+      o.mode = LoadMode::Kernel;
+      openLoad(fx.signed_minimal, o); // EOPNOTSUPP here; ENOKEY where kernels verify
+      break;
+    }
+    case 3: {
+      label = "missing-keyring";
+      LoadOptions o;
+      o.mode = LoadMode::Auto;
+      o.keyring_id = 2147483000;
+      o.trusted_certs = {fx.other_cert};
+      openLoad(fx.signed_minimal, o);
+      break;
+    }
+    case 4: label = "truncated"; openLoad(truncated, userspace(fx.cert)); break;
+    case 5:
+      label = "verifier-rejects";
+      if (fx.signed_reject.empty())
+        continue;
+      openLoad(fx.signed_reject, userspace(fx.cert));
+      break;
+    case 6: {
+      label = "attach-fails";
+      if (fx.signed_badtp.empty())
+        continue;
+      auto obj = Object::openMemory(fx.signed_badtp, "badtp");
+      ASSERT_TRUE(obj);
+      auto r = obj->load(userspace(fx.cert));
+      ASSERT_TRUE(r) << r.error().str();
+      auto a = obj->attachAll();
+      if (!a)
+        record(a.error());
+      break;
+    }
+    }
+    ASSERT_TRUE(failed) << label << " did not fail";
+    ++kinds[label];
+    ++errnos[err.err];
+  }
+  std::string summary;
+  for (const auto &[k, n] : kinds)
+    summary += " " + k + "=" + std::to_string(n);
+  std::string errs;
+  for (const auto &[e, n] : errnos)
+    errs += " " + errnoName(e) + "=" + std::to_string(n);
+  std::printf("failed loads:%s; errnos:%s\n", summary.c_str(), errs.c_str());
+  EXPECT_GE(kinds.size(), 5u);
+  EXPECT_EQ(countFds(), fds_before);
+  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+}
+
+// The same object loaded, attached, read and closed from 8 threads at once.
+TEST(RuntimeLoad, ConcurrentLoadsFromEightThreads) {
+  SKIP_UNLESS_KERNEL();
+  const Fixture &fx = fixture();
+  ASSERT_TRUE(fx.error.empty()) << fx.error;
+  size_t kernel_before = countOurKernelObjects();
+  int fds_before = countFds();
+  constexpr int kThreads = 8, kRounds = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        auto obj = Object::openMemory(fx.signed_minimal, "concurrent");
+        if (!obj) {
+          errors[t] = obj.error().str();
+          return;
+        }
+        auto report = obj->load(userspace(fx.cert));
+        if (!report) {
+          errors[t] = report.error().str();
+          return;
+        }
+        auto attached = obj->attachAll();
+        if (!attached || attached->size() != 1 || !(*attached)[0].attached) {
+          errors[t] = attached ? "not attached" : attached.error().str();
+          return;
+        }
+        uint32_t key = 0;
+        uint64_t v = 0;
+        if (bpf_map_lookup_elem(obj->mapFd("hits"), &key, &v) != 0) {
+          errors[t] = "map lookup failed";
+          return;
+        }
+        ++ok;
+      }
+    });
+  for (auto &th : threads)
+    th.join();
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_TRUE(errors[t].empty()) << "thread " << t << ": " << errors[t];
+  EXPECT_EQ(ok.load(), kThreads * kRounds);
+  EXPECT_EQ(countFds(), fds_before);
+  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+}
