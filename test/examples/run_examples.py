@@ -191,9 +191,10 @@ def cmd_package(ctx):
                        "map consumer.rodata fd -1"):
             if needle not in out:
                 raise Failure(f"{label}: C++ skeleton output lacks {needle!r}")
-        out = run([os.path.join(b, "embedded_c")]).stdout
-        if "programs 1 maps 1, fds before load: prog -1 map -1" not in out:
-            raise Failure(f"{label}: C skeleton output unexpected")
+        for exe in ("embedded_c", "sub/embedded_sub"):
+            out = run([os.path.join(b, exe)]).stdout
+            if "programs 1 maps 1, fds before load: prog -1 map -1" not in out:
+                raise Failure(f"{label}: {exe}: C skeleton output unexpected")
         if "libbpfseal" in run(["ldd", os.path.join(b, "embedded_static")], quiet=True).stdout:
             raise Failure(f"{label}: bpfseal_embed(... STATIC) linked libbpfseal.so")
         tool = ctx.tool if package_dir is None else os.path.join(ctx.build, "tools", "bpfseal",
