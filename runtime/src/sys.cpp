@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -186,6 +187,9 @@ Status checkKeyring(int32_t id) {
 }
 
 Status ensureMounted(const char *dir, const char *fstype, long magic) {
+  // Threads loading at once must not stack two mounts on one directory.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
   struct statfs st{};
   if (::statfs(dir, &st) == 0 && static_cast<long>(st.f_type) == magic)
     return ok();
