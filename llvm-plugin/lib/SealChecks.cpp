@@ -24,6 +24,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/Support/Path.h"
+#include "clang/Basic/CodeGenOptions.h"
 
 #include <optional>
 
@@ -34,6 +36,8 @@ namespace bpfseal {
 namespace {
 
 constexpr int64_t BpfMapTypeProgArray = 3; // enum bpf_map_type
+
+using PrefixMap = std::vector<std::pair<std::string, std::string>>;
 
 std::optional<StringRef> sectionOf(const Decl *D) {
   if (const auto *Section = D->getAttr<SectionAttr>())
@@ -70,9 +74,9 @@ std::optional<int64_t> btfMapAttribute(const RecordDecl *Record,
 class SealChecker : public RecursiveASTVisitor<SealChecker> {
 public:
   SealChecker(ASTContext &Ctx, const PluginOptions &Options,
-              FrontendFacts &Facts)
+              const PrefixMap &PathPrefixMap, FrontendFacts &Facts)
       : Ctx(Ctx), Diags(Ctx.getDiagnostics()), Options(Options),
-        Facts(Facts) {
+        PathPrefixMap(PathPrefixMap), Facts(Facts) {
     for (const std::string &Assignment : Options.Sets)
       SetAtSealTime.insert(PluginOptions::setTarget(Assignment));
 
@@ -151,6 +155,8 @@ public:
     const SourceManager &SM = Ctx.getSourceManager();
     std::optional<MemoryBufferRef> Main =
         SM.getBufferOrNone(SM.getMainFileID());
+    if (OptionalFileEntryRef Entry = SM.getFileEntryRefForID(SM.getMainFileID()))
+      Facts.SourceName = remapPath(Entry->getName());
     if (Main)
       Facts.SourceSHA256 = toHex(
           SHA256::hash(arrayRefFromStringRef(Main->getBuffer())),
@@ -180,11 +186,22 @@ private:
     }
   }
 
+  /// As clang remaps DIFile paths (CGDebugInfo::remapDIPath): the last
+  /// matching -fdebug-prefix-map wins.
+  std::string remapPath(StringRef Path) const {
+    SmallString<256> Remapped(Path);
+    for (const auto &[From, To] : llvm::reverse(PathPrefixMap))
+      if (sys::path::replace_path_prefix(Remapped, From, To))
+        break;
+    return Remapped.str().str();
+  }
+
   void recordLocation(const NamedDecl *D, bool Overwrite = true) {
     PresumedLoc Loc = Ctx.getSourceManager().getPresumedLoc(D->getLocation());
     if (!Loc.isValid() || (!Overwrite && Facts.Locations.count(D->getName())))
       return;
-    Facts.Locations[D->getName()] = {Loc.getFilename(), Loc.getLine(),
+    Facts.Locations[D->getName()] = {remapPath(Loc.getFilename()),
+                                     Loc.getLine(),
                                      D->getLocation().getRawEncoding()};
   }
 
@@ -195,6 +212,7 @@ private:
   ASTContext &Ctx;
   DiagnosticsEngine &Diags;
   const PluginOptions &Options;
+  const PrefixMap &PathPrefixMap;
   FrontendFacts &Facts;
   StringSet<> SetAtSealTime;
   DenseSet<const Decl *> Reported;
@@ -204,12 +222,13 @@ private:
 
 class SealChecksConsumer : public ASTConsumer {
 public:
-  SealChecksConsumer(const PluginOptions &Options,
+  SealChecksConsumer(const PluginOptions &Options, PrefixMap PathPrefixMap,
                      std::shared_ptr<FrontendFacts> Facts)
-      : Options(Options), Facts(std::move(Facts)) {}
+      : Options(Options), PathPrefixMap(std::move(PathPrefixMap)),
+        Facts(std::move(Facts)) {}
 
   void HandleTranslationUnit(ASTContext &Ctx) override {
-    SealChecker Checker(Ctx, Options, *Facts);
+    SealChecker Checker(Ctx, Options, PathPrefixMap, *Facts);
     Checker.TraverseDecl(Ctx.getTranslationUnitDecl());
     Checker.finish(Ctx);
 
@@ -244,15 +263,18 @@ public:
 
 private:
   PluginOptions Options;
+  PrefixMap PathPrefixMap;
   std::shared_ptr<FrontendFacts> Facts;
 };
 
 } // namespace
 
 std::unique_ptr<ASTConsumer>
-createSealChecksConsumer(CompilerInstance &, const PluginOptions &Options,
+createSealChecksConsumer(CompilerInstance &CI, const PluginOptions &Options,
                          std::shared_ptr<FrontendFacts> Facts) {
-  return std::make_unique<SealChecksConsumer>(Options, std::move(Facts));
+  const auto &Map = CI.getCodeGenOpts().DebugPrefixMap;
+  return std::make_unique<SealChecksConsumer>(
+      Options, PrefixMap(Map.begin(), Map.end()), std::move(Facts));
 }
 
 } // namespace bpfseal

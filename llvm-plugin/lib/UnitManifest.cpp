@@ -85,8 +85,16 @@ struct SourceLocation {
   unsigned Line = 0;
 };
 
+/// The frontend's location first: it names files as clang was given them
+/// (after prefix maps), the same way in diagnostics and without -g. Debug
+/// info splits names into directory and file, relative to the build dir.
 std::optional<SourceLocation> locationOf(const GlobalObject &GO,
                                          const FrontendFacts *Facts) {
+  if (Facts) {
+    auto It = Facts->Locations.find(GO.getName());
+    if (It != Facts->Locations.end())
+      return SourceLocation{It->second.File, It->second.Line};
+  }
   if (const auto *F = dyn_cast<Function>(&GO)) {
     if (const DISubprogram *SP = F->getSubprogram())
       return SourceLocation{SP->getFilename().str(), SP->getLine()};
@@ -96,11 +104,6 @@ std::optional<SourceLocation> locationOf(const GlobalObject &GO,
     for (const DIGlobalVariableExpression *GVE : GVEs)
       if (const DIGlobalVariable *Var = GVE->getVariable())
         return SourceLocation{Var->getFilename().str(), Var->getLine()};
-  }
-  if (Facts) {
-    auto It = Facts->Locations.find(GO.getName());
-    if (It != Facts->Locations.end())
-      return SourceLocation{It->second.File, It->second.Line};
   }
   return std::nullopt;
 }
@@ -442,7 +445,8 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
 
   json::Object Manifest{
       {"unit_format", UnitFormatVersion},
-      {"source", M.getSourceFileName()},
+      {"source", Facts && !Facts->SourceName.empty() ? Facts->SourceName
+                                                     : M.getSourceFileName()},
       {"source_sha256", SourceHash ? json::Value(*SourceHash) : nullptr},
       {"compiler", compilerIdent(M)},
       {"plugin_version", BPFSEAL_PLUGIN_VERSION},

@@ -55,7 +55,10 @@ struct FrontendFacts {
     unsigned RawSourceLocation = 0; // clang::SourceLocation raw encoding
   };
   std::string SourceSHA256;
-  llvm::StringMap<Location> Locations;
+  /// The main file's name, after -fdebug-prefix-map/-ffile-prefix-map as
+  /// for debug info, so manifests do not depend on the build directory.
+  std::string SourceName;
+  llvm::StringMap<Location> Locations; // file names remapped the same way
   llvm::StringMap<bool> ConstVolatile;
   /// Set by the frontend; without it the pass reports through LLVMContext.
   std::function<void(const LimitViolation &)> ReportLimit;
