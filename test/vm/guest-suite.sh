@@ -259,9 +259,21 @@ if [ -n "$BYPASS" ]; then
   bypass zero-digest "sealed:$OBJS/good.sealed.o" bypass-zero-digest-bpfseal-defended
   bypass non-exclusive "upstream:$ART/upstream" bypass-nonexcl-upstream-vulnerable
   bypass non-exclusive "sealed:$OBJS/good.sealed.o" bypass-nonexcl-bpfseal-defended
+elif [ "$KIND" = 7.3 ]; then
+  # The same attacks against the load-time scheme: the kernel hashes the
+  # bound map's contents into the signature check (and refuses non-exclusive
+  # maps), so the rewrite is refused at load and nothing is created.
+  BYPASS=signed
+  bypass zero-digest "sealed-kc:$OBJS/good.sealed.o" bypass-zero-digest-kernel-check-defended
+  bypass non-exclusive "sealed-kc:$OBJS/good.sealed.o" bypass-nonexcl-kernel-check-defended
+  BYPASS=
+  why="7.3 verifies insns||metadata at load time; loader-check signatures are refused"
+  for t in bypass-zero-digest-upstream-vulnerable bypass-zero-digest-bpfseal-defended \
+           bypass-nonexcl-upstream-vulnerable bypass-nonexcl-bpfseal-defended; do
+    result "$t" SKIP "$why"
+  done
 else
   why="the 6.18 scheme does not exist on $KIND"
-  [ "$KIND" = 7.3 ] && why="7.3 verifies insns||metadata at load time; loader-check signatures are refused"
   for t in bypass-zero-digest-upstream-vulnerable bypass-zero-digest-bpfseal-defended \
            bypass-nonexcl-upstream-vulnerable bypass-nonexcl-bpfseal-defended; do
     result "$t" SKIP "$why"

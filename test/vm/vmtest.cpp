@@ -18,7 +18,8 @@
 //   attack KIND TARGET [--keyring ID|--unsigned]
 //       KIND   zero-digest | non-exclusive
 //       TARGET upstream:DIR (expect the attack to succeed) or sealed:FILE (bpfseal's
-//              lc-* loader for this kernel; expect -EPERM and nothing created)
+//              lc-* loader for this kernel; expect -EPERM and nothing created) or
+//              sealed-kc:FILE (its kernel-check loader; expect the kernel to refuse)
 //
 // Exit status: 0 the expectation held, 1 it did not, 77 not applicable here.
 #include "bpfseal/btf_layout.h"
@@ -339,11 +340,27 @@ Target upstreamTarget(const std::string &dir) {
 }
 
 // Returns false (with the reason printed) when this kernel has no variant.
-bool sealedTarget(const std::string &path, Target &t) {
+bool sealedTarget(const std::string &path, Target &t, bool kernel_check) {
   Bytes file = readAll(path);
   auto sealed = bpfseal::format::readSealed(file);
   if (!sealed)
     die("%s: %s", path.c_str(), sealed.error().msg.c_str());
+  if (kernel_check) {
+    // Load-time verification kernels check the signature over insns ||
+    // the bound map's contents: the attacker's rewrite must be refused at load.
+    const auto *kc = sealed->findLoader("kernel-check");
+    if (!kc)
+      die("%s has no kernel-check loader", path.c_str());
+    t.label = "bpfseal kernel-check";
+    t.insns = kc->insns;
+    t.signature = kc->signature;
+    t.metadata = sealed->metadata;
+    t.blob_size = sealed->blobSize();
+    t.nmaps = int(sealed->manifest.maps.size());
+    t.nprogs = int(sealed->manifest.programs.size());
+    t.defended = true;
+    return true;
+  }
   auto layout = bpfseal::btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
   if (!layout) {
     printf("SKIP: no loader-check layout on this kernel: %s\n", layout.error().msg.c_str());
@@ -407,10 +424,13 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   if (target_arg.rfind("upstream:", 0) == 0)
     t = upstreamTarget(target_arg.substr(9));
   else if (target_arg.rfind("sealed:", 0) == 0) {
-    if (!sealedTarget(target_arg.substr(7), t))
+    if (!sealedTarget(target_arg.substr(7), t, false))
+      return kExitSkip;
+  } else if (target_arg.rfind("sealed-kc:", 0) == 0) {
+    if (!sealedTarget(target_arg.substr(10), t, true))
       return kExitSkip;
   } else
-    die("target must be upstream:DIR or sealed:FILE");
+    die("target must be upstream:DIR, sealed:FILE or sealed-kc:FILE");
   if (signed_load && t.signature.empty())
     die("%s has no signature", t.label.c_str());
 
@@ -526,7 +546,8 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
     printf("%s: signed load refused: %s (errno %d)\n%.1500s\n", t.label.c_str(), strerror(err),
            err, log);
     if (t.defended) {
-      printf("RESULT: defended (kernel refused the load)\n");
+      printf("RESULT: defended: the kernel refused the signed load (%s), nothing created\n",
+             strerror(err));
       return 0;
     }
     printf("RESULT: attack failed against the hash-only loader (unexpected)\n");
@@ -588,7 +609,7 @@ void usage() {
   fprintf(stderr,
           "usage: bpfseal-vmtest ids [PREFIX...] | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
           "       keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
-          "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE "
+          "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
           "[--keyring ID | --unsigned]\n");
   exit(2);
 }
