@@ -14,6 +14,8 @@ out=$(mktemp)
   --target k_uprobe=/usr/lib/x86_64-linux-gnu/libc.so.6:getpid \
   --target k_cgroup="$cgroup" > "$out" 2>&1 &
 load=$!
+# Whatever fails below, never leave the loader holding its links.
+trap 'set +e; kill -TERM $load 2>/dev/null; wait $load 2>/dev/null; rm -rf "$pin" "$out"; rmdir "$cgroup" 2>/dev/null; true' EXIT
 for i in $(seq 200); do grep -q '^holding' "$out" && break; sleep 0.05; done
 cat "$out"
 # ping from inside the cgroup, so its egress program sees the packets too
@@ -32,5 +34,3 @@ for e in json.load(sys.stdin):
 kill -TERM $load
 wait $load || true
 tail -n 2 "$out"
-rm -rf "$pin" "$out"
-rmdir "$cgroup"
