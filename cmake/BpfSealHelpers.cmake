@@ -64,7 +64,6 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED BPFSEAL_CHECK_SEALED)
 endif()
 
 include_guard(GLOBAL)
-set(_BPFSEAL_HELPERS_FILE "${CMAKE_CURRENT_LIST_FILE}")
 
 set(BPFSEAL_SIGNING_KEY "" CACHE STRING
     "Default signing key (PEM file or pkcs11: URI) for bpfseal_add_object calls without SIGNING_KEY")
@@ -341,15 +340,18 @@ function(bpfseal_add_object name)
     list(APPEND set_args --set "${assignment}")
   endforeach()
   set(unsigned_out "${work}/${name}.unsigned.sealed.o")
+  # This file, in script mode (a function's own file: variables set when the
+  # file was included are not visible in other directories).
+  set(helpers "${CMAKE_CURRENT_FUNCTION_LIST_FILE}")
   set(config_check)
   if(NOT arg_NO_WARN_CONFIG)
     set(config_check COMMAND ${CMAKE_COMMAND} -DBPFSEAL_CHECK_SEALED=${unsigned_out}
-        -DBPFSEAL_TOOL=${tool} -DBPFSEAL_OBJECT=${name} -P ${_BPFSEAL_HELPERS_FILE})
+        -DBPFSEAL_TOOL=${tool} -DBPFSEAL_OBJECT=${name} -P ${helpers})
   endif()
   add_custom_command(OUTPUT "${unsigned_out}"
     COMMAND ${tool} seal "${linked}" --name ${name} ${set_args} -o "${unsigned_out}"
     ${config_check}
-    DEPENDS "${linked}" ${tool_dep} ${_BPFSEAL_HELPERS_FILE}
+    DEPENDS "${linked}" ${tool_dep} ${helpers}
     COMMENT "bpfseal ${name}: sealing"
     VERBATIM)
 
