@@ -127,6 +127,18 @@ int main(int argc, char **argv) {
 	printf("counted=%llu total=%llu expected=%ld\n", count, total, calls);
 	CHECK(count == (unsigned long long)calls && total == count);
 
+	char pin[128], probe[256];
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/bpfseal-capi-%d", (int)getpid());
+	CHECK(bpfseal_object__pin(obj, pin) == 0);
+	snprintf(probe, sizeof(probe), "%s/maps/rt_count_bss", pin);
+	int pinned = bpf_obj_get(probe);
+	CHECK(pinned >= 0);
+	close(pinned);
+	CHECK(bpfseal_object__pin(obj, pin) == -EEXIST); /* nothing half-pinned stays */
+	printf("pin again: %s\n", bpfseal_strerror_last());
+	snprintf(probe, sizeof(probe), "rm -r %s", pin);
+	CHECK(system(probe) == 0);
+
 	bpfseal_object__detach_all(obj);
 	for (long i = 0; i < 10; i++)
 		syscall(SYS_getppid);

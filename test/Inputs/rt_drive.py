@@ -89,6 +89,21 @@ def main():
     if not a.pin:
         die("--cli needs --pin")
     shutil.rmtree(a.pin, ignore_errors=True)
+    load = None
+    try:
+        load = drive_cli(a, helper, pid, sealed)
+    finally:
+        # Whatever failed, leave no loader holding, no pins, no helper.
+        if load and load.poll() is None:
+            load.kill()
+            load.wait()
+        if helper.poll() is None:
+            helper.kill()
+            helper.wait()
+        shutil.rmtree(a.pin, ignore_errors=True)
+
+
+def drive_cli(a, helper, pid, sealed):
     load = subprocess.Popen([a.bpfseal, "load", sealed, "--cert", a.cert, "--pin", a.pin,
                              *a.load_arg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -137,6 +152,7 @@ def main():
             break
         time.sleep(0.05)
     print(f"program_gone_after_unpin={int(gone)}")
+    return load
 
 
 if __name__ == "__main__":
