@@ -4,10 +4,12 @@
 // seal time, on the build machine, and nothing can change it at load time.
 // These checks turn the resulting surprises into compile errors and
 // warnings at the line that causes them:
-//   * __kconfig externs would take the build machine's kernel config;
 //   * const volatile globals cannot be set at load time, only at seal time;
-//   * gen_loader carries at most 32 programs and 64 maps;
 //   * gen_loader cannot fill prog-array slots or create struct_ops maps.
+// Two more are decided by the pass on the optimized module, through
+// callbacks this consumer leaves in FrontendFacts, at locations it records:
+//   * __kconfig externs would take the build machine's kernel config;
+//   * gen_loader carries at most 32 programs and 64 maps.
 //
 //===----------------------------------------------------------------------===//
 

@@ -22,7 +22,8 @@ struct PluginOptions {
   bool NoWarnConfig = false;
   /// Seal (and with Key/Cert also sign) the object after clang wrote it.
   bool Seal = false;
-  /// NAME=VALUE assignments baked at seal time (`bpfseal seal --set`).
+  /// NAME=VALUE assignments: their variables need no const volatile
+  /// warning, and one-call sealing bakes them (`bpfseal seal --set`).
   std::vector<std::string> Sets;
   /// Extra `struct bpf_map` layouts for loader-check variants.
   std::vector<std::string> KernelBtfFiles;
