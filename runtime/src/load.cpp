@@ -197,7 +197,7 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
     std::vector<char> log(1u << 16, 0);
     load_options.log_buf = log.data();
     load_options.log_size = static_cast<uint32_t>(log.size());
-    auto again = sys::loadLoader(load_options);
+    (void)sys::loadLoader(load_options); // fails again, this time with a log
     std::string tail = trimVerifierLog(log.data());
     return makeError(err, "the kernel refused loader '" + loader.info.name + "'" +
                               (tail.empty() ? "" : ": verifier: " + tail),
@@ -216,9 +216,6 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   failure.loader_ran = true;
   if (*rv != 0) {
     int err = *rv < 0 ? -*rv : EPROTO;
-    // libbpf's loader moves fds into the context only on success, so the
-    // context cannot say which program failed; the verifier log can.
-    const std::string which;
     if (log_out && !log.empty())
       *log_out = std::string(log.data(), strnlen(log.data(), log.size()));
     // EPERM is ambiguous: the prologue's exclusivity check, or the kernel
@@ -230,13 +227,14 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
         failure.in_prologue = true;
         return *e;
       }
+    // libbpf's loader moves fds into the context only on success, so the
+    // context cannot say which program failed; the verifier log (retry) can.
     if (ambiguous)
-      return makeError(err, "loader '" + loader.info.name + "' failed (EPERM): the kernel denied " +
-                                (which.empty() ? "a program or map of the object" : which) +
-                                " (or the loader found the metadata map not exclusive)",
+      return makeError(err, "loader '" + loader.info.name + "' failed (EPERM): the kernel denied a program or "
+                                "map of the object (or the loader found the metadata map not exclusive)",
                        "check the program types this kernel allows (LSM active? lockdown?) and run as root");
     return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
-                              "): the kernel refused " + (which.empty() ? "a program or map of the object" : which),
+                              "): the kernel refused a program or map of the object",
                      "");
   }
   return collectFds(sealed.manifest, ctx);

@@ -10,7 +10,8 @@
 //
 // An Object owns every fd it creates (programs, maps, links); destroying it
 // detaches and closes everything. Nothing here throws: failures come back as
-// bpfseal::Error (errno + one-line cause + hint).
+// bpfseal::Error (errno + one-line cause + hint). runtime/README.md has the
+// modes and ownership rules; bpfseal/bpfseal.h is the same API for C.
 #pragma once
 
 #include "bpfseal/error.h"
@@ -43,7 +44,8 @@ enum class VerificationLevel {
   UserspaceVerifiedKernelHash,// CMS verified here; loader-check prologue re-checked map->sha in kernel
   UserspaceVerified,          // CMS verified here; metadata hash checked here only
 };
-std::string_view verificationLevelName(VerificationLevel level); // "kernel-verified", ...
+// "kernel-verified", "user-space-verified+kernel-hash", "user-space-verified"
+std::string_view verificationLevelName(VerificationLevel level);
 
 // Keyring ids: "session" (-3), "user" (-4), "builtin" (0), "secondary" (1),
 // "platform" (2), ".bpf" (-9), or a number (a keyring serial).
@@ -54,7 +56,7 @@ struct LoadOptions {
   LoadMode mode = LoadMode::Auto;
   std::vector<std::string> trusted_certs; // PEM/DER certificates (pinned keys)
   std::string ca_dir;                     // directory of CA certificates
-  int32_t keyring_id = -3;                // kernel mode: session keyring
+  int32_t keyring_id = -3;                // kernel mode: session keyring (parseKeyring)
   // Verifier log for the object's programs. 0: none on the first try; after a
   // failure the loader is re-run with level 1 to show why.
   uint32_t log_level = 0;
@@ -63,11 +65,14 @@ struct LoadOptions {
 
 struct LoadReport {
   VerificationLevel level = VerificationLevel::UserspaceVerified;
-  std::string description; // e.g. "kernel-verified (keyring -3 session, flavor kernel-check)"
+  // One line in words, e.g. "kernel-verified (keyring -3 session, loader kernel-check: ...)"
+  // or "user-space verified (cert CN=..., key id ...), metadata hash checked in kernel by
+  // loader lc-6_18_44".
+  std::string description;
   LoadMode mode = LoadMode::Auto; // requested
-  std::string loader;             // loader flavor that ran: "kernel-check", "lc-host-6.18.44"
+  std::string loader;             // loader that ran: "kernel-check", "lc-6_18_44"
   std::string fallback;           // non-empty when auto fell back: why
-  std::string signer_subject;     // user-space modes
+  std::string signer_subject;     // user-space modes: the verified signer
   std::string signer_key_id;
   int32_t keyring_id = 0;         // kernel mode
   double load_ms = 0;
