@@ -94,6 +94,8 @@ load_ok() {
     result "$name" FAIL "loaded (level ${level:-?}) but no events counted"
   elif [ "$after" != "$before" ]; then
     result "$name" FAIL "objects left behind: before '$before' after '$after'"
+  elif [ -n "${EXPECT_MULTIPLE:-}" ] && [ $((count % EXPECT_MULTIPLE)) -ne 0 ]; then
+    result "$name" FAIL "counted $count, not a multiple of the baked increment $EXPECT_MULTIPLE"
   elif [ $loader_ok = 0 ]; then
     result "$name" FAIL "ran loader '$loader', expected $EXPECT_LOADER on $KIND"
   else
@@ -190,6 +192,16 @@ else
     "$OBJS/good.sealed.o" --mode kernel --keyring session
   load_ok auto "$OBJS/good.sealed.o" --mode auto --cert "$CERTS/signer.crt"
 fi
+
+# A value baked at seal time (--set increment=1000000007) reaches the kernel: every
+# event adds that. Strongest mode this kernel offers.
+EXPECT_MULTIPLE=1000000007
+if [ $VERIFIES = 1 ]; then
+  load_ok baked-config "$OBJS/set.sealed.o" --mode kernel --keyring "${KR:-session}"
+else
+  load_ok baked-config "$OBJS/set.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
+fi
+EXPECT_MULTIPLE=
 
 # ---- refusals -----------------------------------------------------------------------
 if [ $VERIFIES = 1 ]; then

@@ -7,7 +7,8 @@
 # keys and never leaves the host.
 #   art/bin/      bpfseal (the static CLI), bpfseal-vmtest
 #   art/certs/    signer.{crt,der}, other.{crt,der} (a certificate that did not sign)
-#   art/objs/     good.sealed.o (sealed + signed vm_counter.bpf.o) and three damaged copies
+#   art/objs/     good.sealed.o (sealed + signed vm_counter.bpf.o), set.sealed.o (--set
+#                 increment=1000000007) and three damaged copies of good
 #   art/upstream/ the upstream-style hash-only loader for the bypass tests, signed
 #   art/guest-suite.sh
 set -eu
@@ -38,6 +39,10 @@ done
 good=$art/objs/good.sealed.o
 "$bpfseal" seal "$obj" -o "$good"
 "$bpfseal" sign "$good" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
+# Build-time configuration: every event adds 1000000007 instead of 1 (no count of
+# single increments can be a multiple of it within a test).
+"$bpfseal" seal "$obj" -o "$art/objs/set.sealed.o" --set increment=1000000007
+"$bpfseal" sign "$art/objs/set.sealed.o" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-loader.sealed.o" loaders
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-metadata.sealed.o" metadata
 python3 "$here/vm_tamper.py" "$good" "$art/objs/junk-sig.sealed.o" junk-sig
