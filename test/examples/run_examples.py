@@ -201,6 +201,7 @@ def cmd_package(ctx):
                                                                  "bpfseal")
         run([tool, "verify", os.path.join(b, "consumer.sealed.o"), "--cert",
              os.path.join(b, "bpfseal", "keys", "consumer_dev.cert.pem")])
+        check_gen_skeleton_errors(tool, os.path.join(b, "consumer.sealed.o"), b)
         inspect = run([tool, "inspect", os.path.join(b, "consumer.sealed.o")]).stdout
         if not re.search(r"limit\s+\.rodata unsigned int = 7", inspect):
             raise Failure(f"{label}: SET limit=7 is not in the sealed object")
@@ -218,6 +219,30 @@ def cmd_package(ctx):
         ldd = run(["ldd", os.path.join(b, "consumer_static")], quiet=True).stdout
         if "libbpfseal" in ldd:
             raise Failure(f"{label}: consumer_static links libbpfseal.so:\n{ldd}")
+
+
+def check_gen_skeleton_errors(tool, sealed, work):
+    """bpfseal gen-skeleton: one-line errors, non-zero exit, no header left."""
+    out = os.path.join(work, "gen-errors")
+    os.makedirs(out, exist_ok=True)
+    h, hpp = os.path.join(out, "x.skel.h"), os.path.join(out, "x.skel.hpp")
+    plain = os.path.join(work, "bpfseal", "consumer", "consumer.linked.bpf.o")
+    cases = [
+        (["--name", "a-b", "--c-header", h], "--name needs a C identifier, got 'a-b'"),
+        (["--name", "x"], "nothing to write: give --c-header and/or --cxx-header"),
+        (["--name", "x", "--c-header", h, "--cxx-header", "/nonexistent/dir/x.hpp"],
+         "cannot create a file beside '/nonexistent/dir/x.hpp'"),
+    ]
+    for args, needle in cases:
+        p = run([tool, "gen-skeleton", sealed] + args, check=False)
+        if p.returncode == 0 or needle not in p.stdout or len(p.stdout.strip().splitlines()) != 1:
+            raise Failure(f"gen-skeleton {args}: expected one line with {needle!r}")
+    p = run([tool, "gen-skeleton", plain, "--name", "x", "--c-header", h, "--cxx-header", hpp],
+            check=False)
+    if p.returncode == 0 or "not a sealed object" not in p.stdout:
+        raise Failure("gen-skeleton accepted an unsealed object")
+    if os.listdir(out):
+        raise Failure(f"gen-skeleton left files behind after errors: {os.listdir(out)}")
 
 
 def check_consumer(exes, label):

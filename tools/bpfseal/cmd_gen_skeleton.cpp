@@ -178,8 +178,12 @@ int runGenSkeleton(int argc, char **argv) {
   };
   if (!c_header.empty() && !write(c_header, renderCHeader(model)))
     return 1;
-  if (!cxx_header.empty() && !write(cxx_header, renderCxxHeader(model)))
+  if (!cxx_header.empty() && !write(cxx_header, renderCxxHeader(model))) {
+    // All or nothing: a C header without its C++ twin would look up to date.
+    if (!c_header.empty())
+      std::remove(c_header.c_str());
     return 1;
+  }
   return 0;
 }
 
