@@ -49,7 +49,8 @@ std::string attachTypeOf(const struct bpf_program *prog) {
 }
 
 // What gen_loader cannot carry faithfully, refused before recording.
-Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &slotted) {
+Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &slotted,
+                      bool allow_kconfig) {
   size_t nprogs = 0, nmaps = 0;
   struct bpf_program *prog;
   bpf_object__for_each_program(prog, obj) {
@@ -83,13 +84,14 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
                        "map '" + name + "' is a struct_ops map, which libbpf's loader "
                                         "generator cannot create",
                        "load struct_ops objects with plain libbpf");
-    if (bpf_map__is_internal(map) && name.size() > 8 &&
+    if (!allow_kconfig && bpf_map__is_internal(map) && name.size() > 8 &&
         name.compare(name.size() - 8, 8, ".kconfig") == 0)
       return makeError(ENOTSUP,
                        "the object uses __kconfig externs (map '" + name +
                            "'): libbpf would resolve them from the build machine's kernel "
                            "config, not the target's",
-                       "replace them with --set values or feature probes at run time");
+                       "replace them with --set values, or pass --allow-kconfig if the sealing "
+                       "machine runs the target kernel");
   }
   return ok();
 }
@@ -171,7 +173,7 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   auto slotted = elf::mapsWithInitialSlots(elf_bytes);
   if (!slotted)
     return slotted.takeError();
-  if (Status s = checkSupported(obj.get(), *slotted); !s)
+  if (Status s = checkSupported(obj.get(), *slotted, options.allow_kconfig); !s)
     return s.takeError();
   if (!bpf_object__next_program(obj.get(), nullptr))
     return makeError(ENOENT, "the object has no BPF programs",

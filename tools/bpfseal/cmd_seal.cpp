@@ -37,6 +37,8 @@ void printHelp() {
       "                          (default: IN's file name up to the first '.')\n"
       "  --no-builtin-layouts    only the --kernel-btf layouts, not the built-in\n"
       "                          measured ones\n"
+      "  --allow-kconfig         accept __kconfig externs, resolved (and sealed) from\n"
+      "                          THIS machine's kernel config and version\n"
       "  -h, --help              this text\n");
 }
 
@@ -56,6 +58,7 @@ int runSeal(int argc, char **argv) {
       {"kernel-btf", required_argument, nullptr, 'k'},
       {"name", required_argument, nullptr, 'n'},
       {"no-builtin-layouts", no_argument, nullptr, 'B'},
+      {"allow-kconfig", no_argument, nullptr, 'K'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   sealer::SealOptions opts;
@@ -73,6 +76,7 @@ int runSeal(int argc, char **argv) {
         return usageError(kCmd, "--name needs a non-empty name");
       break;
     case 'B': opts.builtin_layouts = false; break;
+    case 'K': opts.allow_kconfig = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }

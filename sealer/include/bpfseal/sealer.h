@@ -41,6 +41,10 @@ struct SealOptions {
   std::string object_name;
   // Emit the built-in loader-check variants (tests may turn this off).
   bool builtin_layouts = true;
+  // Accept __kconfig externs. libbpf then resolves them on the sealing
+  // machine (its /proc/config.gz or /boot/config-*, its kernel version), and
+  // those values are sealed: only right when that kernel is the target's.
+  bool allow_kconfig = false;
 };
 
 // Seals a linked BPF ELF: bakes `sets`, records the load with libbpf's
