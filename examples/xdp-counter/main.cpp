@@ -61,9 +61,13 @@ int runChild(const std::vector<std::string> &args) {
 // exit path of main (success, error, interrupt) cleans up.
 class TestNetwork {
 public:
+  // The /24 is picked by id too, so concurrent runs do not share a subnet
+  // (which would route one run's replies into the other's veth).
   explicit TestNetwork(int id)
       : netns_("bpfseal-xdp-" + std::to_string(id)), host_if_("bsxdp" + std::to_string(id)),
-        peer_if_("bsxdp" + std::to_string(id) + "p") {}
+        peer_if_("bsxdp" + std::to_string(id) + "p"),
+        host_addr_("10.213." + std::to_string(id % 254 + 1) + ".1"),
+        peer_addr_("10.213." + std::to_string(id % 254 + 1) + ".2") {}
   ~TestNetwork() { teardown(); }
   TestNetwork(const TestNetwork &) = delete;
   TestNetwork &operator=(const TestNetwork &) = delete;
@@ -74,9 +78,9 @@ public:
         "ip netns add " + netns_,
         "ip link add " + host_if_ + " type veth peer name " + peer_if_,
         "ip link set " + peer_if_ + " netns " + netns_,
-        "ip addr add " + kHostAddr + "/24 dev " + host_if_,
+        "ip addr add " + host_addr_ + "/24 dev " + host_if_,
         "ip link set " + host_if_ + " up",
-        "ip -n " + netns_ + " addr add " + kPeerAddr + "/24 dev " + peer_if_,
+        "ip -n " + netns_ + " addr add " + peer_addr_ + "/24 dev " + peer_if_,
         "ip -n " + netns_ + " link set " + peer_if_ + " up",
         "ip -n " + netns_ + " link set lo up",
     };
@@ -99,7 +103,7 @@ public:
   // Pings the host end from the namespace; a signal stops ping too.
   bool ping(int count) {
     std::vector<std::string> args = {"ip",   "netns", "exec", netns_, "ping", "-q", "-c",
-                                      std::to_string(count), "-i", "0.2", "-W", "2", kHostAddr};
+                                      std::to_string(count), "-i", "0.2", "-W", "2", host_addr_};
     std::string line;
     for (const auto &a : args)
       line += (line.empty() ? "" : " ") + a;
@@ -110,11 +114,11 @@ public:
   const std::string &hostInterface() const { return host_if_; }
   const std::string &netns() const { return netns_; }
 
-  static inline const std::string kHostAddr = "10.213.0.1";
-  static inline const std::string kPeerAddr = "10.213.0.2";
+  const std::string &hostAddr() const { return host_addr_; }
+  const std::string &peerAddr() const { return peer_addr_; }
 
 private:
-  std::string netns_, host_if_, peer_if_;
+  std::string netns_, host_if_, peer_if_, host_addr_, peer_addr_;
   bool created_ = false;
 };
 
@@ -162,7 +166,7 @@ int main(int argc, char **argv) {
   if (!network.setup() || interrupted)
     return 1;
   std::printf("network: %s (%s) <-> %s in netns %s\n", network.hostInterface().c_str(),
-              TestNetwork::kHostAddr.c_str(), TestNetwork::kPeerAddr.c_str(),
+              network.hostAddr().c_str(), network.peerAddr().c_str(),
               network.netns().c_str());
 
   auto attached = skel->progs().count_packets().attach(network.hostInterface());
