@@ -181,7 +181,9 @@ def cmd_package(ctx):
     src = os.path.join(ctx.src, "test/examples/projects/consumer")
     for label, package_dir in (("install tree", None), ("build tree", ctx.build)):
         b = ctx.fresh("consumer-" + label.replace(" ", "-"))
-        ctx.configure(src, b, f"CONSUMER_VMLINUX_H={types_h}", package_dir=package_dir)
+        ctx.configure(src, b, f"CONSUMER_VMLINUX_H={types_h}",
+                      f"EXPECT_PLUGIN={'ON' if ctx.plugin_built else 'OFF'}",
+                      package_dir=package_dir)
         run(["cmake", "--build", b], quiet=True)
         if os.path.exists(os.path.join(b, "bpfseal", "vmlinux", "vmlinux.h")) or \
                 not any(d.startswith("vmlinux-") for d in os.listdir(os.path.join(b, "bpfseal"))):
