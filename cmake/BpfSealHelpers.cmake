@@ -153,7 +153,8 @@ function(_bpfseal_vmlinux_dir out user_path)
                     OUTPUT_FILE "${dir}/vmlinux.h.tmp" RESULT_VARIABLE rc ERROR_VARIABLE err)
     if(NOT rc EQUAL 0)
       file(REMOVE "${dir}/vmlinux.h.tmp")
-      message(FATAL_ERROR "bpfseal: bpftool could not dump /sys/kernel/btf/vmlinux: ${err}"
+      string(STRIP "${err}" err)
+      message(FATAL_ERROR "bpfseal: bpftool could not dump /sys/kernel/btf/vmlinux: ${err} "
         "(hint: run as a user that can read it, or pass VMLINUX_H <file>)")
     endif()
     file(RENAME "${dir}/vmlinux.h.tmp" "${dir}/vmlinux.h")
