@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <dirent.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -54,14 +56,54 @@ int countFds() {
   return n;
 }
 
-// Kernel objects that belong to these tests, by name (other processes on
-// the machine may load BPF at the same time; names keep them apart).
+// Kernel objects these tests may leave behind: programs and maps created
+// after a mark (ids only grow), with one of our names, that no other process
+// holds through an fd (ctest runs other tests, which load the same objects,
+// in parallel processes). A leak would be an object that outlives our fds.
 const std::set<std::string> kOurProgs = {"count_enter", "rejected_prog", "rt_badtp", "bpfseal_loader"};
 const std::set<std::string> kOurMaps = {"hits", "rejected_map", "bpfseal.meta"};
 
-size_t countOurKernelObjects() {
+struct Mark {
+  uint32_t prog = 0, map = 0;
+};
+
+Mark mark() {
+  Mark m;
+  for (uint32_t id = 0; bpf_prog_get_next_id(id, &id) == 0;)
+    m.prog = id;
+  for (uint32_t id = 0; bpf_map_get_next_id(id, &id) == 0;)
+    m.map = id;
+  return m;
+}
+
+// prog_id/map_id of every BPF fd of every other process (/proc/PID/fdinfo).
+void heldElsewhere(std::set<uint32_t> &progs, std::set<uint32_t> &maps) {
+  std::string self = std::to_string(::getpid());
+  std::error_code ec;
+  for (const auto &proc : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = proc.path().filename();
+    if (pid == self || pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    for (const auto &fd : std::filesystem::directory_iterator(proc.path() / "fdinfo", ec)) {
+      std::ifstream in(fd.path());
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.starts_with("prog_id:"))
+          progs.insert(static_cast<uint32_t>(std::stoul(line.substr(8))));
+        else if (line.starts_with("map_id:"))
+          maps.insert(static_cast<uint32_t>(std::stoul(line.substr(7))));
+      }
+    }
+  }
+}
+
+size_t ourObjectsSince(const Mark &m) {
+  std::set<uint32_t> other_progs, other_maps;
+  heldElsewhere(other_progs, other_maps);
   size_t n = 0;
-  for (uint32_t id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
+  for (uint32_t id = m.prog; bpf_prog_get_next_id(id, &id) == 0;) {
+    if (other_progs.count(id))
+      continue;
     int fd = bpf_prog_get_fd_by_id(id);
     if (fd < 0)
       continue;
@@ -71,7 +113,9 @@ size_t countOurKernelObjects() {
       ++n;
     ::close(fd);
   }
-  for (uint32_t id = 0; bpf_map_get_next_id(id, &id) == 0;) {
+  for (uint32_t id = m.map; bpf_map_get_next_id(id, &id) == 0;) {
+    if (other_maps.count(id))
+      continue;
     int fd = bpf_map_get_fd_by_id(id);
     if (fd < 0)
       continue;
@@ -89,12 +133,12 @@ size_t countOurKernelObjects() {
 }
 
 // The kernel frees programs and maps from deferred work after the last fd
-// closes: wait until the count settles back (or give up after 5 s).
-size_t settledKernelObjects(size_t expected) {
-  size_t n = countOurKernelObjects();
-  for (int i = 0; i < 100 && n != expected; ++i) {
+// closes: wait until none of ours is left (or give up after 5 s).
+size_t leftoverSince(const Mark &m) {
+  size_t n = ourObjectsSince(m);
+  for (int i = 0; i < 100 && n; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    n = countOurKernelObjects();
+    n = ourObjectsSince(m);
   }
   return n;
 }
@@ -221,7 +265,7 @@ TEST(RuntimeLoad, LoadsAndCountsAndLeavesNothing) {
   SKIP_UNLESS_KERNEL();
   const Fixture &fx = fixture();
   ASSERT_TRUE(fx.error.empty()) << fx.error;
-  size_t kernel_before = countOurKernelObjects();
+  Mark before = mark();
   int fds_before = countFds();
   {
     auto obj = Object::openMemory(fx.signed_minimal, "core_minimal");
@@ -249,10 +293,10 @@ TEST(RuntimeLoad, LoadsAndCountsAndLeavesNothing) {
     uint64_t count = 0;
     ASSERT_EQ(bpf_map_lookup_elem(hits, &key, &count), 0);
     EXPECT_GE(count, 10u); // sys_enter of every task: at least ours
-    EXPECT_GT(countOurKernelObjects(), kernel_before);
+    EXPECT_GT(ourObjectsSince(before), 0u); // the check below can see them
   }
   EXPECT_EQ(countFds(), fds_before);
-  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+  EXPECT_EQ(leftoverSince(before), 0u);
 }
 
 // Every byte of every signed section, flipped one at a time (raw, and for the
@@ -265,7 +309,7 @@ TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
   ASSERT_TRUE(fx.error.empty()) << fx.error;
   const std::vector<uint8_t> &orig = fx.signed_minimal;
   auto secs = sections(orig);
-  size_t kernel_before = countOurKernelObjects();
+  Mark before = mark();
   int fds_before = countFds();
   LoadOptions opts = userspace(fx.cert);
 
@@ -307,7 +351,7 @@ TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
   EXPECT_GT(copies, 1000u);
   EXPECT_EQ(accepted, 0u);
   EXPECT_EQ(countFds(), fds_before);
-  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+  EXPECT_EQ(leftoverSince(before), 0u);
 }
 
 // 1000 failed loads of mixed kinds: none may leak an fd, a program or a map.
@@ -325,13 +369,12 @@ TEST(RuntimeLoad, ThousandFailedLoadsLeakNothing) {
   std::vector<uint8_t> truncated(fx.signed_minimal.begin(), fx.signed_minimal.begin() + fx.signed_minimal.size() / 2);
 
   // Warm up one-time state (kernel probe, tracefs mount, OpenSSL tables).
-  size_t kernel_before = countOurKernelObjects();
   {
     auto obj = Object::openMemory(fx.signed_minimal);
     ASSERT_TRUE(obj);
     ASSERT_TRUE(obj->load(userspace(fx.cert)));
   }
-  ASSERT_EQ(settledKernelObjects(kernel_before), kernel_before);
+  Mark before = mark();
   int fds_before = countFds();
 
   std::map<std::string, int> kinds;
@@ -407,7 +450,7 @@ TEST(RuntimeLoad, ThousandFailedLoadsLeakNothing) {
   std::printf("failed loads:%s; errnos:%s\n", summary.c_str(), errs.c_str());
   EXPECT_GE(kinds.size(), 5u);
   EXPECT_EQ(countFds(), fds_before);
-  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+  EXPECT_EQ(leftoverSince(before), 0u);
 }
 
 // The same object loaded, attached, read and closed from 8 threads at once.
@@ -415,7 +458,7 @@ TEST(RuntimeLoad, ConcurrentLoadsFromEightThreads) {
   SKIP_UNLESS_KERNEL();
   const Fixture &fx = fixture();
   ASSERT_TRUE(fx.error.empty()) << fx.error;
-  size_t kernel_before = countOurKernelObjects();
+  Mark before = mark();
   int fds_before = countFds();
   constexpr int kThreads = 8, kRounds = 10;
   std::atomic<int> ok{0};
@@ -454,5 +497,26 @@ TEST(RuntimeLoad, ConcurrentLoadsFromEightThreads) {
     EXPECT_TRUE(errors[t].empty()) << "thread " << t << ": " << errors[t];
   EXPECT_EQ(ok.load(), kThreads * kRounds);
   EXPECT_EQ(countFds(), fds_before);
-  EXPECT_EQ(settledKernelObjects(kernel_before), kernel_before);
+  EXPECT_EQ(leftoverSince(before), 0u);
+}
+
+// The leak checks above must be able to fail: an object that outlives its fd
+// (here: a map named like ours, kept alive by a pin) is counted until unpinned.
+TEST(RuntimeLoad, LeakCheckSeesAnObjectThatOutlivesItsFd) {
+  SKIP_UNLESS_KERNEL();
+  std::string bpffs = "/sys/fs/bpf";
+  struct statfs st {};
+  if (::statfs(bpffs.c_str(), &st) != 0 || st.f_type != BPF_FS_MAGIC)
+    GTEST_SKIP() << "bpffs is not mounted at /sys/fs/bpf";
+  Mark before = mark();
+  int fds_before = countFds();
+  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "hits", 4, 8, 1, nullptr);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(countFds(), fds_before + 1);
+  std::string pin = bpffs + "/bpfseal-unit-leakcheck-" + std::to_string(::getpid());
+  ASSERT_EQ(bpf_obj_pin(fd, pin.c_str()), 0);
+  ::close(fd);
+  EXPECT_EQ(ourObjectsSince(before), 1u);
+  ::unlink(pin.c_str());
+  EXPECT_EQ(leftoverSince(before), 0u);
 }
