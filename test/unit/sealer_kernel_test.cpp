@@ -69,6 +69,31 @@ struct Fd {
 
 long sysBpf(int cmd, void *attr, size_t size) { return syscall(__NR_bpf, cmd, attr, size); }
 
+// bpf_attr for BPF_PROG_LOAD as of 6.18 (fd_array_cnt is newer than
+// libbpf 1.1's bpf_prog_load_opts).
+struct ProgLoadAttr {
+  uint32_t prog_type, insn_cnt;
+  uint64_t insns, license;
+  uint32_t log_level, log_size;
+  uint64_t log_buf;
+  uint32_t kern_version, prog_flags;
+  char prog_name[16];
+  uint32_t prog_ifindex, expected_attach_type, prog_btf_fd, func_info_rec_size;
+  uint64_t func_info;
+  uint32_t func_info_cnt, line_info_rec_size;
+  uint64_t line_info;
+  uint32_t line_info_cnt, attach_btf_id, attach_prog_fd, core_relo_cnt;
+  uint64_t fd_array, core_relos;
+  uint32_t core_relo_rec_size, log_true_size;
+  int32_t prog_token_fd;
+  uint32_t fd_array_cnt;
+  uint64_t signature;
+  uint32_t signature_size;
+  int32_t keyring_id;
+};
+static_assert(offsetof(ProgLoadAttr, fd_array) == 120 && offsetof(ProgLoadAttr, fd_array_cnt) == 148 &&
+              sizeof(ProgLoadAttr) == 168);
+
 // Creates, fills, freezes and hashes a metadata map; returns -errno on failure.
 Fd metadataMap(const std::vector<uint8_t> &metadata, const format::Sha256 *exclusive_to,
                int *err) {
@@ -121,6 +146,13 @@ struct RunResult {
   std::vector<Created> maps;  // on success: what the loader created
   size_t programs = 0;
 };
+
+// Creates, fills, freezes and hashes a metadata map made exclusive to the
+// all-zero digest (the first bypass in KERNEL_FACTS.md).
+Fd zeroDigestMap(const std::vector<uint8_t> &metadata, int *err) {
+  static const format::Sha256 zero{};
+  return metadataMap(metadata, &zero, err);
+}
 
 std::vector<uint8_t> makeCtx(const format::Manifest &m) {
   std::vector<uint8_t> ctx(24 + 16 * m.maps.size() + 4 * m.programs.size(), 0);
@@ -466,6 +498,59 @@ TEST_F(SealerKernelTest, DescriptorOrderIsManifestOrder) {
     EXPECT_EQ(r.programs, 4u);
     ASSERT_EQ(r.maps.size(), 5u);
   }
+}
+
+TEST_F(SealerKernelTest, ZeroDigestExclusiveMapIsRejected) {
+  // The first bypass of the 6.18 scheme: a map "exclusive" to the all-zero
+  // digest, bound with fd_array_cnt, passes the kernel's exclusivity check
+  // on kernels that compare before computing the digest. The prologue's
+  // excl_prog_sha check must refuse it (-EPERM) although map->sha matches.
+  const format::LoaderImage *lc = hostVariant();
+  if (!lc)
+    GTEST_SKIP() << "no built-in variant for this kernel's layout";
+  int err = 0;
+  Fd map = zeroDigestMap(sealed.metadata, &err);
+  ASSERT_GE(map.fd, 0) << std::strerror(err);
+  int fd_array[1] = {map.fd};
+  ProgLoadAttr attr{};
+  attr.prog_type = BPF_PROG_TYPE_SYSCALL;
+  attr.insn_cnt = uint32_t(lc->insns.size() / 8);
+  attr.insns = reinterpret_cast<uint64_t>(lc->insns.data());
+  attr.license = reinterpret_cast<uint64_t>("Dual BSD/GPL");
+  attr.prog_flags = BPF_F_SLEEPABLE;
+  attr.fd_array = reinterpret_cast<uint64_t>(fd_array);
+  attr.fd_array_cnt = 1;
+  Fd prog(int(sysBpf(BPF_PROG_LOAD, &attr, sizeof attr)));
+  if (prog.fd < 0) {
+    if (errno == EACCES)
+      GTEST_SKIP() << "this kernel checks the digest before binding (bypass closed): EACCES";
+    FAIL() << "BPF_PROG_LOAD with fd_array_cnt: " << std::strerror(errno);
+  }
+  std::vector<uint8_t> ctx = makeCtx(sealed.manifest);
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = uint32_t(ctx.size()));
+  ASSERT_EQ(bpf_prog_test_run_opts(prog.fd, &run), 0) << std::strerror(errno);
+  EXPECT_EQ(int(run.retval), -EPERM) << "the loader accepted a map exclusive to the zero digest";
+
+  // Control: the same map and binding pass the kernel's own checks, so only
+  // the prologue stands in the way (kernel-check has no exclusivity check
+  // and runs to completion here).
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  ASSERT_TRUE(kc);
+  Fd map2 = zeroDigestMap(sealed.metadata, &err);
+  ASSERT_GE(map2.fd, 0) << std::strerror(err);
+  fd_array[0] = map2.fd;
+  attr.insn_cnt = uint32_t(kc->insns.size() / 8);
+  attr.insns = reinterpret_cast<uint64_t>(kc->insns.data());
+  Fd prog2(int(sysBpf(BPF_PROG_LOAD, &attr, sizeof attr)));
+  ASSERT_GE(prog2.fd, 0) << std::strerror(errno);
+  RunResult r;
+  r.ctx = makeCtx(sealed.manifest);
+  LIBBPF_OPTS(bpf_test_run_opts, run2, .ctx_in = r.ctx.data(),
+              .ctx_size_in = uint32_t(r.ctx.size()));
+  ASSERT_EQ(bpf_prog_test_run_opts(prog2.fd, &run2), 0) << std::strerror(errno);
+  ASSERT_EQ(int(run2.retval), 0);
+  collectAndCloseFds(r);
+  expectAsSealed(r);
 }
 
 } // namespace
