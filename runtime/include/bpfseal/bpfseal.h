@@ -35,13 +35,17 @@ extern "C" {
 
 #define BPFSEAL_API __attribute__((visibility("default")))
 
-/* Declares and zero-initializes an options struct with `sz` set:
+/* Declares and zero-initializes an options struct with `sz` set, in C and
+ * C++ (fields left out are zero; no -Wmissing-field-initializers noise):
  *   BPFSEAL_OPTS(bpfseal_load_opts, opts, .mode = BPFSEAL_MODE_AUTO);  */
 #define BPFSEAL_OPTS(TYPE, NAME, ...)                                          \
+	_Pragma("GCC diagnostic push")                                         \
+	_Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")     \
 	struct TYPE NAME = ({                                                  \
 		memset(&NAME, 0, sizeof(struct TYPE));                         \
 		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
-	})
+	});                                                                    \
+	_Pragma("GCC diagnostic pop")
 
 struct bpfseal_object;
 
