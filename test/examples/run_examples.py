@@ -337,6 +337,18 @@ def cmd_configure_errors(ctx):
     except Failure as e:
         failures.append(f"old_libbpf: {e}")
 
+    # ... and building bpfseal itself against it stops at configure too.
+    b = ctx.fresh("error-old_libbpf_bpfseal")
+    p = run(["cmake", "-S", ctx.src, "-B", b, "-G", "Ninja"], env=env, check=False)
+    try:
+        if p.returncode == 0:
+            raise Failure("configure succeeded")
+        expect_in(p.stdout, "bpfseal needs libbpf >= 1.1 but found 0.8.1 (hint: install "
+                  "libbpf-dev 1.1 or newer", "old_libbpf_bpfseal")
+        log("ok: old_libbpf_bpfseal")
+    except Failure as e:
+        failures.append(f"old_libbpf_bpfseal: {e}")
+
     # A construct the signed path cannot carry: the plugin stops the build at
     # the line, with the hint.
     if ctx.plugin_built:
