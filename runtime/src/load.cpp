@@ -340,8 +340,20 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
   AttemptFailure failure;
   auto fds = runAttempt(sealed, a, options, failure);
   *kernel_accepted = failure.loader_ran;
-  if (!fds)
-    return fds.takeError();
+  if (!fds) {
+    Error e = fds.takeError();
+    // Both forms refused at the signature: neither scheme accepts this
+    // object as signed. The kernel-check refusal is the meaningful one on
+    // load-time kernels, the loader-check one on 6.18-scheme kernels; say both.
+    if (!tried.empty() && failure.at_signature && (e.err == EKEYREJECTED || e.err == EACCES))
+      return makeError(EKEYREJECTED,
+                       "kernel mode: the kernel refused both loader forms, " + tried + " and " +
+                           lc->info.name + " (" + errnoName(e.err) +
+                           "): the signature does not match this object (modified after signing, or "
+                           "signed for another object)",
+                       "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
+    return e;
+  }
   out = fds.take();
   LoadReport r;
   r.level = VerificationLevel::KernelVerified;
