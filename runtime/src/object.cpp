@@ -142,6 +142,8 @@ Result<LoadReport> Object::load(const LoadOptions &options) {
 }
 
 Result<AttachResult> Object::attach(std::string_view program, std::string_view target) {
+  if (!impl_->loaded)
+    return makeError(EINVAL, impl_->name + " is not loaded", "call load() first");
   const Program *p = findProgram(program);
   if (!p)
     return makeError(ENOENT, "no program named '" + std::string(program) + "' in " + impl_->name,
