@@ -32,6 +32,7 @@ struct AttemptFailure {
   bool at_signature = false; // the signed BPF_PROG_LOAD itself failed
   bool in_prologue = false;  // a loader-check prologue refused the metadata map
   bool loader_ran = false;   // the loader was accepted and ran (signature, if any, passed)
+  bool diagnosed = false;    // the cause is known: a retry with a verifier log adds nothing
 };
 
 // What a loader-check prologue's return value means (docs/FORMAT.md). Only
@@ -229,10 +230,23 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
       }
     // libbpf's loader moves fds into the context only on success, so the
     // context cannot say which program failed; the verifier log (retry) can.
-    if (ambiguous)
+    if (ambiguous) {
+      // The kernel may refuse trampoline programs outright ('bpfseal probe').
+      const KernelSupport &ks = kernelSupport();
+      if (ks.trampoline_errno == EPERM)
+        for (const format::ProgramInfo &p : sealed.manifest.programs)
+          if (p.type == "tracing" || p.type == "lsm" || p.type == "ext") {
+            failure.diagnosed = true;
+            return makeError(EPERM, "loader '" + loader.info.name + "' failed (EPERM): this kernel refuses "
+                                    "fentry/fexit/fmod_ret/lsm programs (a trivial fentry program gets EPERM), "
+                                    "and the object has '" + p.name + "' (" + p.section + ")",
+                             "attach to a tracepoint or raw tracepoint instead, or use a kernel with BPF "
+                             "trampolines; 'bpfseal probe' shows it");
+          }
       return makeError(err, "loader '" + loader.info.name + "' failed (EPERM): the kernel denied a program or "
                                 "map of the object (or the loader found the metadata map not exclusive)",
                        "check the program types this kernel allows (LSM active? lockdown?) and run as root");
+    }
     return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
                               "): the kernel refused a program or map of the object",
                      "");
@@ -244,7 +258,7 @@ Result<LoadedFds> runAttempt(const format::SealedObject &sealed, const Attempt &
                              const LoadOptions &options, AttemptFailure &failure) {
   std::string log;
   auto fds = runAttemptOnce(sealed, attempt, options, options.log_level, &log, failure);
-  if (fds || !failure.loader_ran || failure.in_prologue) {
+  if (fds || !failure.loader_ran || failure.in_prologue || failure.diagnosed) {
     if (!fds && options.log_level && !log.empty()) {
       Error e = fds.takeError();
       e.msg += "; verifier log (end): " + trimVerifierLog(log);
@@ -444,9 +458,21 @@ std::string trimVerifierLog(std::string_view log, size_t lines) {
     std::string_view line = log.substr(from, end - from);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == '\0'))
       line.remove_suffix(1);
-    // The totals the verifier prints last say nothing about the cause.
+    // The totals the verifier prints last say nothing about the cause, and
+    // neither does the dump of BTF the loader loads first ("[12] DATASEC ...",
+    // "\ttype_id=7 offset=0 size=8", header fields).
+    auto btfDump = [](std::string_view l) {
+      if (l.size() > 1 && l[0] == '[' && l[1] >= '0' && l[1] <= '9')
+        return true;
+      std::string_view t = l.substr(std::min(l.find_first_not_of(" \t"), l.size()));
+      for (const char *prefix : {"type_id=", "magic: ", "version: ", "flags: ", "hdr_len: ", "type_off: ",
+                                 "type_len: ", "str_off: ", "str_len: ", "btf_total_size: "})
+        if (t.starts_with(prefix))
+          return true;
+      return false;
+    };
     if (!line.empty() && line.find("processed ") != 0 && line.find("verification time") != 0 &&
-        line.find("stack depth") != 0)
+        line.find("stack depth") != 0 && !btfDump(line))
       kept.push_back(line);
     if (start == std::string_view::npos)
       break;

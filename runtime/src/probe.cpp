@@ -4,11 +4,13 @@
 #include "bpfseal/btf_layout.h"
 #include "sys.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <cstring>
+#include <linux/bpf.h>
 #include <mutex>
 #include <optional>
 #include <sys/utsname.h>
@@ -16,6 +18,26 @@
 
 namespace bpfseal {
 namespace {
+
+// Loads "r0 = 0; exit" as an fentry program on a function every kernel has.
+int probeTrampoline(const struct btf *btf) {
+  int id = btf__find_by_name_kind(btf, "do_nanosleep", BTF_KIND_FUNC);
+  if (id < 0)
+    id = btf__find_by_name_kind(btf, "__x64_sys_getpid", BTF_KIND_FUNC);
+  if (id < 0)
+    return ENOENT;
+  const struct bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+              .attach_btf_id = static_cast<uint32_t>(id));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "bpfseal_probe", "GPL", insns, 2, &opts);
+  if (fd < 0)
+    return errno;
+  ::close(fd);
+  return 0;
+}
 
 void probeBtf(KernelSupport &ks) {
   struct btf *btf = btf__load_vmlinux_btf();
@@ -28,6 +50,7 @@ void probeBtf(KernelSupport &ks) {
   ks.signing_uapi = memberOffset(btf, "bpf_attr", BTF_KIND_UNION, "keyring_id").has_value();
   ks.map_hash = memberOffset(btf, "bpf_map_info", BTF_KIND_STRUCT, "hash").has_value();
   ks.tcx = btf_layout::enumHas(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
+  ks.trampoline_errno = probeTrampoline(btf);
   if (auto layout = btf_layout::mapLayout(btf))
     ks.layout = *layout;
   else

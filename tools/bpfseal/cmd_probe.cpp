@@ -75,6 +75,8 @@ int runProbe(int argc, char **argv) {
         {"exclusive_maps", ks.exclusive_maps},
         {"map_hash", ks.map_hash},
         {"tcx", ks.tcx},
+        {"trampolines", ks.trampoline_errno == 0},
+        {"trampoline_errno", ks.trampoline_errno ? errnoName(ks.trampoline_errno) : ""},
         {"kprobe_pmu", ks.kprobe_pmu},
         {"uprobe_pmu", ks.uprobe_pmu},
     };
@@ -106,6 +108,8 @@ int runProbe(int argc, char **argv) {
   else
     std::printf("struct bpf_map layout: none (%s)\n", ks.layout_error.c_str());
   std::printf("tcx links:             %s\n", yn(ks.tcx));
+  std::printf("fentry/fexit/lsm:      %s\n",
+              ks.trampoline_errno ? ("refused (" + errnoName(ks.trampoline_errno) + ")").c_str() : "yes");
   std::printf("kprobe PMU:            %s\n", yn(ks.kprobe_pmu));
   std::printf("uprobe PMU:            %s\n", yn(ks.uprobe_pmu));
   std::printf("verdict:               %s\n", verdict(ks).c_str());

@@ -90,6 +90,9 @@ struct KernelSupport {
   std::optional<format::MapLayout> layout; // struct bpf_map as the loader-check prologue needs it
   std::string layout_error;       // why `layout` is empty
   bool tcx = false;               // BPF_TCX_INGRESS in enum bpf_attach_type
+  // fentry/fexit/fmod_ret/lsm (BPF trampolines): errno of loading a trivial
+  // fentry program, 0 if it loaded (some kernels refuse them with EPERM).
+  int trampoline_errno = 0;
   bool kprobe_pmu = false;        // /sys/bus/event_source/devices/kprobe
   bool uprobe_pmu = false;
 };
