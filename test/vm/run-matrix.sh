@@ -144,6 +144,7 @@ run_guest() { # kind
     fi
   else
     record "$kind" boot PASS "$(tr -d '\r' <"$dir/serial.log" | sed -n 's/^@@KERNEL //p' | head -n 1)"
+    rm -f "$dir/initrd.gz" # rebuilt every run; kept only when the guest failed
   fi
 }
 
