@@ -11,6 +11,10 @@
 # Prints a table kernel x test -> PASS/FAIL/SKIP(reason) and wall time per
 # kernel; writes DIR/<kernel>/{serial.log,results.txt} and DIR/summary.txt.
 #
+# Environment: BPFSEAL_VM_CACHE (kernel cache, default /var/cache/bpfseal-vm),
+# BPFSEAL_VM_TIMEOUT (per boot, default 600 s), BPFSEAL_VM_QEMU (the emulator),
+# BPFSEAL_VM_ARCHIVE (Debian mirror URI, default: the machine's apt sources).
+#
 # Exit status: 0 all ran tests passed, 1 a test failed, a guest panicked or
 # hung, 77 everything was skipped (no qemu, no network to the archive).
 set -u
@@ -30,7 +34,7 @@ while [ $# -gt 0 ]; do
     --build-dir) build=$2; shift 2 ;;
     --cache) cache=$2; shift 2 ;;
     --timeout) boot_timeout=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-matrix: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

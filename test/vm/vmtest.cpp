@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <array>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
