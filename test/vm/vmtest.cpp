@@ -5,6 +5,7 @@
 // the 6.18 signing scheme (docs/SECURITY.md):
 //
 //   ids [PREFIX...]             print "progs N maps M" (only names with a PREFIX)
+//   next-ids                    "PROG_ID MAP_ID" the kernel hands out now (see cmdNextIds)
 //   prog-count NAME             programs named NAME
 //   map-value NAME KEY          u64 at KEY of the newest array map named NAME
 //   keyring-new DESC            new keyring in the session keyring; print serial
@@ -312,6 +313,26 @@ int cmdGenUpstream(const std::string &obj_path, const std::string &dir) {
   return 0;
 }
 
+// The ids the kernel hands out next: program and map ids are allocated
+// cyclically upwards, so the difference of two readings is how many were
+// created in between, even if they are gone again. Each reading creates one
+// program and one map itself (the caller subtracts them).
+int cmdNextIds() {
+  Fd map(bpf_map_create(BPF_MAP_TYPE_ARRAY, "vmtest_probe", 4, 4, 1, nullptr));
+  const bpf_insn insns[] = {insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+                            insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
+  Fd prog(bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "vmtest_probe", "GPL", insns, 2, nullptr));
+  if (map.fd < 0 || prog.fd < 0)
+    die("probe objects: %s", strerror(errno));
+  bpf_prog_info pi{};
+  bpf_map_info mi{};
+  uint32_t pl = sizeof pi, ml = sizeof mi;
+  if (bpf_obj_get_info_by_fd(prog.fd, &pi, &pl) || bpf_obj_get_info_by_fd(map.fd, &mi, &ml))
+    die("probe object info: %s", strerror(errno));
+  printf("%u %u\n", pi.id, mi.id);
+  return 0;
+}
+
 // ---- the attack ---------------------------------------------------------------
 
 struct Target {
@@ -608,7 +629,7 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
 
 void usage() {
   fprintf(stderr,
-          "usage: bpfseal-vmtest ids [PREFIX...] | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
+          "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
           "       keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
           "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
           "[--keyring ID | --unsigned]\n");
@@ -624,6 +645,8 @@ int main(int argc, char **argv) {
   std::string cmd = argv[1];
   if (cmd == "ids")
     return cmdIds(argc - 2, argv + 2);
+  if (cmd == "next-ids")
+    return cmdNextIds();
   if (cmd == "prog-count" && argc == 3) {
     printf("%d\n", progsNamed(argv[2]));
     return 0;
