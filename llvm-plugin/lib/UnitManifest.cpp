@@ -486,9 +486,17 @@ PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
     M.getContext().emitError("bpfseal: " + Where + describeLimit(V));
   }
 
+  // libbpf's virtual externs LINUX_HAS_BPF_COOKIE and LINUX_HAS_SYSCALL_WRAPPER
+  // (usdt.bpf.h, BPF_KSYSCALL) come from feature probes, which gen_loader
+  // answers with "latest kernel" (true) without looking at the sealing
+  // machine, so they are the same for every build and need no opt-in.
+  auto MachineIndependent = [](StringRef Name) {
+    return Name == "LINUX_HAS_BPF_COOKIE" || Name == "LINUX_HAS_SYSCALL_WRAPPER";
+  };
   if (Facts && Facts->ReportKconfig)
     for (const GlobalVariable &GV : M.globals())
-      if (GV.isDeclaration() && GV.getSection() == ".kconfig")
+      if (GV.isDeclaration() && GV.getSection() == ".kconfig" &&
+          !MachineIndependent(GV.getName()))
         Facts->ReportKconfig(GV.getName());
 
   std::string Manifest = buildUnitManifest(M, Facts.get());

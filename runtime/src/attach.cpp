@@ -31,6 +31,21 @@ struct Section {
   std::string rest;   // after the first '/', may be empty
 };
 
+// The syscall wrapper prefix libbpf's ksyscall uses for this architecture.
+#if defined(__x86_64__)
+constexpr const char *kSyscallPrefix = "__x64_sys_";
+#elif defined(__aarch64__)
+constexpr const char *kSyscallPrefix = "__arm64_sys_";
+#elif defined(__s390x__)
+constexpr const char *kSyscallPrefix = "__s390x_sys_";
+#elif defined(__riscv)
+constexpr const char *kSyscallPrefix = "__riscv_sys_";
+#elif defined(__powerpc64__)
+constexpr const char *kSyscallPrefix = "__powerpc_sys_";
+#else
+constexpr const char *kSyscallPrefix = "sys_"; // libbpf: no known wrapper
+#endif
+
 Section splitSection(std::string_view section) {
   Section s;
   size_t slash = section.find('/');
@@ -99,7 +114,8 @@ Result<AttachOutcome> attachTracepoint(const Program &p, std::string_view spec) 
   long long id = -1;
   if (!(in >> id) || id < 0)
     return makeError(ENOENT, "tracepoint " + category + "/" + name + " does not exist (no " + id_path + ")",
-                     "list tracepoints with: ls " + tracefs + "/events/" + category);
+                     "list tracepoints with: ls " + tracefs + "/events/" + category + " and fix the "
+                     "section of program '" + p.name() + "'");
   perf_event_attr attr{};
   attr.type = PERF_TYPE_TRACEPOINT;
   attr.size = sizeof(attr);
@@ -509,7 +525,8 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
   // Where a section already says where to attach, that signed choice stands.
   bool fixed = !s.rest.empty() && (k == "tp" || k == "tracepoint" || k == "raw_tp" ||
                                    k == "raw_tracepoint" || k == "uprobe" || k == "uretprobe" ||
-                                   k == "kprobe" || k == "kretprobe");
+                                   k == "kprobe" || k == "kretprobe" || k == "ksyscall" ||
+                                   k == "kretsyscall");
   if (fixed && !target.empty())
     return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
                                  "' already names its attach point; a target is only for sections without one",
@@ -522,6 +539,24 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
     return attachTracing(program, s);
   if (k == "kprobe" || k == "kretprobe")
     return attachKprobe(program, s, k == "kretprobe");
+  if (k == "ksyscall" || k == "kretsyscall") {
+    // libbpf's ksyscall: a kprobe on the arch's syscall wrapper. The sealed
+    // object's LINUX_HAS_SYSCALL_WRAPPER is true (gen_loader assumes a current
+    // kernel), so the wrapper, not the bare sys_ function, is the match.
+    if (s.rest.empty())
+      return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
+                                   "' names no syscall",
+                       "use SEC(\"ksyscall/<syscall>\")");
+    Section wrapped = s;
+    wrapped.rest = std::string(kSyscallPrefix) + s.rest;
+    return attachKprobe(program, wrapped, k == "kretsyscall");
+  }
+  if (k == "usdt")
+    return makeError(EOPNOTSUPP,
+                     "program '" + program.name() + "': USDT programs need libbpf's USDT manager, which "
+                     "fills the __bpf_usdt_specs maps at attach time; bpfseal cannot attach them",
+                     "attach it yourself (bpf_program__attach_usdt needs a libbpf object), or use "
+                     "--no-attach / Object::load without attachAll");
   if (k == "uprobe" || k == "uretprobe")
     return attachUprobe(program, s, target, k == "uretprobe");
   if (k == "xdp")

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <string_view>
 
 namespace bpfseal::sealer {
 namespace {
@@ -46,6 +47,30 @@ std::string attachTypeOf(const struct bpf_program *prog) {
     return "";
   const char *s = libbpf_bpf_attach_type_str(at);
   return s ? s : std::to_string(int(at));
+}
+
+// The first __kconfig extern whose value would come from the sealing machine,
+// or "" if there is none. libbpf's feature-probe externs (LINUX_HAS_BPF_COOKIE
+// from usdt.bpf.h, LINUX_HAS_SYSCALL_WRAPPER from BPF_KSYSCALL) do not count:
+// in gen_loader mode libbpf answers feature probes with "latest kernel" (true)
+// and never looks at the sealing machine.
+std::string machineKconfig(struct bpf_object *obj) {
+  const struct btf *btf = bpf_object__btf(obj);
+  if (!btf)
+    return "(unknown: no BTF)";
+  for (__u32 id = 1; id < btf__type_cnt(btf); ++id) {
+    const struct btf_type *t = btf__type_by_id(btf, id);
+    if (!btf_is_datasec(t) || std::string_view(btf__name_by_offset(btf, t->name_off)) != ".kconfig")
+      continue;
+    const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+    for (__u16 i = 0; i < btf_vlen(t); ++i, ++vs) {
+      std::string_view var = btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
+      if (var != "LINUX_HAS_BPF_COOKIE" && var != "LINUX_HAS_SYSCALL_WRAPPER")
+        return std::string(var);
+    }
+    return "";
+  }
+  return "(unknown: no .kconfig BTF section)";
 }
 
 // What gen_loader cannot carry faithfully, refused before recording.
@@ -85,13 +110,16 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
                                         "generator cannot create",
                        "load struct_ops objects with plain libbpf");
     if (!allow_kconfig && bpf_map__is_internal(map) && name.size() > 8 &&
-        name.compare(name.size() - 8, 8, ".kconfig") == 0)
-      return makeError(ENOTSUP,
-                       "the object uses __kconfig externs (map '" + name +
-                           "'): libbpf would resolve them from the build machine's kernel "
-                           "config, not the target's",
-                       "replace them with --set values, or pass --allow-kconfig if the sealing "
-                       "machine runs the target kernel");
+        name.compare(name.size() - 8, 8, ".kconfig") == 0) {
+      std::string ext = machineKconfig(obj);
+      if (!ext.empty())
+        return makeError(ENOTSUP,
+                         "the object uses __kconfig externs (map '" + name +
+                             "'): libbpf would resolve them from the build machine's kernel "
+                             "config, not the target's",
+                         "'" + ext + "' is one; replace them with --set values, or pass "
+                         "--allow-kconfig if the sealing machine runs the target kernel");
+    }
   }
   return ok();
 }

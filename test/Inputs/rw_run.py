@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Real-world pipeline driver for test/realworld: compile with the plugin, link,
+seal, sign, verify, inspect --json, load with `bpfseal load --mode auto`, pin,
+run a trigger, then read pinned maps with bpftool and check values.
+
+Every step prints one line 'STEP: ...' so lit tests can FileCheck them. A step
+that fails prints its stderr and the driver exits 1, except that with
+--expect-load-error the load step must fail and its message is printed."""
+import argparse, json, os, shlex, shutil, subprocess, sys
+
+
+def run(cmd, check=True, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        print(f"FAILED: {' '.join(map(shlex.quote, cmd))} (exit {p.returncode})")
+        print(p.stdout + p.stderr)
+        sys.exit(1)
+    return p
+
+
+def values_of(entry):
+    """bpftool -j entry -> the 'formatted' value (summed over CPUs for per-CPU maps)."""
+    f = entry.get("formatted", entry)
+    if "values" in f:
+        return sum(v["value"] for v in f["values"])
+    return f["value"]
+
+
+def datasec_var(value, var):
+    """VAR or VAR.FIELD in bpftool's formatted DATASEC value."""
+    name, *fields = var.split(".")
+    for sec in value.values():
+        for item in sec:
+            if name in item:
+                v = item[name]
+                for f in fields:
+                    v = v[f]
+                return v
+    raise KeyError(var)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bpfseal", required=True)
+    ap.add_argument("--bpftool", default="bpftool")
+    ap.add_argument("--clang", required=True, help="clang line (with -I flags)")
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--name", required=True, help="object name (sealed object, pin dir)")
+    ap.add_argument("--src", action="append", required=True)
+    ap.add_argument("--cflag", action="append", default=[])
+    ap.add_argument("--seal-arg", action="append", default=[])
+    ap.add_argument("--load-arg", action="append", default=[])
+    ap.add_argument("--target", action="append", default=[])
+    ap.add_argument("--set-self", action="append", default=[],
+                    help="VAR: --set VAR=<pid of the trigger> (the trigger is started first, stopped)")
+    ap.add_argument("--trigger", help="shell command run after attaching")
+    ap.add_argument("--check", action="append", default=[],
+                    help="MAP:VAR>=N (global data) or MAP[KEY]>=N / MAP[KEY]==N (arrays/hashes)")
+    ap.add_argument("--expect-load-error", action="store_true")
+    ap.add_argument("--lo-up", action="store_true", help="bring lo up (in a private netns)")
+    a = ap.parse_args()
+
+    os.makedirs(a.work, exist_ok=True)
+    key, cert = os.path.join(a.work, "k.pem"), os.path.join(a.work, "c.pem")
+    if not os.path.exists(cert):
+        run([a.bpfseal, "keygen", "--key", key, "--cert", cert, "--subject", "CN=rw-signer",
+             "--bits", "2048"])
+    if a.lo_up:
+        run(["ip", "link", "set", "lo", "up"])
+
+    objs = []
+    for src in a.src:
+        out = os.path.join(a.work, os.path.basename(src).replace(".c", ".o"))
+        p = run(shlex.split(a.clang) + [f"-fplugin={a.plugin}"] + a.cflag + ["-c", src, "-o", out],
+                check=False)
+        if p.returncode:
+            print(f"STEP: compile {os.path.basename(src)}: error")
+            print(p.stderr.strip())
+            sys.exit(1)
+        print(f"STEP: compile {os.path.basename(src)}: ok")
+        objs.append(out)
+    linked = objs[0]
+    if len(objs) > 1:
+        linked = os.path.join(a.work, a.name + ".bpf.o")
+        run([a.bpfseal, "link", *objs, "-o", linked])
+        print(f"STEP: link {len(objs)} objects: ok")
+
+    # Values that depend on the trigger's pid are baked: start the trigger
+    # stopped (SIGSTOP via a shell) so its pid is known at seal time.
+    trig = None
+    seal_args = list(a.seal_arg)
+    if a.set_self:
+        trig = subprocess.Popen(["sh", "-c", "kill -STOP $$; exec " + a.trigger],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for var in a.set_self:
+            seal_args += ["--set", f"{var}={trig.pid}"]
+
+    sealed = os.path.join(a.work, a.name + ".sealed.o")
+    p = run([a.bpfseal, "seal", linked, "-o", sealed, "--name", a.name, *seal_args], check=False)
+    if p.returncode:
+        print("STEP: seal: error")
+        print(p.stderr.strip())
+        if trig:
+            trig.kill()
+        sys.exit(1)
+    print("STEP: seal: ok")
+    run([a.bpfseal, "sign", sealed, "--key", key, "--cert", cert])
+    print("STEP: sign: ok")
+    v = run([a.bpfseal, "verify", sealed, "--cert", cert])
+    print("STEP: verify: ok")
+    info = json.loads(run([a.bpfseal, "inspect", sealed, "--json"]).stdout)
+    progs = info.get("programs", [])
+    maps = info.get("maps", [])
+    print(f"STEP: inspect: {len(progs)} programs, {len(maps)} maps")
+    for pr in progs:
+        print(f"STEP: inspect program {pr.get('name')} {pr.get('section')}")
+    for m in maps:
+        print(f"STEP: inspect map {m.get('name')}")
+
+    pin = f"/sys/fs/bpf/rw-{a.name}"
+    shutil.rmtree(pin, ignore_errors=True)
+    cmd = [a.bpfseal, "load", sealed, "--mode", "auto", "--cert", cert, "--pin", pin,
+           "--exit-after-load", *a.load_arg]
+    for t in a.target:
+        cmd += ["--target", t]
+    p = run(cmd, check=False)
+    if p.returncode:
+        shutil.rmtree(pin, ignore_errors=True)
+        if trig:
+            trig.kill()
+        if a.expect_load_error:
+            print("STEP: load: refused (expected)")
+            for line in (p.stdout + p.stderr).strip().splitlines():
+                print("STEP: load: " + line)
+            return 0
+        print("STEP: load: error")
+        print(p.stdout + p.stderr)
+        sys.exit(1)
+    if a.expect_load_error:
+        print("STEP: load: unexpectedly succeeded")
+        print(p.stdout)
+        subprocess.run(["rm", "-rf", pin])
+        sys.exit(1)
+    for line in p.stdout.strip().splitlines():
+        print("STEP: load: " + line)
+
+    failed = False
+    try:
+        if trig:
+            trig.send_signal(18)  # SIGCONT
+            out, _ = trig.communicate(timeout=60)
+            print(f"STEP: trigger: exit {trig.returncode}")
+        elif a.trigger:
+            t = subprocess.run(a.trigger, shell=True, capture_output=True, text=True, timeout=60)
+            print(f"STEP: trigger: exit {t.returncode}")
+        for c in a.check:
+            op = ">=" if ">=" in c else "=="
+            lhs, want = c.split(op)
+            want = int(want)
+            if "[" in lhs:
+                mname, k = lhs[:-1].split("[")
+                dump = json.loads(run([a.bpftool, "map", "dump", "pinned",
+                                       f"{pin}/maps/{mname}", "-j"]).stdout)
+                got = sum(values_of(e) for e in dump
+                          if e.get("formatted", e).get("key") == int(k))
+            else:
+                mname, var = lhs.rsplit(":", 1)
+                dump = json.loads(run([a.bpftool, "map", "dump", "pinned",
+                                       f"{pin}/maps/{mname}", "-j"]).stdout)
+                got = datasec_var(values_of(dump[0]), var)
+            good = got >= want if op == ">=" else got == want
+            failed |= not good
+            print(f"STEP: check {lhs} = {got} ({op}{want}) {'ok' if good else 'FAILED'}")
+    finally:
+        subprocess.run(["rm", "-rf", pin])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
