@@ -59,7 +59,23 @@ def main():
                     help="MAP:VAR>=N (global data) or MAP[KEY]>=N / MAP[KEY]==N (arrays/hashes)")
     ap.add_argument("--expect-load-error", action="store_true")
     ap.add_argument("--lo-up", action="store_true", help="bring lo up (in a private netns)")
+    ap.add_argument("--cgroup", action="store_true",
+                    help="make a cgroup v2 directory for the run; {cg} in --target/--trigger names it")
     a = ap.parse_args()
+    cg = None
+    if a.cgroup:
+        cg = f"/sys/fs/cgroup/unified/bpfseal-rw-{os.getpid()}"
+        os.makedirs(cg)
+        a.target = [t.replace("{cg}", cg) for t in a.target]
+        a.trigger = a.trigger.replace("{cg}", cg)
+    try:
+        return pipeline(a)
+    finally:
+        if cg:
+            os.rmdir(cg)
+
+
+def pipeline(a):
 
     os.makedirs(a.work, exist_ok=True)
     key, cert = os.path.join(a.work, "k.pem"), os.path.join(a.work, "c.pem")
