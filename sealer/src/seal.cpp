@@ -73,6 +73,11 @@ std::string machineKconfig(struct bpf_object *obj) {
   return "(unknown: no .kconfig BTF section)";
 }
 
+// max_entries given to a PERF_EVENT_ARRAY that declares none: CONFIG_NR_CPUS of
+// distribution kernels (Debian, Fedora amd64), so every CPU a target can have
+// gets a slot; 64 KiB of pointers in the kernel.
+constexpr __u32 kPerfEventArrayEntries = 8192;
+
 // What gen_loader cannot carry faithfully, refused before recording.
 Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &slotted,
                       bool allow_kconfig) {
@@ -206,6 +211,20 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   if (!bpf_object__next_program(obj.get(), nullptr))
     return makeError(ENOENT, "the object has no BPF programs",
                      "programs need a SEC(\"...\") annotation");
+
+  // A PERF_EVENT_ARRAY declared without max_entries gets the number of possible
+  // CPUs from libbpf at load, which here means the *sealing* machine's count:
+  // a target with more CPUs would lose every event sent from the others
+  // (bpf_perf_event_output returns E2BIG) and the sealed bytes would depend on
+  // the build machine. Size such maps for any machine instead: one pointer per
+  // slot in the kernel, and user space (perf_buffer__new) uses only the slots
+  // of its possible CPUs.
+  for (struct bpf_map *pm = bpf_object__next_map(obj.get(), nullptr); pm;
+       pm = bpf_object__next_map(obj.get(), pm))
+    if (bpf_map__type(pm) == BPF_MAP_TYPE_PERF_EVENT_ARRAY && bpf_map__max_entries(pm) == 0)
+      if (int err = bpf_map__set_max_entries(pm, kPerfEventArrayEntries); err)
+        return makeError(-err, std::string("cannot size perf event array '") + bpf_map__name(pm) +
+                                   "': " + log.lastWarning());
 
   // Record the load: with a gen_loader attached, bpf_object__load() emits
   // loader instructions and a data blob instead of calling bpf().

@@ -132,7 +132,7 @@ def pipeline(a):
     for pr in progs:
         print(f"STEP: inspect program {pr.get('name')} {pr.get('section')}")
     for m in maps:
-        print(f"STEP: inspect map {m.get('name')}")
+        print(f"STEP: inspect map {m.get('name')} {m.get('type')} max_entries={m.get('max_entries')}")
 
     pin = f"/sys/fs/bpf/rw-{a.name}"
     shutil.rmtree(pin, ignore_errors=True)
@@ -163,6 +163,11 @@ def pipeline(a):
 
     failed = False
     try:
+        mapdir = f"{pin}/maps"
+        for mname in sorted(os.listdir(mapdir)) if os.path.isdir(mapdir) else []:
+            show = json.loads(run([a.bpftool, "map", "show", "pinned", f"{mapdir}/{mname}",
+                                   "-j"]).stdout)
+            print(f"STEP: kernel map {mname} {show.get('type')} max_entries={show.get('max_entries')}")
         if trig:
             trig.send_signal(18)  # SIGCONT
             out, _ = trig.communicate(timeout=60)
