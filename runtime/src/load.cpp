@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <optional>
 
 namespace bpfseal {
 namespace {
@@ -35,27 +34,29 @@ struct AttemptFailure {
   bool diagnosed = false;    // the cause is known: a retry with a verifier log adds nothing
 };
 
-// What a loader-check prologue's return value means (docs/FORMAT.md). Only
-// the prologue returns these three; the gen_loader body returns the errno of
-// the kernel call that failed.
-std::optional<Error> prologueError(const format::LoaderImage &loader, int err) {
-  const std::string &n = loader.info.name;
-  switch (err) {
-  case ENOEXEC:
-    return makeError(ENOEXEC, "loader '" + n + "' refused to run: its struct bpf_map layout does not fit this "
+// What a loader-check prologue's verdict means (docs/FORMAT.md). Verdicts
+// are positive and only the prologue returns them: the gen_loader body
+// returns 0 or the -errno of the kernel call that failed.
+Error prologueError(const format::LoaderImage &loader, int verdict) {
+  const std::string n = "loader '" + loader.info.name + "'";
+  switch (static_cast<format::PrologueVerdict>(verdict)) {
+  case format::PrologueVerdict::WrongLayout:
+    return makeError(ENOEXEC, n + " refused to run (prologue verdict 1): its struct bpf_map layout does not fit this "
                               "kernel (type/key/value size/max_entries at its offsets are not the metadata map's)",
                      "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows this kernel's layout");
-  case EKEYREJECTED:
-    return makeError(EKEYREJECTED, "loader '" + n + "' refused the metadata: the kernel's map->sha differs from the "
-                                   "SHA-256(metadata) signed into the loader (tampered metadata)",
+  case format::PrologueVerdict::HashMismatch:
+    return makeError(EKEYREJECTED, n + " refused the metadata (prologue verdict 2): the kernel's map->sha differs from the "
+                                   "SHA-256(metadata) signed into the loader (metadata changed after signing)",
                      "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
-  case EPERM:
-    return makeError(EPERM, "loader '" + n + "' refused the metadata map: it is not exclusive to the loader "
-                            "(map->excl/excl_prog_sha unset), or the kernel denied a program load",
-                     "the map must be created with excl_prog_hash of the loader's digest; run as root");
-  default:
-    return std::nullopt;
+  case format::PrologueVerdict::NotExclusive:
+    return makeError(EPERM, n + " refused the metadata map (prologue verdict 3): it is not exclusive to the loader "
+                            "(map->excl unset, or excl_prog_sha NULL or all zero)",
+                     "libbpfseal creates it with excl_prog_hash = the loader's digest, so this kernel did not record it; "
+                     "run 'bpfseal probe' and use --mode userspace on this kernel");
   }
+  return makeError(EPROTO, n + " returned " + std::to_string(verdict) +
+                               ", which is neither 0, a -errno nor a prologue verdict",
+                   "the object's loader is not one bpfseal made; re-seal the object");
 }
 
 std::string loaderSignatureCause(int err, int32_t keyring) {
@@ -215,38 +216,30 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   if (!rv)
     return rv.takeError();
   failure.loader_ran = true;
-  if (*rv != 0) {
-    int err = *rv < 0 ? -*rv : EPROTO;
+  if (*rv > 0) {
+    // A prologue verdict: the cause is known, a verifier log adds nothing.
+    failure.in_prologue = true;
+    return prologueError(loader, *rv);
+  }
+  if (*rv < 0) {
+    int err = -*rv;
     if (log_out && !log.empty())
       *log_out = std::string(log.data(), strnlen(log.data(), log.size()));
-    // EPERM is ambiguous: the prologue's exclusivity check, or the kernel
-    // denying a program. The map was made exclusive here, so the latter is
-    // what normally happened: let the retry with a verifier log tell.
-    bool ambiguous = err == EPERM && attempt.exclusive;
-    if (loader.info.kind == format::LoaderKind::LoaderCheck && !ambiguous)
-      if (auto e = prologueError(loader, err)) {
-        failure.in_prologue = true;
-        return *e;
-      }
-    // libbpf's loader moves fds into the context only on success, so the
-    // context cannot say which program failed; the verifier log (retry) can.
-    if (ambiguous) {
-      // The kernel may refuse trampoline programs outright ('bpfseal probe').
-      const KernelSupport &ks = kernelSupport();
-      if (ks.trampoline_errno == EPERM)
-        for (const format::ProgramInfo &p : sealed.manifest.programs)
-          if (p.type == "tracing" || p.type == "lsm" || p.type == "ext") {
-            failure.diagnosed = true;
-            return makeError(EPERM, "loader '" + loader.info.name + "' failed (EPERM): this kernel refuses "
-                                    "fentry/fexit/fmod_ret/lsm programs (a trivial fentry program gets EPERM), "
-                                    "and the object has '" + p.name + "' (" + p.section + ")",
-                             "attach to a tracepoint or raw tracepoint instead, or use a kernel with BPF "
-                             "trampolines; 'bpfseal probe' shows it");
-          }
-      return makeError(err, "loader '" + loader.info.name + "' failed (EPERM): the kernel denied a program or "
-                                "map of the object (or the loader found the metadata map not exclusive)",
-                       "check the program types this kernel allows (LSM active? lockdown?) and run as root");
-    }
+    // The kernel refused a program or map the loader creates. libbpf's
+    // loader moves fds into the context only on success, so the context
+    // cannot say which one; the verifier log (runAttempt's retry) can. A
+    // kernel that refuses trampolines outright ('bpfseal probe') is named.
+    const KernelSupport &ks = kernelSupport();
+    if (err == EPERM && ks.trampoline_errno == EPERM)
+      for (const format::ProgramInfo &p : sealed.manifest.programs)
+        if (p.type == "tracing" || p.type == "lsm" || p.type == "ext") {
+          failure.diagnosed = true;
+          return makeError(EPERM, "loader '" + loader.info.name + "' failed (EPERM): this kernel refuses "
+                                  "fentry/fexit/fmod_ret/lsm programs (a trivial fentry program gets EPERM), "
+                                  "and the object has '" + p.name + "' (" + p.section + ")",
+                           "attach to a tracepoint or raw tracepoint instead, or use a kernel with BPF "
+                           "trampolines; 'bpfseal probe' shows it");
+        }
     return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
                               "): the kernel refused a program or map of the object",
                      "");

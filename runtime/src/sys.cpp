@@ -167,22 +167,24 @@ Status checkKeyring(int32_t id) {
   constexpr int kKeyctlGetKeyringId = 0, kKeyctlDescribe = 6;
   if ((id >= 0 && id <= 2) || id == kKeyringBpf)
     return ok();
-  // Only answers that mean "no such keyring" count; anything else (keyctl
-  // blocked by a seccomp filter, no permission to view it) leaves the
-  // decision to the kernel at load time.
+  // EINVAL for a keyring that does not exist: what BPF_PROG_LOAD itself
+  // answers, only with the keyring named. Only answers that mean "no such
+  // keyring" count; anything else (keyctl blocked by a seccomp filter, no
+  // permission to view it) leaves the decision to the kernel at load time.
   auto missing = [](int err) { return err == ENOKEY || err == EKEYREVOKED || err == EKEYEXPIRED; };
   if (id < 0) {
     if (::syscall(__NR_keyctl, kKeyctlGetKeyringId, id, 0) < 0 && missing(errno))
-      return makeError(ENOKEY, "keyring " + std::to_string(id) + " (a special keyring id) does not exist for this process",
+      return makeError(EINVAL, "keyring " + std::to_string(id) + " (a special keyring id) does not exist for this process",
                        "create it (keyctl new_session) or pass --keyring with an existing keyring");
     return ok();
   }
   char desc[256] = {};
   long n = ::syscall(__NR_keyctl, kKeyctlDescribe, id, desc, sizeof(desc) - 1);
-  if (n < 0 && !missing(errno))
+  int err = n < 0 ? errno : 0;
+  if (n < 0 && !missing(err))
     return ok();
   if (n < 0)
-    return makeError(ENOKEY, "keyring " + std::to_string(id) + " does not exist (" + std::strerror(errno) + ")",
+    return makeError(EINVAL, "keyring " + std::to_string(id) + " does not exist (keyctl: " + errnoName(err) + ")",
                      "list keyrings with 'keyctl show @s'; pass --keyring session|user|builtin|... or a keyring serial");
   if (std::strncmp(desc, "keyring;", 8) != 0)
     return makeError(ENOKEY, "key " + std::to_string(id) + " is not a keyring (" +

@@ -184,7 +184,9 @@ bool probeExclusiveMaps();
 // Whether keyring `id` can be named in BPF_PROG_LOAD's keyring_id: special
 // ids (session, user, ...) must resolve without being created, serials must
 // name an existing keyring. The system keyrings (0, 1, 2) and .bpf (-9) are
-// not visible from user space and are assumed present. Error: ENOKEY.
+// not visible from user space and are assumed present. Error: EINVAL (as the
+// kernel's) for a keyring that does not exist, ENOKEY for a key that is not a
+// keyring (the kernel finds no signer key in it).
 Status checkKeyring(int32_t id);
 
 // Mounts a pseudo file system at `dir` when nothing of type `magic` is

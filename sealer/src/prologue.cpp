@@ -2,14 +2,10 @@
 
 #include <linux/bpf.h>
 
-#include <cerrno>
 #include <cstring>
 
 namespace bpfseal::sealer {
 namespace {
-
-static_assert(kPrologueWrongLayout == ENOEXEC && kPrologueHashMismatch == EKEYREJECTED &&
-              kPrologueNotExclusive == EPERM);
 
 // struct bpf_loader_ctx is 24 bytes, then struct bpf_map_desc[] of 16 bytes:
 // { s32 map_fd; u32 max_entries; u64 initial_value; } (libbpf skel_internal.h).
@@ -143,14 +139,17 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
   e.jmpImm(BPF_JEQ, R4, 0, Emitter::kNotExclusive);
   e.ja(Emitter::kBody);
 
+  // Positive verdicts: the gen_loader body returns only 0 or -errno, so the
+  // runtime can tell a prologue refusal from a kernel refusal.
+  using format::PrologueVerdict;
   e.bind(Emitter::kWrongLayout);
-  e.movImm(R0, -ENOEXEC);
+  e.movImm(R0, int32_t(PrologueVerdict::WrongLayout));
   e.exit();
   e.bind(Emitter::kHashMismatch);
-  e.movImm(R0, -EKEYREJECTED);
+  e.movImm(R0, int32_t(PrologueVerdict::HashMismatch));
   e.exit();
   e.bind(Emitter::kNotExclusive);
-  e.movImm(R0, -EPERM);
+  e.movImm(R0, int32_t(PrologueVerdict::NotExclusive));
   e.exit();
   e.bind(Emitter::kBody);
   return e.finish();

@@ -13,11 +13,8 @@
 
 namespace bpfseal::sealer {
 
-// Return codes of a failing prologue (the loader returns them from
-// BPF_PROG_TEST_RUN as its retval). Fixed: the runtime maps them to messages.
-inline constexpr int kPrologueWrongLayout = 8;   // -ENOEXEC: variant for another kernel
-inline constexpr int kPrologueHashMismatch = 129; // -EKEYREJECTED: map->sha != baked hash
-inline constexpr int kPrologueNotExclusive = 1;  // -EPERM: metadata map not exclusive
+// A failing prologue returns a format::PrologueVerdict (positive) as the
+// loader's retval; the loader body never returns a positive value.
 
 struct PrologueSpec {
   format::LoaderKind kind = format::LoaderKind::KernelCheck;

@@ -373,7 +373,7 @@ TEST_F(SealerKernelTest, ChangedMetadataIsRejectedByTheHashCheck) {
     RunResult r = run(*lc, bad, true);
     ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
     ASSERT_TRUE(r.retval);
-    EXPECT_EQ(*r.retval, -EKEYREJECTED) << "metadata byte " << at;
+    EXPECT_EQ(*r.retval, int(format::PrologueVerdict::HashMismatch)) << "metadata byte " << at;
   }
 }
 
@@ -384,7 +384,7 @@ TEST_F(SealerKernelTest, NonExclusiveMapIsRejected) {
   RunResult r = run(*lc, sealed.metadata, false);
   ASSERT_EQ(r.load_errno, 0) << std::strerror(r.load_errno);
   ASSERT_TRUE(r.retval);
-  EXPECT_EQ(*r.retval, -EPERM);
+  EXPECT_EQ(*r.retval, int(format::PrologueVerdict::NotExclusive));
 }
 
 TEST_F(SealerKernelTest, OtherLayoutsNeverSucceed) {
@@ -402,7 +402,7 @@ TEST_F(SealerKernelTest, OtherLayoutsNeverSucceed) {
     std::printf("  %s: ran, returned %d\n", l.info.name.c_str(), r.retval.value_or(1));
     ASSERT_TRUE(r.retval);
     EXPECT_NE(*r.retval, 0) << l.info.name << " ran to completion on the wrong kernel";
-    EXPECT_EQ(*r.retval, -ENOEXEC) << l.info.name;
+    EXPECT_EQ(*r.retval, int(format::PrologueVerdict::WrongLayout)) << l.info.name;
   }
   EXPECT_GE(others, 1);
 }
@@ -504,7 +504,7 @@ TEST_F(SealerKernelTest, ZeroDigestExclusiveMapIsRejected) {
   // The first bypass of the 6.18 scheme: a map "exclusive" to the all-zero
   // digest, bound with fd_array_cnt, passes the kernel's exclusivity check
   // on kernels that compare before computing the digest. The prologue's
-  // excl_prog_sha check must refuse it (-EPERM) although map->sha matches.
+  // excl_prog_sha check must refuse it (NotExclusive) although map->sha matches.
   const format::LoaderImage *lc = hostVariant();
   if (!lc)
     GTEST_SKIP() << "no built-in variant for this kernel's layout";
@@ -529,7 +529,7 @@ TEST_F(SealerKernelTest, ZeroDigestExclusiveMapIsRejected) {
   std::vector<uint8_t> ctx = makeCtx(sealed.manifest);
   LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = uint32_t(ctx.size()));
   ASSERT_EQ(bpf_prog_test_run_opts(prog.fd, &run), 0) << std::strerror(errno);
-  EXPECT_EQ(int(run.retval), -EPERM) << "the loader accepted a map exclusive to the zero digest";
+  EXPECT_EQ(int(run.retval), int(format::PrologueVerdict::NotExclusive)) << "the loader accepted a map exclusive to the zero digest";
 
   // Control: the same map and binding pass the kernel's own checks, so only
   // the prologue stands in the way (kernel-check has no exclusivity check

@@ -221,7 +221,7 @@ TEST(SealerSeal, EveryLoaderIsPrologueThenTheSameLoader) {
       bool load = in.code == (BPF_LDX | BPF_W | BPF_MEM) || in.code == (BPF_LDX | BPF_DW | BPF_MEM);
       if (load && in.src == 2)
         read_offsets.push_back(in.off);
-      if (in.code == (BPF_ALU64 | BPF_MOV | BPF_K) && in.dst == 0 && in.imm < 0)
+      if (in.code == (BPF_ALU64 | BPF_MOV | BPF_K) && in.dst == 0 && in.imm != 0)
         exit_codes.push_back(in.imm);
       // No jump leaves the prologue except into the loader's first insn.
       if (BPF_CLASS(in.code) == BPF_JMP && BPF_OP(in.code) != BPF_EXIT &&
@@ -236,7 +236,9 @@ TEST(SealerSeal, EveryLoaderIsPrologueThenTheSameLoader) {
       want.push_back(lay.excl_off);
     want.push_back(int(lay.excl_prog_sha_off));
     EXPECT_EQ(read_offsets, want);
-    EXPECT_EQ(exit_codes, (std::vector<int32_t>{-ENOEXEC, -EKEYREJECTED, -EPERM}));
+    using format::PrologueVerdict;
+    EXPECT_EQ(exit_codes, (std::vector<int32_t>{int(PrologueVerdict::WrongLayout), int(PrologueVerdict::HashMismatch),
+                                                int(PrologueVerdict::NotExclusive)}));
     EXPECT_TRUE(signing::checkEmbeddedMetadataHash(s, l)) << "hash words in order";
   }
   EXPECT_EQ(lc_count, 4);

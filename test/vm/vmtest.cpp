@@ -19,7 +19,8 @@
 //   attack KIND TARGET [--keyring ID|--unsigned]
 //       KIND   zero-digest | non-exclusive
 //       TARGET upstream:DIR (expect the attack to succeed) or sealed:FILE (bpfseal's
-//              lc-* loader for this kernel; expect -EPERM and nothing created) or
+//              lc-* loader for this kernel; expect its "not exclusive" verdict and
+//              nothing created) or
 //              sealed-kc:FILE (its kernel-check loader; expect the kernel to refuse)
 //
 // Exit status: 0 the expectation held, 1 it did not, 77 not applicable here.
@@ -342,7 +343,7 @@ struct Target {
   Bytes metadata;
   size_t blob_size = 0; // the attacker rewrites only the gen_loader blob
   int nmaps = 0, nprogs = 0;
-  bool defended = false; // bpfseal's lc-* loader: expect -EPERM
+  bool defended = false; // bpfseal's lc-* loader: expect the NotExclusive verdict
 };
 
 Target upstreamTarget(const std::string &dir) {
@@ -610,14 +611,15 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
       close(fd);
   }
   printf("%s: loader run rc %d retval %d (%s), new progs %zu (attacker's: %d), new maps %zu\n",
-         t.label.c_str(), rc, retval, retval < 0 ? strerror(-retval) : "ok", made.progs.size(),
+         t.label.c_str(), rc, retval, retval < 0 ? strerror(-retval) : retval > 0 ? "prologue verdict" : "ok", made.progs.size(),
          evil_progs, made.maps.size());
   if (rc)
     die("BPF_PROG_TEST_RUN: %s", strerror(errno));
   if (t.defended) {
-    bool ok = retval == -EPERM && made.progs.empty() && made.maps.empty();
-    printf("RESULT: %s\n", ok ? "defended: -EPERM, nothing created"
-                              : "NOT DEFENDED (expected -EPERM and no new objects)");
+    constexpr int kNotExclusive = int(bpfseal::format::PrologueVerdict::NotExclusive);
+    bool ok = retval == kNotExclusive && made.progs.empty() && made.maps.empty();
+    printf("RESULT: %s\n", ok ? "defended: prologue verdict 3 (metadata map not exclusive), nothing created"
+                              : "NOT DEFENDED (expected prologue verdict 3, not exclusive, and no new objects)");
     return ok ? 0 : kExitFail;
   }
   bool succeeded = retval == 0 && evil_progs > 0;

@@ -37,6 +37,16 @@ enum class LoaderKind : uint32_t {
 };
 std::string_view loaderKindName(LoaderKind kind); // "kernel-check", ...
 
+// What a failing loader-check prologue returns as the loader's retval. The
+// gen_loader body after it returns only 0 or a kernel -errno, so positive
+// values name the prologue's verdict without ambiguity. Fixed by the format:
+// the sealer emits them, the runtime and tests map them to causes.
+enum class PrologueVerdict : int {
+  WrongLayout = 1,  // struct bpf_map self-check failed: variant for another kernel
+  HashMismatch = 2, // map->sha != SHA-256(metadata) baked into the loader
+  NotExclusive = 3, // metadata map not exclusive (excl unset, excl_prog_sha NULL or zero)
+};
+
 // Byte offsets of the struct bpf_map fields a loader-check prologue reads.
 // sha[32] is always at 0. excl_off < 0: the kernel has no `excl` field.
 struct MapLayout {
