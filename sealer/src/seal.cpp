@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace bpfseal::sealer {
@@ -77,6 +78,44 @@ std::string machineKconfig(struct bpf_object *obj) {
 // distribution kernels (Debian, Fedora amd64), so every CPU a target can have
 // gets a slot; 64 KiB of pointers in the kernel.
 constexpr __u32 kPerfEventArrayEntries = 8192;
+
+// The name of the typeless __ksym extern libbpf's last warning says it could
+// not resolve ("extern 'NAME' (strong): not resolved"), or "".
+// The object's BTF as compiled: libbpf rewrites typeless ksyms' types when it
+// opens the object, so bpf_object__btf() cannot tell them apart any more.
+std::string unresolvedTypelessKsym(std::span<const uint8_t> elf_bytes,
+                                   const std::vector<elf::Section> &sections,
+                                   const std::string &warning) {
+  const std::string pre = "extern '", post = "' (strong): not resolved";
+  size_t a = warning.find(pre), b = warning.find(post);
+  std::optional<elf::Section> sec = elf::findSection(sections, ".BTF");
+  if (a == std::string::npos || b == std::string::npos || b <= a + pre.size() || !sec ||
+      sec->offset + sec->size > elf_bytes.size())
+    return "";
+  std::unique_ptr<struct btf, void (*)(struct btf *)> owned(
+      btf__new(elf_bytes.data() + sec->offset, sec->size), btf__free);
+  const struct btf *btf = owned.get();
+  if (!btf)
+    return "";
+  std::string name = warning.substr(a + pre.size(), b - a - pre.size());
+  for (__u32 id = 1; id < btf__type_cnt(btf); ++id) {
+    const struct btf_type *t = btf__type_by_id(btf, id);
+    if (!btf_is_datasec(t) || std::string_view(btf__name_by_offset(btf, t->name_off)) != ".ksyms")
+      continue;
+    const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+    for (__u16 i = 0; i < btf_vlen(t); ++i, ++vs) {
+      const struct btf_type *var = btf__type_by_id(btf, vs->type);
+      if (!btf_is_var(var) || btf__name_by_offset(btf, var->name_off) != name)
+        continue;
+      __u32 type = var->type; // typeless: void under const/volatile
+      while (type && (btf_is_const(btf__type_by_id(btf, type)) ||
+                      btf_is_volatile(btf__type_by_id(btf, type))))
+        type = btf__type_by_id(btf, type)->type;
+      return type == 0 ? name : "";
+    }
+  }
+  return "";
+}
 
 // What gen_loader cannot carry faithfully, refused before recording.
 Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &slotted,
@@ -233,6 +272,13 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     return makeError(-err, "libbpf cannot start the loader generator: " + log.lastWarning());
   if (int err = bpf_object__load(obj.get()); err) {
     std::string why = log.lastWarning();
+    if (std::string sym = unresolvedTypelessKsym(elf_bytes, *sections, why); !sym.empty())
+      return makeError(-err,
+                       "typeless __ksym '" + sym + "' is not in this (sealing) machine's "
+                       "/proc/kallsyms: libbpf 1.1 resolves typeless ksyms there before "
+                       "recording, although the loader looks them up again in the target kernel",
+                       "declare it __weak (the loader still resolves it at load), or seal on a "
+                       "machine whose kernel lists it (data symbols need CONFIG_KALLSYMS_ALL)");
     return makeError(-err, "libbpf cannot generate a loader for this object" +
                                (why.empty() ? std::string() : ": " + why),
                      "the construct named above is not supported by signed loading");

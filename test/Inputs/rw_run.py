@@ -57,7 +57,12 @@ def main():
     ap.add_argument("--trigger", help="shell command run after attaching")
     ap.add_argument("--check", action="append", default=[],
                     help="MAP:VAR>=N (global data) or MAP[KEY]>=N / MAP[KEY]==N (arrays/hashes)")
+    ap.add_argument("--check-ksym", action="append", default=[],
+                    help="MAP:VAR=SYMBOL: the global holds SYMBOL's address from /proc/kallsyms")
     ap.add_argument("--expect-load-error", action="store_true")
+    ap.add_argument("--seal-hide-kallsyms", action="store_true",
+                    help="seal in a mount namespace where /proc/kallsyms is empty (a build "
+                         "machine that does not list the kernel's symbols)")
     ap.add_argument("--lo-up", action="store_true", help="bring lo up (in a private netns)")
     ap.add_argument("--cgroup", action="store_true",
                     help="make a cgroup v2 directory for the run; {cg} in --target/--trigger names it")
@@ -113,7 +118,11 @@ def pipeline(a):
             seal_args += ["--set", f"{var}={trig.pid}"]
 
     sealed = os.path.join(a.work, a.name + ".sealed.o")
-    p = run([a.bpfseal, "seal", linked, "-o", sealed, "--name", a.name, *seal_args], check=False)
+    seal_cmd = [a.bpfseal, "seal", linked, "-o", sealed, "--name", a.name, *seal_args]
+    if a.seal_hide_kallsyms:
+        seal_cmd = ["unshare", "-m", "sh", "-c",
+                    'mount --bind /dev/null /proc/kallsyms && exec "$@"', "sh", *seal_cmd]
+    p = run(seal_cmd, check=False)
     if p.returncode:
         print("STEP: seal: error")
         print(p.stderr.strip())
@@ -193,6 +202,18 @@ def pipeline(a):
             good = got >= want if op == ">=" else got == want
             failed |= not good
             print(f"STEP: check {lhs} = {got} ({op}{want}) {'ok' if good else 'FAILED'}")
+        for c in a.check_ksym:
+            lhs, sym = c.split("=")
+            mname, var = lhs.rsplit(":", 1)
+            want = next(int(l.split()[0], 16) for l in open("/proc/kallsyms")
+                        if l.split()[2] == sym)
+            dump = json.loads(run([a.bpftool, "map", "dump", "pinned",
+                                   f"{pin}/maps/{mname}", "-j"]).stdout)
+            got = datasec_var(values_of(dump[0]), var)
+            good = got == want and want != 0
+            failed |= not good
+            print(f"STEP: check {lhs} is the address of {sym} in this kernel: "
+                  f"{'ok' if good else f'FAILED ({got:#x} vs {want:#x})'}")
     finally:
         subprocess.run(["rm", "-rf", pin])
     return 1 if failed else 0

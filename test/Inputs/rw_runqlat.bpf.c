@@ -13,7 +13,13 @@ void bpf_task_release(struct task_struct *p) __ksym;
 // no data symbols without CONFIG_KALLSYMS_ALL (this host): refused at load.
 extern const struct rq runqueues __ksym;
 #endif
-extern const void schedule __ksym;             // typeless (a function: this kernel lists no data symbols in kallsyms)
+// Typeless __ksym: libbpf 1.1 wants it in the *sealing* machine's kallsyms
+// unless it is __weak; the loader looks it up in the target kernel either way.
+#ifndef RW_KSYM_WEAK
+extern const void schedule __ksym;
+#else
+extern const void schedule __ksym __weak;
+#endif
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
 struct {
@@ -25,7 +31,7 @@ struct {
 
 #define SLOTS 20
 u64 hist[SLOTS] = {};
-u64 switches = 0, acquired = 0, feature_bits = 0, hz = 0;
+u64 switches = 0, acquired = 0, feature_bits = 0, hz = 0, sched_addr = 0;
 
 struct loop_ctx { u64 delta; u64 slot; };
 
@@ -71,8 +77,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
     bits |= 2;
   if (bpf_core_type_exists(struct bpf_local_storage))
     bits |= 4;
-  if (&schedule != (void *)0)
-    bits |= 8;
+  sched_addr = (u64)&schedule;     // resolved by the loader in the target kernel
 #ifdef RW_KSYM_VAR
   if (bpf_this_cpu_ptr(&runqueues))
     bits |= 16;
