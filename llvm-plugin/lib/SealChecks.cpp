@@ -96,6 +96,11 @@ public:
         "map '%0' is a BPF_MAP_TYPE_PROG_ARRAY with initial slots (.values): "
         "a generated signed loader cannot fill prog-array slots; fill them "
         "from user space after loading");
+    PinningDiag = Diags.getCustomDiagID(
+        DiagnosticsEngine::Error,
+        "map '%0' has __uint(pinning, ...): a generated signed loader cannot "
+        "pin or reuse pinned maps (libbpf would do it on the sealing machine); "
+        "drop it and pin after loading (bpfseal load --pin, Object::pin)");
     StructOpsDiag = Diags.getCustomDiagID(
         DiagnosticsEngine::Error,
         "map '%0' is a struct_ops map (section '%1'): a generated signed "
@@ -137,8 +142,10 @@ public:
       return true;
     }
     if (Section && isMapSection(*Section)) {
-      if (firstSeen(VD))
+      if (firstSeen(VD)) {
         checkProgArraySlots(VD);
+        checkPinning(VD);
+      }
       return true;
     }
 
@@ -166,6 +173,17 @@ public:
   }
 
 private:
+  // libbpf pins or reuses such maps with bpf() calls at load; under
+  // gen_loader those run on the sealing machine, not in the signed loader.
+  void checkPinning(const VarDecl *VD) {
+    const RecordDecl *Record = VD->getType()->getAsRecordDecl();
+    if (!Record)
+      return;
+    std::optional<int64_t> Pinning = btfMapAttribute(Record, "pinning");
+    if (Pinning && *Pinning != 0)
+      Diags.Report(VD->getLocation(), PinningDiag) << VD->getName();
+  }
+
   void checkProgArraySlots(const VarDecl *VD) {
     const RecordDecl *Record = VD->getType()->getAsRecordDecl();
     if (!Record ||
@@ -219,7 +237,7 @@ private:
   StringSet<> SetAtSealTime;
   DenseSet<const Decl *> Reported;
   bool WarnConfig = true;
-  unsigned ConfigDiag, ProgArraySlotsDiag, StructOpsDiag;
+  unsigned ConfigDiag, ProgArraySlotsDiag, StructOpsDiag, PinningDiag;
 };
 
 class SealChecksConsumer : public ASTConsumer {

@@ -148,6 +148,13 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
                        "map '" + name + "' is a prog_array with initial slots (.values = {...}), "
                                         "which libbpf's loader generator cannot fill",
                        "fill the slots from user space after loading (bpf_map_update_elem)");
+    if (bpf_map__pin_path(map))
+      return makeError(ENOTSUP,
+                       "map '" + name + "' has __uint(pinning, LIBBPF_PIN_BY_NAME): libbpf's "
+                       "loader generator cannot reuse or pin maps (it would look for '" +
+                           bpf_map__pin_path(map) + "' on the sealing machine)",
+                       "drop the pinning attribute and pin after loading (bpfseal load --pin DIR, "
+                       "Object::pin); a signed object cannot share a pinned map with another");
     if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
       return makeError(ENOTSUP,
                        "map '" + name + "' is a struct_ops map, which libbpf's loader "

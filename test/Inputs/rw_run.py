@@ -54,6 +54,8 @@ def main():
     ap.add_argument("--target", action="append", default=[])
     ap.add_argument("--set-self", action="append", default=[],
                     help="VAR: --set VAR=<pid of the trigger> (the trigger is started first, stopped)")
+    ap.add_argument("--after-load", action="append", default=[],
+                    help="shell command run after loading, before the trigger; {pin} is the pin dir")
     ap.add_argument("--trigger", help="shell command run after attaching")
     ap.add_argument("--check", action="append", default=[],
                     help="MAP:VAR>=N (global data) or MAP[KEY]>=N / MAP[KEY]==N (arrays/hashes)")
@@ -177,6 +179,13 @@ def pipeline(a):
             show = json.loads(run([a.bpftool, "map", "show", "pinned", f"{mapdir}/{mname}",
                                    "-j"]).stdout)
             print(f"STEP: kernel map {mname} {show.get('type')} max_entries={show.get('max_entries')}")
+        for cmd in a.after_load:
+            t = subprocess.run(cmd.replace("{pin}", pin), shell=True, capture_output=True,
+                               text=True)
+            print(f"STEP: after-load: exit {t.returncode}")
+            if t.returncode:
+                print(t.stdout + t.stderr)
+                failed = True
         if trig:
             trig.send_signal(18)  # SIGCONT
             out, _ = trig.communicate(timeout=60)
