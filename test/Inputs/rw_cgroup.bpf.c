@@ -24,4 +24,18 @@ int on_connect4(struct bpf_sock_addr *ctx)
   return 1;
 }
 
+// sockops (Cilium's socket-level load balancing starts here): count the
+// active TCP establishments in the cgroup.
+u64 active_established = 0;
+
+SEC("sockops")
+int on_sockops(struct bpf_sock_ops *skops)
+{
+  if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
+    __sync_fetch_and_add(&active_established, 1);
+  else if (skops->op == BPF_SOCK_OPS_TCP_CONNECT_CB)
+    bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags);
+  return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

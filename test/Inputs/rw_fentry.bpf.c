@@ -1,4 +1,5 @@
-// fentry/fexit pair on do_unlinkat, as libbpf-bootstrap's fentry example.
+// fentry/fexit pair on do_unlinkat, as libbpf-bootstrap's fentry example, and
+// an LSM hook.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -17,6 +18,13 @@ int BPF_PROG(do_unlinkat_exit, int dfd, struct filename *name, long ret)
 {
   bpf_printk("fexit: ret = %ld", ret);
   return 0;
+}
+
+// BPF LSM (Tetragon/systemd style): also a trampoline program.
+SEC("lsm/file_open")
+int BPF_PROG(restrict_open, struct file *file, int ret)
+{
+  return ret;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
