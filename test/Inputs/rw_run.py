@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--cgroup", action="store_true",
                     help="make a cgroup v2 directory for the run; {cg} in --target/--trigger names it")
     a = ap.parse_args()
+    if a.set_self and not a.trigger:
+        ap.error("--set-self needs --trigger (the process whose pid is baked)")
     cg = None
     if a.cgroup:
         cg = f"/sys/fs/cgroup/unified/bpfseal-rw-{os.getpid()}"
