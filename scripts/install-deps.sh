@@ -11,6 +11,8 @@ packages=(
   python3 nlohmann-json3-dev
   # guest-kernel matrix (test/vm)
   qemu-system-x86 busybox-static cpio xz-utils zstd file debian-archive-keyring
+  # fuzzers (test/fuzz, -fsanitize=fuzzer)
+  libclang-rt-19-dev
   # PKCS#11 signing tests
   softhsm2 libengine-pkcs11-openssl opensc
   # examples

@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <memory>
+#include <set>
 
 namespace bpfseal::format {
 namespace {
@@ -26,6 +28,11 @@ constexpr size_t kIndexHeaderSize = 56;
 constexpr size_t kIndexEntrySize = 96;
 constexpr size_t kTrailerSize = 16;
 constexpr size_t kMaxManifestSize = 16u << 20;
+constexpr uint64_t kMaxSectionAlign = 4096;
+// The manifest nests 5 levels deep (units add a few); nlohmann's parser is
+// iterative but copying, dumping and destroying a value recurse, so a hostile
+// "[[[[..." must be refused before it is built.
+constexpr int kMaxJsonDepth = 64;
 
 Error malformed(std::string what) {
   return makeError(EBADMSG, "malformed sealed object: " + std::move(what),
@@ -82,9 +89,22 @@ Result<ElfImage> openElf(std::span<const uint8_t> file) {
                      "input is an ELF object for machine " +
                          std::to_string(ehdr.e_machine) + ", not BPF",
                      "compile with clang -target bpf");
-  if (elf_getshdrstrndx(img.elf.get(), &img.shstrndx) != 0)
+  size_t shnum = 0;
+  if (elf_getshdrstrndx(img.elf.get(), &img.shstrndx) != 0 ||
+      elf_getshdrnum(img.elf.get(), &shnum) != 0)
     return makeError(ENOEXEC, "ELF object has no section name table",
                      "the file may be truncated; rebuild it");
+  // libelf returns e_shstrndx unchecked; everything below needs the table.
+  GElf_Shdr strsh;
+  Elf_Scn *strscn = img.shstrndx && img.shstrndx < shnum
+                        ? elf_getscn(img.elf.get(), img.shstrndx)
+                        : nullptr;
+  if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB)
+    return makeError(ENOEXEC,
+                     "ELF section name table index " +
+                         std::to_string(img.shstrndx) +
+                         " does not name a string table section",
+                     "the ELF header is damaged; rebuild the object");
   // Touch every section once so truncation is reported here, as one error.
   for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(img.elf.get(), scn));) {
     GElf_Shdr sh;
@@ -97,6 +117,15 @@ Result<ElfImage> openElf(std::span<const uint8_t> file) {
                        "ELF section " + std::to_string(elf_ndxscn(scn)) +
                            " extends past the end of the file",
                        "the file is truncated; rebuild or re-copy it");
+    // libelf lays out rewritten files by alignment: 2^50 would mean
+    // writing a petabyte of padding (sign and seal rewrite the object).
+    if (sh.sh_addralign > kMaxSectionAlign ||
+        (sh.sh_addralign & (sh.sh_addralign - 1)))
+      return makeError(ENOEXEC,
+                       "ELF section " + std::to_string(elf_ndxscn(scn)) +
+                           " has alignment " + std::to_string(sh.sh_addralign) +
+                           " (not a power of two up to 4096)",
+                       "the ELF object is damaged; rebuild it");
   }
   return img;
 }
@@ -123,6 +152,34 @@ bool findSection(const ElfImage &img, std::string_view name,
     return true;
   }
   return false;
+}
+
+// Two sections with one of our names would let different readers see
+// different contents (libelf-based tools take the first, others the last).
+Status checkUniqueSealSections(const ElfImage &img) {
+  std::set<std::string_view> seen;
+  for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(img.elf.get(), scn));) {
+    const char *n = sectionName(img, scn);
+    if (!n || std::strncmp(n, ".bpfseal.", 9) != 0)
+      continue;
+    if (!seen.insert(n).second)
+      return makeError(EBADMSG,
+                       std::string("malformed sealed object: two sections are "
+                                   "named '") + n + "'",
+                       "re-seal the object with 'bpfseal seal'; it was "
+                       "damaged or tampered with");
+  }
+  return ok();
+}
+
+// Loader names become file names (sign --detached writes NAME.p7s), so they
+// are restricted to what the sealer generates: [a-z0-9_-], 1..31 characters.
+bool validLoaderName(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxLoaderNameLen &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '-';
+         });
 }
 
 struct NewSection {
@@ -154,6 +211,9 @@ rewriteElf(const ElfImage &base,
   // Section name table, extended with the names of the appended sections.
   Elf_Scn *in_shstr = elf_getscn(base.elf.get(), base.shstrndx);
   Elf_Data *in_shstr_data = elf_getdata(in_shstr, nullptr);
+  if (!in_shstr_data || (!in_shstr_data->d_buf && in_shstr_data->d_size))
+    return makeError(ENOEXEC, "ELF section name table is unreadable",
+                     "the file may be truncated; rebuild it");
   std::vector<uint8_t> shstrtab(
       static_cast<const uint8_t *>(in_shstr_data->d_buf),
       static_cast<const uint8_t *>(in_shstr_data->d_buf) +
@@ -256,11 +316,89 @@ ojson layoutToJson(const MapLayout &l) {
   return j;
 }
 
+struct JsonError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const ojson &member(const ojson &obj, const char *key) {
+  if (!obj.is_object())
+    throw JsonError(std::string("expected an object holding '") + key + "'");
+  auto it = obj.find(key);
+  if (it == obj.end())
+    throw JsonError(std::string("missing field '") + key + "'");
+  return *it;
+}
+
+// Typed reads that refuse what nlohmann's get<> would convert silently
+// (1.5 or -1 as uint32_t, 1e300 as an integer is undefined behaviour).
 template <typename T>
 T field(const ojson &obj, const char *key) {
-  if (!obj.is_object() || !obj.contains(key))
-    throw std::runtime_error(std::string("missing field '") + key + "'");
-  return obj.at(key).get<T>();
+  const ojson &v = member(obj, key);
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!v.is_string())
+      throw JsonError(std::string("field '") + key + "' is not a string");
+    return v.get<std::string>();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean())
+      throw JsonError(std::string("field '") + key + "' is not a boolean");
+    return v.get<bool>();
+  } else {
+    static_assert(std::is_integral_v<T>);
+    bool fits = false;
+    if (v.is_number_unsigned())
+      fits = v.get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max());
+    else if (v.is_number_integer())
+      fits = std::is_signed_v<T> &&
+             v.get<int64_t>() >= int64_t(std::numeric_limits<T>::min());
+    if (!fits)
+      throw JsonError(std::string("field '") + key + "' is not a " +
+                      (std::is_signed_v<T> ? "signed" : "unsigned") + " " +
+                      std::to_string(sizeof(T) * 8) + "-bit integer");
+    return v.get<T>();
+  }
+}
+
+const ojson &arrayField(const ojson &obj, const char *key) {
+  const ojson &v = member(obj, key);
+  if (!v.is_array())
+    throw JsonError(std::string("field '") + key + "' is not an array");
+  return v;
+}
+
+// Parses untrusted JSON: bounded nesting, and no duplicate keys (which other
+// JSON readers resolve differently, so a signed manifest must not have any).
+ojson parseStrictJson(std::string_view text) {
+  std::vector<std::set<std::string>> keys;
+  auto cb = [&](int depth, ojson::parse_event_t ev,
+                ojson &parsed) {
+    using E = decltype(ev);
+    switch (ev) {
+    case E::object_start:
+    case E::array_start:
+      if (depth >= kMaxJsonDepth)
+        throw JsonError("nested deeper than " + std::to_string(kMaxJsonDepth) +
+                        " levels");
+      if (ev == E::object_start)
+        keys.emplace_back();
+      break;
+    case E::object_end:
+      if (!keys.empty())
+        keys.pop_back();
+      break;
+    case E::key:
+      if (!keys.empty() && parsed.is_string() &&
+          !keys.back().insert(parsed.get<std::string>()).second)
+        throw JsonError("duplicate key '" + parsed.get<std::string>() + "'");
+      break;
+    default:
+      break;
+    }
+    return true;
+  };
+  ojson j = ojson::parse(text, cb, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    throw JsonError("not valid JSON (or not UTF-8)");
+  return j;
 }
 
 } // namespace
@@ -322,10 +460,10 @@ std::string serializeManifest(const Manifest &m) {
 }
 
 Result<Manifest> parseManifest(std::string_view text) {
-  ojson j = ojson::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return malformed("manifest is not a JSON object");
   try {
+    ojson j = parseStrictJson(text);
+    if (!j.is_object())
+      return malformed("manifest is not a JSON object");
     Manifest m;
     m.format_version = field<uint32_t>(j, "format_version");
     if (m.format_version != kFormatVersion)
@@ -338,13 +476,13 @@ Result<Manifest> parseManifest(std::string_view text) {
     m.object_name = field<std::string>(j, "object_name");
     m.license = field<std::string>(j, "license");
     m.tool_version = field<std::string>(j, "tool_version");
-    for (const ojson &p : field<ojson>(j, "programs"))
+    for (const ojson &p : arrayField(j, "programs"))
       m.programs.push_back({field<std::string>(p, "name"),
                             field<std::string>(p, "section"),
                             field<std::string>(p, "type"),
                             field<std::string>(p, "attach_type"),
                             field<std::string>(p, "source")});
-    for (const ojson &mj : field<ojson>(j, "maps")) {
+    for (const ojson &mj : arrayField(j, "maps")) {
       MapInfo mi;
       mi.name = field<std::string>(mj, "name");
       mi.type = field<std::string>(mj, "type");
@@ -355,14 +493,14 @@ Result<Manifest> parseManifest(std::string_view text) {
       mi.internal = field<bool>(mj, "internal");
       m.maps.push_back(std::move(mi));
     }
-    for (const ojson &b : field<ojson>(j, "baked"))
+    for (const ojson &b : arrayField(j, "baked"))
       m.baked.push_back({field<std::string>(b, "name"),
                          field<std::string>(b, "section"),
                          field<std::string>(b, "type"),
                          field<std::string>(b, "value"),
                          field<uint32_t>(b, "offset"),
                          field<uint32_t>(b, "size")});
-    for (const ojson &lj : field<ojson>(j, "loaders")) {
+    for (const ojson &lj : arrayField(j, "loaders")) {
       LoaderInfo l;
       l.name = field<std::string>(lj, "name");
       std::string kind = field<std::string>(lj, "kind");
@@ -372,7 +510,7 @@ Result<Manifest> parseManifest(std::string_view text) {
         l.kind = LoaderKind::LoaderCheck;
       else
         return malformed("unknown loader kind '" + kind + "'");
-      const ojson &lay = field<ojson>(lj, "layout");
+      const ojson &lay = member(lj, "layout");
       l.layout.excl_off = field<int32_t>(lay, "excl_off");
       l.layout.excl_prog_sha_off = field<uint32_t>(lay, "excl_prog_sha_off");
       l.layout.map_type_off = field<uint32_t>(lay, "map_type_off");
@@ -382,7 +520,7 @@ Result<Manifest> parseManifest(std::string_view text) {
       l.kernels = field<std::string>(lj, "kernels");
       m.loaders.push_back(std::move(l));
     }
-    const ojson &units = field<ojson>(j, "units");
+    const ojson &units = member(j, "units");
     if (!units.is_array())
       return malformed("manifest 'units' is not an array");
     m.units_json = units.dump();
@@ -476,6 +614,8 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
   if (!findSection(*img, kIndexSection, index))
     return makeError(ENOMSG, "not a sealed object: no .bpfseal.index section",
                      "seal it first with 'bpfseal seal'");
+  if (Status st = checkUniqueSealSections(*img); !st)
+    return st.takeError();
   if (index.size() < kIndexHeaderSize || std::memcmp(index.data(), kIndexMagic, 8))
     return malformed(".bpfseal.index header is invalid");
   uint32_t version = getU32(index.data() + 8);
@@ -519,6 +659,9 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
     if (l.info.name.empty() ||
         std::any_of(e + l.info.name.size(), e + 32, [](uint8_t c) { return c; }))
       return malformed("loader name field in the index is not canonical");
+    if (!validLoaderName(l.info.name))
+      return malformed("loader name '" + format::hex({e, l.info.name.size()}) +
+                       "' (hex) has characters outside [a-z0-9_-]");
     uint32_t kind = getU32(e + 32);
     if (kind != uint32_t(LoaderKind::KernelCheck) &&
         kind != uint32_t(LoaderKind::LoaderCheck))
@@ -589,8 +732,7 @@ writeSealed(std::span<const uint8_t> base_elf, const SealedObject &sealed,
   for (size_t i = 0; i < sealed.loaders.size(); ++i) {
     const LoaderImage &l = sealed.loaders[i];
     const LoaderInfo &mi = sealed.manifest.loaders[i];
-    if (l.info.name.empty() || l.info.name.size() > kMaxLoaderNameLen ||
-        mi.name != l.info.name || mi.kind != l.info.kind ||
+    if (!validLoaderName(l.info.name) || mi.name != l.info.name || mi.kind != l.info.kind ||
         !(mi.layout == l.info.layout))
       return makeError(EINVAL, "loader '" + l.info.name +
                                    "' is invalid or differs from the manifest");

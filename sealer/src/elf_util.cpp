@@ -2,6 +2,7 @@
 
 #include <gelf.h>
 #include <libelf.h>
+#include <linux/btf.h>
 #include <linux/elf-em.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +28,122 @@ Status initLibelf() {
     return makeError(ENOTSUP, "libelf initialisation failed");
   return ok();
 }
+
+Error damaged(const std::string &what) {
+  return makeError(ENOEXEC, "input is a damaged BPF object: " + what, kHintTruncated);
+}
+
+template <typename T>
+T readAt(std::span<const uint8_t> bytes, uint64_t off) {
+  T v;
+  std::memcpy(&v, bytes.data() + off, sizeof v);
+  return v;
+}
+
+std::span<const uint8_t> contents(std::span<const uint8_t> bytes, const Section &s) {
+  // sections() checked that non-empty contents lie inside the file.
+  if (s.type == SHT_NOBITS || s.size == 0)
+    return {};
+  return bytes.subspan(s.offset, s.size);
+}
+
+// libbpf 1.1's ELF and BTF parsing trusts symbol indices, string offsets,
+// section links and BTF header offsets. These are the checks it skips or
+// makes only after using the value, done up front so a damaged object gets
+// one line naming the section instead of a crash inside bpf_object__open.
+Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
+                                  const std::vector<Section> &all) {
+  const Section *symtab = nullptr;
+  for (const Section &s : all)
+    if (s.type == SHT_SYMTAB) {
+      if (symtab)
+        return damaged("it has more than one symbol table");
+      symtab = &s;
+    }
+  if (!symtab)
+    return ok(); // libbpf reports a missing symbol table itself
+  Elf64_Shdr sh = readAt<Elf64_Shdr>(
+      bytes, readAt<Elf64_Ehdr>(bytes, 0).e_shoff + uint64_t(symtab->index) * sizeof(Elf64_Shdr));
+  if (sh.sh_entsize != sizeof(Elf64_Sym) || symtab->size % sizeof(Elf64_Sym))
+    return damaged("section '" + symtab->name + "' is not a whole number of ELF64 symbols");
+  if (sh.sh_link == 0 || sh.sh_link >= all.size() + 1 ||
+      all[sh.sh_link - 1].type != SHT_STRTAB)
+    return damaged("section '" + symtab->name + "' does not link to a string table");
+  const Section &strtab = all[sh.sh_link - 1];
+  size_t nsyms = symtab->size / sizeof(Elf64_Sym);
+  std::span<const uint8_t> syms = contents(bytes, *symtab);
+  std::span<const uint8_t> strs = contents(bytes, strtab);
+  if (strs.empty() || strs.back() != 0)
+    return damaged("string table '" + strtab.name + "' is not NUL-terminated");
+  for (size_t i = 0; i < nsyms; ++i) {
+    Elf64_Sym sym = readAt<Elf64_Sym>(syms, i * sizeof(Elf64_Sym));
+    if (sym.st_name >= strs.size())
+      return damaged("symbol " + std::to_string(i) + " of '" + symtab->name +
+                     "' has a name outside '" + strtab.name + "'");
+    if (sym.st_shndx >= all.size() + 1 && sym.st_shndx < SHN_LORESERVE)
+      return damaged("symbol " + std::to_string(i) + " of '" + symtab->name +
+                     "' refers to section " + std::to_string(sym.st_shndx) +
+                     ", which does not exist");
+  }
+  for (const Section &s : all) {
+    if (s.type != SHT_REL)
+      continue;
+    Elf64_Shdr rsh = readAt<Elf64_Shdr>(
+        bytes, readAt<Elf64_Ehdr>(bytes, 0).e_shoff + uint64_t(s.index) * sizeof(Elf64_Shdr));
+    if (rsh.sh_entsize != sizeof(Elf64_Rel) || s.size % sizeof(Elf64_Rel))
+      return damaged("relocation section '" + s.name + "' is not a whole number of entries");
+    if (rsh.sh_link != symtab->index)
+      return damaged("relocation section '" + s.name + "' does not use the symbol table");
+    if (rsh.sh_info == 0 || rsh.sh_info >= all.size() + 1)
+      return damaged("relocation section '" + s.name + "' applies to section " +
+                     std::to_string(rsh.sh_info) + ", which does not exist");
+    std::span<const uint8_t> rels = contents(bytes, s);
+    const Section &target = all[rsh.sh_info - 1];
+    for (size_t i = 0; i < s.size / sizeof(Elf64_Rel); ++i) {
+      Elf64_Rel rel = readAt<Elf64_Rel>(rels, i * sizeof(Elf64_Rel));
+      if (ELF64_R_SYM(rel.r_info) >= nsyms)
+        return damaged("relocation " + std::to_string(i) + " of '" + s.name +
+                       "' names symbol " + std::to_string(ELF64_R_SYM(rel.r_info)) + " of " +
+                       std::to_string(nsyms));
+      if (target.type != SHT_NOBITS && rel.r_offset >= target.size)
+        return damaged("relocation " + std::to_string(i) + " of '" + s.name +
+                       "' points outside '" + target.name + "'");
+    }
+  }
+  return ok();
+}
+
+// Offsets and lengths of a BTF or BTF.ext header's sub-sections must lie
+// inside the section (libbpf 1.1 checks some only after reading through them).
+Status checkBtf(std::span<const uint8_t> bytes, const std::vector<Section> &all) {
+  for (const Section &s : all) {
+    if (s.name != ".BTF" && s.name != ".BTF.ext")
+      continue;
+    std::span<const uint8_t> d = contents(bytes, s);
+    bool ext = s.name == ".BTF.ext";
+    size_t min_hdr = ext ? 24 : sizeof(btf_header);
+    if (d.size() < min_hdr)
+      return damaged("section '" + s.name + "' is smaller than its header");
+    if (readAt<uint16_t>(d, 0) != BTF_MAGIC)
+      return damaged("section '" + s.name + "' has no BTF magic (wrong byte order?)");
+    if (d[2] != BTF_VERSION)
+      return damaged("section '" + s.name + "' has BTF version " + std::to_string(d[2]));
+    uint32_t hdr_len = readAt<uint32_t>(d, 4);
+    if (hdr_len < min_hdr || hdr_len > d.size())
+      return damaged("section '" + s.name + "' has a header length outside the section");
+    uint64_t body = d.size() - hdr_len;
+    // BTF: type_off type_len str_off str_len; BTF.ext: func_info, line_info
+    // and (hdr_len >= 32) core_relo offset/length pairs.
+    size_t pairs = ext ? (hdr_len >= 32 ? 3 : 2) : 2;
+    for (size_t i = 0; i < pairs; ++i) {
+      uint64_t off = readAt<uint32_t>(d, 8 + 8 * i), len = readAt<uint32_t>(d, 12 + 8 * i);
+      if (off > body || len > body - off)
+        return damaged("section '" + s.name + "' header points past the end of the section");
+    }
+  }
+  return ok();
+}
+
 
 } // namespace
 
@@ -59,9 +176,17 @@ Status checkBpfElf(std::span<const uint8_t> bytes) {
       uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr) > bytes.size() - eh.e_shoff)
     return makeError(ENOEXEC, "input's section header table is missing or truncated",
                      kHintTruncated);
+  if (eh.e_shstrndx == SHN_UNDEF || eh.e_shstrndx >= eh.e_shnum)
+    return makeError(ENOEXEC, "input's section name table index " +
+                                  std::to_string(eh.e_shstrndx) + " is out of range",
+                     kHintTruncated);
   auto all = sections(bytes);
   if (!all)
     return all.takeError();
+  if (Status st = checkSymbolsAndRelocations(bytes, *all); !st)
+    return st;
+  if (Status st = checkBtf(bytes, *all); !st)
+    return st;
   return ok();
 }
 
@@ -88,6 +213,13 @@ Result<std::vector<Section>> sections(std::span<const uint8_t> bytes) {
         (sh.sh_offset > bytes.size() || sh.sh_size > bytes.size() - sh.sh_offset))
       return makeError(ENOEXEC, std::string("ELF section '") + name +
                                     "' extends past the end of the file",
+                       kHintTruncated);
+    // libelf lays out rewritten objects (link) by alignment: a damaged
+    // 2^50 would mean writing a petabyte of padding.
+    if (sh.sh_addralign > 4096 || (sh.sh_addralign & (sh.sh_addralign - 1)))
+      return makeError(ENOEXEC, std::string("ELF section '") + name + "' has alignment " +
+                                    std::to_string(sh.sh_addralign) +
+                                    " (not a power of two up to 4096)",
                        kHintTruncated);
     out.push_back({name, uint32_t(elf_ndxscn(scn)), sh.sh_type, sh.sh_flags, sh.sh_offset,
                    sh.sh_size});

@@ -320,7 +320,14 @@ Result<SignerInfo> verifyDetached(const TrustStore &trust, std::span<const uint8
     if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(t.anchors.get(), i)) == 0)
       pinned = sk_X509_value(t.anchors.get(), i);
 
-  BioPtr content = memBio(data);
+  // OpenSSL 3.0's CMS_verify copies a memory BIO into one of its own and
+  // leaks that copy when it cannot set up the signature's digest; behind a
+  // pass-through filter it reads ours directly.
+  BioPtr mem = memBio(data);
+  BioPtr content(BIO_new(BIO_f_null()));
+  if (!mem || !content)
+    return sslError(ENOMEM, "cannot allocate a buffer for the signed bytes");
+  BIO_push(content.get(), mem.release());
   if (pinned) {
     // A pinned certificate is the trust anchor itself (like a key in a kernel
     // keyring): check the signature with its key, build no chain.

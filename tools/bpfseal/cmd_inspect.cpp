@@ -161,11 +161,21 @@ int runInspect(int argc, char **argv) {
   j["units"] = units;
 
   if (json) {
-    std::printf("%s\n", j.dump(2).c_str());
+    // Strings from the object are valid UTF-8 (the manifest parser checks);
+    // replace rather than throw should a path argument not be.
+    std::printf("%s\n", j.dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
     return 0;
   }
 
-  auto str = [](const ojson &v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  auto str = [](const ojson &v) {
+    return v.is_string() ? v.get<std::string>()
+                         : v.dump(-1, ' ', false, ojson::error_handler_t::replace);
+  };
+  // Unit manifests are free-form JSON from the plugin: print what is there
+  // whatever its type (ojson::value() throws on a type mismatch).
+  auto text = [&](const ojson &obj, const char *key) {
+    return obj.contains(key) ? str(obj[key]) : std::string("?");
+  };
   std::printf("file:          %s\n", input.c_str());
   std::printf("object:        %s\n", m.object_name.c_str());
   std::printf("format:        %u\n", m.format_version);
@@ -224,9 +234,8 @@ int runInspect(int argc, char **argv) {
     if (u.contains("programs") && u["programs"].is_array())
       for (const auto &p : u["programs"])
         if (p.is_object())
-          std::printf("    program %s %s:%s\n", p.value("function", "?").c_str(),
-                      p.value("file", "?").c_str(),
-                      p.contains("line") ? str(p["line"]).c_str() : "?");
+          std::printf("    program %s %s:%s\n", text(p, "function").c_str(),
+                      text(p, "file").c_str(), text(p, "line").c_str());
   }
   return 0;
 }

@@ -63,7 +63,7 @@ int runVerify(int argc, char **argv) {
     if (json) {
       report["ok"] = false;
       report["error"] = e.str();
-      std::printf("%s\n", report.dump(2).c_str());
+      std::printf("%s\n", report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     }
     return reportError(kCmd, e);
   };
@@ -105,7 +105,7 @@ int runVerify(int argc, char **argv) {
 
   report["ok"] = true;
   if (json) {
-    std::printf("%s\n", report.dump(2).c_str());
+    std::printf("%s\n", report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("%s: hash chain OK (metadata sha256 %s)\n", input.c_str(),
