@@ -176,11 +176,25 @@ def pipeline(a):
 
     failed = False
     try:
-        mapdir = f"{pin}/maps"
-        for mname in sorted(os.listdir(mapdir)) if os.path.isdir(mapdir) else []:
-            show = json.loads(run([a.bpftool, "map", "show", "pinned", f"{mapdir}/{mname}",
-                                   "-j"]).stdout)
-            print(f"STEP: kernel map {mname} {show.get('type')} max_entries={show.get('max_entries')}")
+        # The pins are named from the signed manifest, the fds behind them come
+        # from the loader's descriptors: the kernel's own names must agree
+        # (kernel names are cut to 15 characters), or the manifest order is wrong.
+        for kind in ("maps", "progs"):
+            d = f"{pin}/{kind}"
+            for pname in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+                show = json.loads(run([a.bpftool, kind[:-1] if kind == "maps" else "prog",
+                                       "show", "pinned", f"{d}/{pname}", "-j"]).stdout)
+                kname = show.get("name", "")
+                agree = bool(kname) and pname.startswith(kname.replace(".", "_"))
+                failed |= not agree
+                if kind == "maps":
+                    print(f"STEP: kernel map {pname} {show.get('type')} "
+                          f"max_entries={show.get('max_entries')}"
+                          f"{'' if agree else f' NAME MISMATCH (kernel: {kname})'}")
+                elif not agree:
+                    print(f"STEP: kernel prog {pname} NAME MISMATCH (kernel: {kname})")
+        if not failed:
+            print("STEP: pinned names agree with the kernel's objects")
         for cmd in a.after_load:
             t = subprocess.run(cmd.replace("{pin}", pin), shell=True, capture_output=True,
                                text=True)
