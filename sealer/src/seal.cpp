@@ -123,6 +123,18 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
   size_t nprogs = 0, nmaps = 0;
   struct bpf_program *prog;
   bpf_object__for_each_program(prog, obj) {
+    // libbpf 1.1 opens a program whose section it does not know (newer ones
+    // such as tcx/ingress, netfilter, uprobe.multi) and only fails at load,
+    // with a bare EINVAL that names nothing.
+    if (bpf_program__type(prog) == BPF_PROG_TYPE_UNSPEC)
+      return makeError(ENOTSUP,
+                       std::string("program '") + bpf_program__name(prog) + "': libbpf " +
+                           std::to_string(libbpf_major_version()) + "." +
+                           std::to_string(libbpf_minor_version()) +
+                           " does not know the section '" + bpf_program__section_name(prog) +
+                           "', so it has no program type",
+                       "use a section this libbpf knows (tcx/* and uprobe.multi need libbpf "
+                       ">= 1.3, netfilter >= 1.2; e.g. SEC(\"tc\") instead of tcx/ingress)");
     if (!bpf_program__autoload(prog))
       return makeError(ENOTSUP,
                        std::string("program '") + bpf_program__name(prog) + "' (SEC(\"?" +
