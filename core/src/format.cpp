@@ -94,6 +94,15 @@ Result<ElfImage> openElf(std::span<const uint8_t> file) {
       elf_getshdrnum(img.elf.get(), &shnum) != 0)
     return makeError(ENOEXEC, "ELF object has no section name table",
                      "the file may be truncated; rebuild it");
+  // libelf reports 0 sections when their headers lie outside the buffer.
+  shnum = std::max<size_t>(shnum, ehdr.e_shnum);
+  if (ehdr.e_shoff > file.size() ||
+      uint64_t(shnum) * ehdr.e_shentsize > file.size() - ehdr.e_shoff)
+    return makeError(ENOEXEC,
+                     "ELF section header table (" + std::to_string(shnum) +
+                         " entries at offset " + std::to_string(ehdr.e_shoff) +
+                         ") extends past the end of the file",
+                     "the file is truncated; rebuild or re-copy it");
   // libelf returns e_shstrndx unchecked; everything below needs the table.
   GElf_Shdr strsh;
   Elf_Scn *strscn = img.shstrndx && img.shstrndx < shnum

@@ -6,6 +6,34 @@ namespace bpfseal::sealer::units {
 
 using ojson = nlohmann::ordered_json;
 
+namespace {
+
+// A unit ends up inside the sealed manifest, whose readers refuse more than
+// 64 levels of nesting (format.cpp); dump() and copies also recurse, so a
+// hostile "[[[[..." must not be built at all. 48 leaves room for the
+// manifest's own levels.
+constexpr int kMaxUnitDepth = 48;
+
+struct TooDeep {};
+
+ojson parseBounded(const std::string &text) {
+  auto cb = [](int depth, ojson::parse_event_t ev, ojson &) {
+    if ((ev == ojson::parse_event_t::object_start ||
+         ev == ojson::parse_event_t::array_start) &&
+        depth >= kMaxUnitDepth)
+      throw TooDeep{};
+    return true;
+  };
+  return ojson::parse(text, cb, /*allow_exceptions=*/false);
+}
+
+std::string stringField(const ojson &obj, const char *key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+} // namespace
+
 Status collect(std::span<const uint8_t> section, const std::string &origin,
                std::vector<std::string> &out) {
   std::string text(section.begin(), section.end());
@@ -18,7 +46,15 @@ Status collect(std::span<const uint8_t> section, const std::string &origin,
     start = end + 1;
     if (piece.find_first_not_of(" \t\r\n") == std::string::npos)
       continue; // alignment padding between concatenated units
-    ojson j = ojson::parse(piece, nullptr, /*allow_exceptions=*/false);
+    ojson j;
+    try {
+      j = parseBounded(piece);
+    } catch (const TooDeep &) {
+      return makeError(EBADMSG,
+                       origin + ": .bpfseal.unit JSON is nested deeper than " +
+                           std::to_string(kMaxUnitDepth) + " levels",
+                       "rebuild the object with the bpfseal Clang plugin");
+    }
     if (j.is_discarded())
       return makeError(EBADMSG, origin + ": .bpfseal.unit holds text that is not JSON",
                        "rebuild the object with the bpfseal Clang plugin");
@@ -54,12 +90,14 @@ std::string sourceOf(const std::vector<std::string> &units, const std::string &n
   std::string found;
   int matches = 0;
   for (const std::string &text : units) {
+    // Units passed collect(), so parsing is bounded; fields may still have
+    // any type (ojson::value() would throw on a mismatch).
     ojson u = ojson::parse(text, nullptr, false);
     if (!u.is_object() || !u.contains("programs") || !u["programs"].is_array())
       continue;
     for (const ojson &p : u["programs"]) {
-      if (!p.is_object() || p.value("function", "") != name ||
-          p.value("section", "") != section)
+      if (!p.is_object() || stringField(p, "function") != name ||
+          stringField(p, "section") != section)
         continue;
       ++matches;
       if (p.contains("file") && p["file"].is_string() && p.contains("line") &&

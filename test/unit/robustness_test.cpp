@@ -7,6 +7,7 @@
 #include "bpfseal/signing.h"
 
 #include "../../sealer/src/elf_util.h"
+#include "../../sealer/src/units.h"
 
 #include <gtest/gtest.h>
 
@@ -210,6 +211,13 @@ TEST(Robustness, TruncationAtEverySectionBoundary) {
     ASSERT_FALSE(r);
     EXPECT_TRUE(oneLine(r.error())) << r.error().str();
   }
+}
+
+TEST(Robustness, TruncatedSectionHeaderTableSaysSo) {
+  const std::vector<uint8_t> &good = signedSealed();
+  expectRejected(std::span<const uint8_t>(good.data(), good.size() / 2),
+                 "section header table");
+  expectRejected(std::span<const uint8_t>(good.data(), good.size() - 1), "truncated");
 }
 
 TEST(Robustness, SectionOutsideTheFile) {
@@ -577,6 +585,32 @@ TEST(Robustness, BpfElfPrecheck) {
     std::memcpy(e.data(".BTF") + 12, &huge, 4);
     expectBad(e.b, ".BTF");
   }
+}
+
+TEST(Robustness, UnitManifestsFromObjects) {
+  // .bpfseal.unit sections are read by seal and link from any object given.
+  auto collect = [](const std::string &text) {
+    std::vector<std::string> out;
+    Status st = sealer::units::collect(
+        {reinterpret_cast<const uint8_t *>(text.data()), text.size()}, "x.o", out);
+    return std::make_pair(std::move(st), out);
+  };
+  auto [deep, none] = collect(std::string(200000, '[') + std::string(200000, ']'));
+  ASSERT_FALSE(deep);
+  EXPECT_NE(deep.error().str().find("nested deeper"), std::string::npos) << deep.error().str();
+  EXPECT_FALSE(collect("{\"a\":\"\xff\"}").first);
+  EXPECT_FALSE(collect("{\"a\":1").first);
+  // Wrong field types are ignored, not thrown (seal used ojson::value()).
+  auto [ok, units] = collect("{\"programs\":[{\"function\":1,\"section\":[],\"line\":\"x\"},"
+                             "{\"function\":\"f\",\"section\":\"s\",\"file\":2,\"line\":3}]}");
+  ASSERT_TRUE(ok) << ok.error().str();
+  EXPECT_EQ(sealer::units::sourceOf(units, "f", "s"), "");
+  EXPECT_EQ(sealer::units::sourceOf(units, "1", ""), "");
+  // Duplicate keys collapse, so the sealed manifest never has any.
+  auto [dup, dunits] = collect("{\"a\":1,\"a\":2}");
+  ASSERT_TRUE(dup);
+  ASSERT_EQ(dunits.size(), 1u);
+  EXPECT_EQ(dunits[0], "{\"a\":2}");
 }
 
 // --- the CLI: inspect / verify / sign on the same inputs ---------------------------
