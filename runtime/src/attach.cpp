@@ -16,12 +16,15 @@
 #include <charconv>
 #include <cstring>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <fstream>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <set>
 #include <unistd.h>
+#include <vector>
 
 namespace bpfseal {
 namespace {
@@ -228,6 +231,59 @@ Result<AttachOutcome> attachKprobe(const Program &p, const Section &s, bool retp
   out.attached = true;
   out.description = what;
   out.resources = res.take();
+  return out;
+}
+
+// libbpf's kprobe.multi: one link (fprobe, no kprobe PMU) on every traceable
+// function matching the section's glob, as in available_filter_functions.
+Result<AttachOutcome> attachKprobeMulti(const Program &p, const Section &s, bool retprobe) {
+  if (s.rest.empty())
+    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() + "' names no function pattern",
+                     "use SEC(\"kprobe.multi/<glob>\"), e.g. kprobe.multi/tcp_v4_*");
+  std::vector<std::string> names;
+  std::string tracefs = "/sys/kernel/tracing";
+  bool glob = s.rest.find_first_of("*?[") != std::string::npos;
+  if (!glob)
+    names.push_back(s.rest); // the kernel says whether it exists
+  if (Status mounted = sys::ensureTracefs(&tracefs); !mounted && glob)
+    return mounted.takeError();
+  errno = 0;
+  std::ifstream in(tracefs + "/available_filter_functions");
+  if (!in && glob)
+    return makeError(errno ? errno : ENOENT, "cannot read " + tracefs + "/available_filter_functions to expand '" + s.rest +
+                                 "' for '" + p.name() + "'",
+                     "the kernel needs CONFIG_FUNCTION_TRACER (and CONFIG_FPROBE) for kprobe.multi");
+  std::set<std::string> seen;
+  for (std::string line; glob && std::getline(in, line);) {
+    std::string name = line.substr(0, line.find(' '));
+    if (!name.empty() && name.find("__ftrace_invalid_address__") == std::string::npos &&
+        fnmatch(s.rest.c_str(), name.c_str(), 0) == 0 && seen.insert(name).second)
+      names.push_back(std::move(name));
+  }
+  if (names.empty())
+    return makeError(ENOENT, "program '" + p.name() + "': no traceable kernel function matches '" + s.rest + "'",
+                     "check " + tracefs + "/available_filter_functions");
+  std::vector<const char *> syms;
+  for (const std::string &n : names)
+    syms.push_back(n.c_str());
+  LIBBPF_OPTS(bpf_link_create_opts, lo);
+  lo.kprobe_multi.syms = syms.data();
+  lo.kprobe_multi.cnt = syms.size();
+  lo.kprobe_multi.flags = retprobe ? BPF_F_KPROBE_MULTI_RETURN : 0;
+  int fd = bpf_link_create(p.fd(), 0, BPF_TRACE_KPROBE_MULTI, &lo);
+  std::string what = std::string(retprobe ? "kretprobe.multi " : "kprobe.multi ") + s.rest + " (" +
+                     std::to_string(names.size()) + " functions)";
+  if (fd < 0) {
+    int err = errno;
+    return makeError(err, "cannot attach '" + p.name() + "' (" + p.section() + "): " + what + " failed",
+                     err == EOPNOTSUPP ? "the kernel needs CONFIG_FPROBE (and CONFIG_FUNCTION_TRACER) for kprobe.multi"
+                     : err == ESRCH || err == ENOENT ? "check that the function exists and is traceable"
+                                                     : "");
+  }
+  AttachOutcome out;
+  out.attached = true;
+  out.description = what;
+  out.resources.link = sys::UniqueFd(fd);
   return out;
 }
 
@@ -526,7 +582,7 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
   bool fixed = !s.rest.empty() && (k == "tp" || k == "tracepoint" || k == "raw_tp" ||
                                    k == "raw_tracepoint" || k == "uprobe" || k == "uretprobe" ||
                                    k == "kprobe" || k == "kretprobe" || k == "ksyscall" ||
-                                   k == "kretsyscall");
+                                   k == "kretsyscall" || k == "kprobe.multi" || k == "kretprobe.multi");
   if (fixed && !target.empty())
     return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
                                  "' already names its attach point; a target is only for sections without one",
@@ -539,6 +595,8 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
     return attachTracing(program, s);
   if (k == "kprobe" || k == "kretprobe")
     return attachKprobe(program, s, k == "kretprobe");
+  if (k == "kprobe.multi" || k == "kretprobe.multi")
+    return attachKprobeMulti(program, s, k == "kretprobe.multi");
   if (k == "ksyscall" || k == "kretsyscall") {
     // libbpf's ksyscall: a kprobe on the arch's syscall wrapper. The sealed
     // object's LINUX_HAS_SYSCALL_WRAPPER is true (gen_loader assumes a current
