@@ -113,6 +113,90 @@ Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
   return ok();
 }
 
+// libbpf 1.1 indexes its type table with every type id a BTF type refers to
+// (member types, array element/index types, pointees, DATASEC variables)
+// without a bounds check, so a flipped byte in a type id crashes
+// bpf_object__open. Walks the type section once: sizes, name offsets and
+// referenced ids must all be in range.
+Status checkBtfTypes(const std::string &sec, std::span<const uint8_t> d, uint32_t hdr_len) {
+  uint64_t type_off = hdr_len + uint64_t(readAt<uint32_t>(d, 8));
+  uint64_t type_len = readAt<uint32_t>(d, 12);
+  uint64_t str_off = hdr_len + uint64_t(readAt<uint32_t>(d, 16));
+  uint64_t str_len = readAt<uint32_t>(d, 20);
+  if (str_len == 0 || d[str_off + str_len - 1] != 0)
+    return damaged("section '" + sec + "' string table is not NUL-terminated");
+  std::vector<uint32_t> refs; // referenced type ids, checked once all are counted
+  uint64_t p = type_off, end = type_off + type_len;
+  uint32_t count = 0; // types seen; ids are 1..count (0 is void)
+  auto name = [&](uint32_t off) { return off < str_len; };
+  while (p < end) {
+    if (end - p < 12)
+      return damaged("section '" + sec + "' ends inside a type");
+    uint32_t name_off = readAt<uint32_t>(d, p), info = readAt<uint32_t>(d, p + 4);
+    uint32_t size_or_type = readAt<uint32_t>(d, p + 8);
+    uint32_t kind = (info >> 24) & 0x1f, vlen = info & 0xffff;
+    ++count;
+    if (!name(name_off))
+      return damaged("section '" + sec + "' type " + std::to_string(count) +
+                     " has a name outside the string table");
+    uint64_t extra = 0, member = 0; // bytes after struct btf_type
+    switch (kind) {
+    case BTF_KIND_INT: extra = 4; break;
+    case BTF_KIND_PTR: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_TYPE_TAG:
+      refs.push_back(size_or_type);
+      break;
+    case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
+      refs.push_back(size_or_type);
+      extra = 4;
+      break;
+    case BTF_KIND_ARRAY: extra = 12; break;
+    case BTF_KIND_STRUCT: case BTF_KIND_UNION: member = 12; break;
+    case BTF_KIND_ENUM: member = 8; break;
+    case BTF_KIND_ENUM64: member = 12; break;
+    case BTF_KIND_FUNC_PROTO:
+      refs.push_back(size_or_type);
+      member = 8;
+      break;
+    case BTF_KIND_DATASEC: member = 12; break;
+    case BTF_KIND_FWD: case BTF_KIND_FLOAT: break;
+    default:
+      return damaged("section '" + sec + "' type " + std::to_string(count) +
+                     " has unknown BTF kind " + std::to_string(kind));
+    }
+    extra += member * vlen;
+    p += 12;
+    if (end - p < extra)
+      return damaged("section '" + sec + "' ends inside type " + std::to_string(count));
+    if (kind == BTF_KIND_ARRAY) {
+      refs.push_back(readAt<uint32_t>(d, p));     // element type
+      refs.push_back(readAt<uint32_t>(d, p + 4)); // index type
+    }
+    for (uint32_t i = 0; member && i < vlen; ++i) {
+      uint64_t m = p + i * member;
+      switch (kind) {
+      case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_FUNC_PROTO:
+        refs.push_back(readAt<uint32_t>(d, m + 4));
+        [[fallthrough]];
+      case BTF_KIND_ENUM: case BTF_KIND_ENUM64:
+        if (!name(readAt<uint32_t>(d, m)))
+          return damaged("section '" + sec + "' type " + std::to_string(count) +
+                         " has a member name outside the string table");
+        break;
+      case BTF_KIND_DATASEC:
+        refs.push_back(readAt<uint32_t>(d, m));
+        break;
+      }
+    }
+    p += extra;
+  }
+  for (uint32_t id : refs)
+    if (id > count)
+      return damaged("section '" + sec + "' refers to type id " + std::to_string(id) +
+                     " but has only " + std::to_string(count) + " types");
+  return ok();
+}
+
 // Offsets and lengths of a BTF or BTF.ext header's sub-sections must lie
 // inside the section (libbpf 1.1 checks some only after reading through them).
 Status checkBtf(std::span<const uint8_t> bytes, const std::vector<Section> &all) {
@@ -140,6 +224,9 @@ Status checkBtf(std::span<const uint8_t> bytes, const std::vector<Section> &all)
       if (off > body || len > body - off)
         return damaged("section '" + s.name + "' header points past the end of the section");
     }
+    if (!ext)
+      if (Status st = checkBtfTypes(s.name, d, hdr_len); !st)
+        return st;
   }
   return ok();
 }

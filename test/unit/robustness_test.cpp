@@ -585,6 +585,35 @@ TEST(Robustness, BpfElfPrecheck) {
     std::memcpy(e.data(".BTF") + 12, &huge, 4);
     expectBad(e.b, ".BTF");
   }
+  {
+    // Found by mutating seal_many_maps.o: one flipped byte in a struct
+    // member's type id made libbpf 1.1 segfault in bpf_object__open.
+    ElfEdit e(base);
+    uint8_t *btf = e.data(".BTF");
+    uint32_t hdr_len, type_off, type_len;
+    std::memcpy(&hdr_len, btf + 4, 4);
+    std::memcpy(&type_off, btf + 8, 4);
+    std::memcpy(&type_len, btf + 12, 4);
+    uint8_t *p = btf + hdr_len + type_off, *end = p + type_len;
+    bool patched = false;
+    while (p < end && !patched) {
+      uint32_t info;
+      std::memcpy(&info, p + 4, 4);
+      uint32_t kind = (info >> 24) & 0x1f, vlen = info & 0xffff;
+      if ((kind == 4 || kind == 5) && vlen) { // STRUCT/UNION: patch member 0's type
+        uint32_t bad = 0x800000;
+        std::memcpy(p + 12 + 4, &bad, 4);
+        patched = true;
+      }
+      size_t extra = kind == 1 || kind == 14 || kind == 17 ? 4 : kind == 3 ? 12 : 0;
+      size_t member = kind == 4 || kind == 5 || kind == 15 || kind == 19 ? 12
+                      : kind == 6 || kind == 13                          ? 8
+                                                                         : 0;
+      p += 12 + extra + member * vlen;
+    }
+    ASSERT_TRUE(patched);
+    expectBad(e.b, "refers to type id 8388608");
+  }
 }
 
 TEST(Robustness, UnitManifestsFromObjects) {
