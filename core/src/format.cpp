@@ -29,6 +29,7 @@ constexpr size_t kIndexEntrySize = 96;
 constexpr size_t kTrailerSize = 16;
 constexpr size_t kMaxManifestSize = 16u << 20;
 constexpr uint64_t kMaxSectionAlign = 4096;
+constexpr uint64_t kMaxInputFile = 1ull << 30; // vmlinux with DWARF fits
 // The manifest nests 5 levels deep (units add a few); nlohmann's parser is
 // iterative but copying, dumping and destroying a value recurse, so a hostile
 // "[[[[..." must be refused before it is built.
@@ -795,14 +796,43 @@ replaceSignatures(std::span<const uint8_t> file,
 }
 
 Result<std::vector<uint8_t>> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return makeError(errno ? errno : ENOENT, "cannot open '" + path + "'",
-                     "check the path and permissions");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  if (in.bad())
-    return makeError(EIO, "cannot read '" + path + "'");
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return makeError(errno, "cannot open '" + path + "'", "check the path and permissions");
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return makeError(errno, "cannot stat '" + path + "'");
+  if (S_ISDIR(st.st_mode))
+    return makeError(EISDIR, "'" + path + "' is a directory", "pass a file");
+  // Bounded, so /dev/zero or a FIFO that never ends is an error, not a hang.
+  auto tooBig = [&] {
+    return makeError(EFBIG,
+                     "'" + path + "' is larger than " + std::to_string(kMaxInputFile >> 20) +
+                         " MiB, which no BPF object, signature or BTF file is",
+                     "check that the right file was passed");
+  };
+  if (S_ISREG(st.st_mode) && uint64_t(st.st_size) > kMaxInputFile)
+    return tooBig();
+  std::vector<uint8_t> bytes;
+  if (S_ISREG(st.st_mode))
+    bytes.reserve(size_t(st.st_size));
+  uint8_t buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return makeError(errno, "cannot read '" + path + "'");
+    if (n == 0)
+      break;
+    if (bytes.size() + size_t(n) > kMaxInputFile)
+      return tooBig();
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
   return bytes;
 }
 

@@ -538,6 +538,20 @@ TEST(Robustness, ByteFlipsNeverVerify) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
 }
 
+TEST(Robustness, ReadFileIsBounded) {
+  auto dir = readFile(keys().dir);
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error().err, EISDIR);
+  auto missing = readFile(keys().dir + "/missing.o");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().err, ENOENT);
+  auto empty = readFile("/dev/null");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  // /dev/zero ends in EFBIG after 1 GiB (checked by hand: too much memory
+  // for a unit test under ASan).
+}
+
 // --- the sealer's input check (before libbpf sees the object) ------------------------
 
 TEST(Robustness, BpfElfPrecheck) {
