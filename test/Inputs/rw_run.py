@@ -199,6 +199,8 @@ def pipeline(a):
             t = subprocess.run(cmd.replace("{pin}", pin), shell=True, capture_output=True,
                                text=True)
             print(f"STEP: after-load: exit {t.returncode}")
+            for line in t.stdout.splitlines():
+                print(f"STEP: after-load out: {line}")
             if t.returncode:
                 print(t.stdout + t.stderr)
                 failed = True
