@@ -80,7 +80,10 @@ Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
     if (sym.st_name >= strs.size())
       return damaged("symbol " + std::to_string(i) + " of '" + symtab->name +
                      "' has a name outside '" + strtab.name + "'");
-    if (sym.st_shndx >= all.size() + 1 && sym.st_shndx < SHN_LORESERVE)
+    // Of the reserved indices only ABS and COMMON mean anything in a BPF
+    // object; libbpf's linker indexes its section table with the others.
+    if (sym.st_shndx >= all.size() + 1 && sym.st_shndx != SHN_ABS &&
+        sym.st_shndx != SHN_COMMON)
       return damaged("symbol " + std::to_string(i) + " of '" + symtab->name +
                      "' refers to section " + std::to_string(sym.st_shndx) +
                      ", which does not exist");

@@ -584,6 +584,17 @@ TEST(Robustness, BpfElfPrecheck) {
     expectBad(e.b, ".symtab");
   }
   {
+    // Found by mutating core_minimal.o: a symbol in a reserved section index
+    // (0xff00..) other than ABS/COMMON made libbpf 1.1's linker write
+    // through a null section pointer.
+    ElfEdit e(base);
+    Elf64_Sym *syms = reinterpret_cast<Elf64_Sym *>(e.data(".symtab"));
+    size_t n = e.sec(".symtab").sh_size / sizeof(Elf64_Sym);
+    ASSERT_GT(n, 2u);
+    syms[n - 1].st_shndx = 0xff05;
+    expectBad(e.b, "refers to section 65285");
+  }
+  {
     ElfEdit e(base);
     e.sec(".BTF").sh_size = 3;
     expectBad(e.b, ".BTF");
