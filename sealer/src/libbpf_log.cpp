@@ -26,6 +26,10 @@ int capture(enum libbpf_print_level level, const char *fmt, va_list args) {
     line.pop_back();
   if (line.rfind("libbpf: ", 0) == 0)
     line.erase(0, 8);
+  // Names from a damaged object can hold any byte; errors stay one line.
+  for (char &c : line)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
   if (!line.empty())
     g_warnings.push_back(std::move(line));
   return 0;
