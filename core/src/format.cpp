@@ -182,6 +182,63 @@ Status checkUniqueSealSections(const ElfImage &img) {
   return ok();
 }
 
+bool validUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    if (n == 9 || s.size() - i - 1 < n)
+      return false;
+    uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80)
+        return false;
+      cp = cp << 6 | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Every string the manifest records, named for an error message.
+Status checkManifestText(const Manifest &m) {
+  auto check = [](const std::string &what, const std::string &v) -> Status {
+    if (validUtf8(v))
+      return ok();
+    return makeError(EILSEQ, what + " is not valid UTF-8 (hex " + hex({reinterpret_cast<const uint8_t *>(v.data()), std::min<size_t>(v.size(), 48)}) + ")",
+                     "the BPF object is damaged or was not built by clang; rebuild it");
+  };
+  std::vector<std::pair<std::string, const std::string *>> all = {
+      {"object name", &m.object_name}, {"license", &m.license}, {"tool version", &m.tool_version}};
+  for (size_t i = 0; i < m.programs.size(); ++i) {
+    const ProgramInfo &p = m.programs[i];
+    std::string who = "program " + std::to_string(i);
+    for (auto [f, v] : {std::pair{" name", &p.name}, {" section", &p.section}, {" type", &p.type},
+                        {" attach type", &p.attach_type}, {" source", &p.source}})
+      all.push_back({who + f, v});
+  }
+  for (size_t i = 0; i < m.maps.size(); ++i)
+    for (auto [f, v] : {std::pair{" name", &m.maps[i].name}, {" type", &m.maps[i].type}})
+      all.push_back({"map " + std::to_string(i) + f, v});
+  for (size_t i = 0; i < m.baked.size(); ++i) {
+    const BakedValue &b = m.baked[i];
+    for (auto [f, v] : {std::pair{" name", &b.name}, {" section", &b.section},
+                        {" type", &b.type}, {" value", &b.value}})
+      all.push_back({"baked value " + std::to_string(i) + f, v});
+  }
+  for (size_t i = 0; i < m.loaders.size(); ++i)
+    all.push_back({"loader " + std::to_string(i) + " kernels", &m.loaders[i].kernels});
+  for (auto &[what, v] : all)
+    if (Status st = check(what, *v); !st)
+      return st;
+  return ok();
+}
+
 // Loader names become file names (sign --detached writes NAME.p7s), so they
 // are restricted to what the sealer generates: [a-z0-9_-], 1..31 characters.
 bool validLoaderName(std::string_view name) {
@@ -466,7 +523,9 @@ std::string serializeManifest(const Manifest &m) {
   ojson units = ojson::parse(m.units_json.empty() ? "[]" : m.units_json,
                              nullptr, /*allow_exceptions=*/false);
   j["units"] = units.is_discarded() ? ojson::array() : units;
-  return j.dump();
+  // Names come from the BPF object and may be any bytes; writeSealed
+  // refuses a manifest that is not UTF-8, this only must not throw first.
+  return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
 Result<Manifest> parseManifest(std::string_view text) {
@@ -729,6 +788,8 @@ writeSealed(std::span<const uint8_t> base_elf, const SealedObject &sealed,
   if (sealed.loaders.size() != sealed.manifest.loaders.size())
     return makeError(EINVAL, "sealed object lists loaders that its manifest "
                              "does not");
+  if (Status st = checkManifestText(sealed.manifest); !st)
+    return st.takeError();
 
   std::vector<uint8_t> index(kIndexMagic, kIndexMagic + 8);
   putU32(index, kFormatVersion);

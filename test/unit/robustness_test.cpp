@@ -443,6 +443,35 @@ TEST(Robustness, ManifestNotUtf8) {
                  "not UTF-8");
 }
 
+TEST(Robustness, SealingNamesThatAreNotUtf8) {
+  // Found by mutating seal_types.o: libbpf accepted a program in section
+  // "raw_tp/sy\xb3\xda\xd3\x0eter" and serializeManifest threw from seal.
+  Manifest m = manifest();
+  m.programs[0].section = "raw_tp/sy\xb3\xda\xd3\x0eter";
+  std::string json;
+  EXPECT_NO_THROW(json = serializeManifest(m));
+  SealedObject s;
+  s.manifest = m;
+  s.metadata = buildMetadata({}, m);
+  LoaderImage l;
+  l.info = m.loaders[0];
+  l.insns.assign(16, 0);
+  s.loaders.push_back(l);
+  auto file = writeSealed(baseElf(), s);
+  ASSERT_FALSE(file);
+  EXPECT_TRUE(oneLine(file.error()));
+  EXPECT_NE(file.error().str().find("program 0 section is not valid UTF-8"), std::string::npos)
+      << file.error().str();
+  for (const char *bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82"}) {
+    s.manifest = manifest();
+    s.manifest.maps[0].name = bad;
+    EXPECT_FALSE(writeSealed(baseElf(), s)) << bad;
+  }
+  s.manifest = manifest();
+  s.manifest.maps[0].name = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; // valid
+  EXPECT_TRUE(writeSealed(baseElf(), s));
+}
+
 TEST(Robustness, ManifestLoadersDisagreeWithIndex) {
   Manifest two = manifest();
   two.loaders.push_back({"other", LoaderKind::KernelCheck, {}, ""});
