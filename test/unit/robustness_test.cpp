@@ -83,7 +83,9 @@ Manifest manifest() {
 // metadata = blob || json || pad || "BPFSMETA" | blob_size | json_size, with
 // arbitrary JSON so the manifest parser can be fed anything.
 std::vector<uint8_t> rawMetadata(const std::string &json, size_t blob = 16) {
-  std::vector<uint8_t> out(blob, 0x5a);
+  std::vector<uint8_t> out;
+  out.reserve(blob + json.size() + 32);
+  out.assign(blob, 0x5a);
   out.insert(out.end(), json.begin(), json.end());
   out.resize((out.size() + 16 + 7) / 8 * 8 - 16, 0);
   out.insert(out.end(), kMetadataTrailerMagic, kMetadataTrailerMagic + 8);
