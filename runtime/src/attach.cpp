@@ -83,8 +83,9 @@ int perfEventOpen(perf_event_attr *attr, int pid, int cpu) {
 
 // A BPF program on a perf event: a perf link where the kernel has them (5.15+),
 // else the PERF_EVENT_IOC_SET_BPF ioctl (detached by closing the event).
-Result<LinkResources> attachPerfEvent(const Program &p, sys::UniqueFd event, const std::string &what) {
-  LinkResources res;
+Result<AttachOutcome> attachPerfEvent(const Program &p, sys::UniqueFd event, const std::string &what) {
+  AttachOutcome out;
+  LinkResources &res = out.resources;
   int link = bpf_link_create(p.fd(), event.get(), BPF_PERF_EVENT, nullptr);
   if (link >= 0) {
     res.link = sys::UniqueFd(link);
@@ -98,7 +99,9 @@ Result<LinkResources> attachPerfEvent(const Program &p, sys::UniqueFd event, con
   if (::ioctl(event.get(), PERF_EVENT_IOC_ENABLE, 0) < 0)
     return makeError(errno, "enabling the perf event of " + what + " failed");
   res.perf_event = std::move(event);
-  return res;
+  out.attached = true;
+  out.description = what;
+  return out;
 }
 
 Result<AttachOutcome> attachTracepoint(const Program &p, std::string_view spec) {
@@ -128,14 +131,7 @@ Result<AttachOutcome> attachTracepoint(const Program &p, std::string_view spec) 
   int fd = perfEventOpen(&attr, -1, 0);
   if (fd < 0)
     return makeError(-fd, "perf_event_open for tracepoint " + category + "/" + name + " failed");
-  auto res = attachPerfEvent(p, sys::UniqueFd(fd), "tracepoint " + category + "/" + name);
-  if (!res)
-    return res.takeError();
-  AttachOutcome out;
-  out.attached = true;
-  out.description = "tracepoint " + category + "/" + name;
-  out.resources = res.take();
-  return out;
+  return attachPerfEvent(p, sys::UniqueFd(fd), "tracepoint " + category + "/" + name);
 }
 
 Result<AttachOutcome> attachRawTracepoint(const Program &p, std::string_view name) {
@@ -192,6 +188,19 @@ Result<std::pair<uint32_t, int>> probePmu(const char *pmu) {
   return std::make_pair(type, bit);
 }
 
+// A kprobe or uprobe perf event: config1 names the function (kprobe) or the
+// binary (uprobe), config2 the offset into it.
+int openProbeEvent(const std::pair<uint32_t, int> &pmu, bool retprobe, const char *name, uint64_t offset) {
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = pmu.first;
+  if (retprobe && pmu.second >= 0)
+    attr.config |= 1ULL << pmu.second;
+  attr.config1 = reinterpret_cast<uintptr_t>(name);
+  attr.config2 = offset;
+  return perfEventOpen(&attr, -1, 0);
+}
+
 Result<AttachOutcome> attachKprobe(const Program &p, const Section &s, bool retprobe) {
   auto pmu = probePmu("kprobe");
   if (!pmu) {
@@ -212,26 +221,12 @@ Result<AttachOutcome> attachKprobe(const Program &p, const Section &s, bool retp
   if (func.empty())
     return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() + "' names no function",
                      "use SEC(\"kprobe/<function>\")");
-  perf_event_attr attr{};
-  attr.size = sizeof(attr);
-  attr.type = pmu->first;
-  if (retprobe && pmu->second >= 0)
-    attr.config |= 1ULL << pmu->second;
-  attr.config1 = reinterpret_cast<uintptr_t>(func.c_str());
-  attr.config2 = offset;
-  int fd = perfEventOpen(&attr, -1, 0);
+  int fd = openProbeEvent(*pmu, retprobe, func.c_str(), offset);
   std::string what = std::string(retprobe ? "kretprobe " : "kprobe ") + func;
   if (fd < 0)
     return makeError(-fd, "perf_event_open for " + what + " failed",
                      -fd == ENOENT || -fd == EINVAL ? "check that " + func + " exists in /proc/kallsyms" : "");
-  auto res = attachPerfEvent(p, sys::UniqueFd(fd), what);
-  if (!res)
-    return res.takeError();
-  AttachOutcome out;
-  out.attached = true;
-  out.description = what;
-  out.resources = res.take();
-  return out;
+  return attachPerfEvent(p, sys::UniqueFd(fd), what);
 }
 
 // libbpf's kprobe.multi: one link (fprobe, no kprobe PMU) on every traceable
@@ -406,28 +401,14 @@ Result<AttachOutcome> attachUprobe(const Program &p, const Section &s, std::stri
   auto pmu = probePmu("uprobe");
   if (!pmu)
     return pmu.takeError();
-  perf_event_attr attr{};
-  attr.size = sizeof(attr);
-  attr.type = pmu->first;
-  if (retprobe && pmu->second >= 0)
-    attr.config |= 1ULL << pmu->second;
-  attr.config1 = reinterpret_cast<uintptr_t>(binary.c_str());
-  attr.config2 = offset;
-  int fd = perfEventOpen(&attr, -1, 0);
+  int fd = openProbeEvent(*pmu, retprobe, binary.c_str(), offset);
   char hex[32];
   std::snprintf(hex, sizeof(hex), "0x%llx", static_cast<unsigned long long>(offset));
   std::string what = std::string(retprobe ? "uretprobe " : "uprobe ") + binary + ":" + func +
                      " (offset " + hex + ")";
   if (fd < 0)
     return makeError(-fd, "perf_event_open for " + what + " failed");
-  auto res = attachPerfEvent(p, sys::UniqueFd(fd), what);
-  if (!res)
-    return res.takeError();
-  AttachOutcome out;
-  out.attached = true;
-  out.description = what;
-  out.resources = res.take();
-  return out;
+  return attachPerfEvent(p, sys::UniqueFd(fd), what);
 }
 
 Result<int> interfaceIndex(const Program &p, const std::string &ifname, const char *kind) {
@@ -566,9 +547,28 @@ Result<AttachOutcome> attachIter(const Program &p, const Section &s) {
   return out;
 }
 
-AttachOutcome notAttached(std::string why) {
+// Section kinds whose attach point is an object bpfseal is not given (a
+// socket, a netns, a device): attachAll reports them and leaves them loaded.
+struct UnattachedKind {
+  std::string_view kind;
+  const char *why;
+};
+constexpr UnattachedKind kUnattachedKinds[] = {
+    {"socket", "needs a socket: setsockopt(SO_ATTACH_BPF) with the program fd"},
+    {"sk_skb", "needs a sockmap/sockhash: bpf_prog_attach to the map fd"},
+    {"sk_msg", "needs a sockmap/sockhash: bpf_prog_attach to the map fd"},
+    {"sk_lookup", "needs a network namespace: bpf_link_create with a netns fd"},
+    {"sk_reuseport", "needs a SO_REUSEPORT socket group: setsockopt(SO_ATTACH_REUSEPORT_EBPF)"},
+    {"flow_dissector", "needs a network namespace: bpf_prog_attach(BPF_FLOW_DISSECTOR)"},
+    {"perf_event", "needs a perf event: perf_event_open + PERF_EVENT_IOC_SET_BPF"},
+    {"syscall", "a syscall program runs with BPF_PROG_TEST_RUN"},
+    {"freplace", "needs a target program to replace"},
+    {"lirc_mode2", "needs a LIRC device"},
+};
+
+AttachOutcome notAttached(std::string_view why) {
   AttachOutcome out;
-  out.description = "not attached (" + std::move(why) + ")";
+  out.description = "not attached (" + std::string(why) + ")";
   return out;
 }
 
@@ -625,24 +625,9 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
     return attachCgroup(program, target, options);
   if (k == "iter")
     return attachIter(program, s);
-  if (k == "socket")
-    return notAttached("needs a socket: setsockopt(SO_ATTACH_BPF) with the program fd");
-  if (k == "sk_skb" || k == "sk_msg")
-    return notAttached("needs a sockmap/sockhash: bpf_prog_attach to the map fd");
-  if (k == "sk_lookup")
-    return notAttached("needs a network namespace: bpf_link_create with a netns fd");
-  if (k == "sk_reuseport")
-    return notAttached("needs a SO_REUSEPORT socket group: setsockopt(SO_ATTACH_REUSEPORT_EBPF)");
-  if (k == "flow_dissector")
-    return notAttached("needs a network namespace: bpf_prog_attach(BPF_FLOW_DISSECTOR)");
-  if (k == "perf_event")
-    return notAttached("needs a perf event: perf_event_open + PERF_EVENT_IOC_SET_BPF");
-  if (k == "syscall")
-    return notAttached("a syscall program runs with BPF_PROG_TEST_RUN");
-  if (k == "freplace")
-    return notAttached("needs a target program to replace");
-  if (k == "lirc_mode2")
-    return notAttached("needs a LIRC device");
+  for (const UnattachedKind &u : kUnattachedKinds)
+    if (k == u.kind)
+      return notAttached(u.why);
   return makeError(EOPNOTSUPP,
                    "program '" + program.name() + "': bpfseal cannot attach section '" + program.section() + "'",
                    "attach it yourself with the program fd (Object::programFd), or use --no-attach");
