@@ -52,6 +52,11 @@ bool optsValid(const void *opts, size_t known_size, const char *type) {
   return true;
 }
 
+// Known size: up to the end of TYPE's TYPE__last_field, the newest field this
+// libbpfseal was built with.
+#define OPTS_VALID(opts, type) \
+  optsValid(opts, offsetof(type, type##__last_field) + sizeof((opts)->type##__last_field), #type)
+
 // OPTS_GET: a field the caller's (older) struct does not have reads as `fallback`.
 #define OPTS_HAS(opts, field) \
   ((opts) && (opts)->sz >= offsetof(std::remove_pointer_t<decltype(opts)>, field) + sizeof((opts)->field))
@@ -112,9 +117,7 @@ struct bpfseal_object *bpfseal_object__open_file(const char *path) {
 int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_opts *opts) {
   if (!obj)
     return fail(nullObject());
-  if (!optsValid(opts, offsetof(bpfseal_load_opts, bpfseal_load_opts__last_field) +
-                           sizeof(opts->bpfseal_load_opts__last_field),
-                 "bpfseal_load_opts"))
+  if (!OPTS_VALID(opts, bpfseal_load_opts))
     return -errno;
   bpfseal::LoadOptions lo;
   switch (OPTS_GET(opts, mode, BPFSEAL_MODE_AUTO)) {
@@ -147,9 +150,7 @@ int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_o
 int bpfseal_object__attach_all(struct bpfseal_object *obj, const struct bpfseal_attach_opts *opts) {
   if (!obj)
     return fail(nullObject());
-  if (!optsValid(opts, offsetof(bpfseal_attach_opts, bpfseal_attach_opts__last_field) +
-                           sizeof(opts->bpfseal_attach_opts__last_field),
-                 "bpfseal_attach_opts"))
+  if (!OPTS_VALID(opts, bpfseal_attach_opts))
     return -errno;
   bpfseal::AttachOptions ao;
   for (const std::string &t : stringList(OPTS_GET(opts, targets, nullptr))) {
