@@ -185,16 +185,23 @@ const DIDerivedType *mapMember(const GlobalVariable &GV, StringRef Member) {
   return nullptr;
 }
 
+/// libbpf's __uint and __type both declare their member as a pointer: what
+/// that pointer points to, or null if \p Member is absent or not a pointer.
+const DIType *mapMemberPointee(const GlobalVariable &GV, StringRef Member) {
+  const DIDerivedType *Field = mapMember(GV, Member);
+  if (!Field)
+    return nullptr;
+  const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
+  if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
+    return nullptr;
+  return Pointer->getBaseType();
+}
+
 /// libbpf's __uint(name, VALUE) declares `int (*name)[VALUE]`.
 std::optional<int64_t> mapIntAttribute(const GlobalVariable &GV,
                                        StringRef Member) {
-  const DIDerivedType *Field = mapMember(GV, Member);
-  if (!Field)
-    return std::nullopt;
-  const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
-  if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
-    return std::nullopt;
-  const auto *Array = dyn_cast_or_null<DICompositeType>(Pointer->getBaseType());
+  const auto *Array =
+      dyn_cast_or_null<DICompositeType>(mapMemberPointee(GV, Member));
   if (!Array || Array->getTag() != dwarf::DW_TAG_array_type ||
       Array->getElements().empty())
     return std::nullopt;
@@ -208,13 +215,8 @@ std::optional<int64_t> mapIntAttribute(const GlobalVariable &GV,
 
 /// libbpf's __type(name, T) declares `T *name`: the size of T in bytes.
 std::optional<int64_t> mapTypeSize(const GlobalVariable &GV, StringRef Member) {
-  const DIDerivedType *Field = mapMember(GV, Member);
-  if (!Field)
-    return std::nullopt;
-  const auto *Pointer = dyn_cast_or_null<DIDerivedType>(Field->getBaseType());
-  if (!Pointer || Pointer->getTag() != dwarf::DW_TAG_pointer_type)
-    return std::nullopt;
-  const DIType *Pointee = stripTypedefsAndQualifiers(Pointer->getBaseType());
+  const DIType *Pointee =
+      stripTypedefsAndQualifiers(mapMemberPointee(GV, Member));
   if (!Pointee || Pointee->getSizeInBits() == 0)
     return std::nullopt;
   return static_cast<int64_t>(Pointee->getSizeInBits() / 8);
