@@ -110,41 +110,30 @@ std::array<uint8_t, 32> sha256(const Bytes &b) {
 
 // ---- kernel object inventory ----------------------------------------------
 
-std::set<uint32_t> progIds() {
+// Programs and maps are walked and named alike; only libbpf's per-kind
+// id/fd calls and info struct differ.
+std::set<uint32_t> objectIds(int (*next_id)(uint32_t, uint32_t *)) {
   std::set<uint32_t> ids;
-  for (uint32_t id = 0; bpf_prog_get_next_id(id, &id) == 0;)
+  for (uint32_t id = 0; next_id(id, &id) == 0;)
     ids.insert(id);
   return ids;
 }
 
-std::set<uint32_t> mapIds() {
-  std::set<uint32_t> ids;
-  for (uint32_t id = 0; bpf_map_get_next_id(id, &id) == 0;)
-    ids.insert(id);
-  return ids;
-}
-
-std::string progName(uint32_t id) {
-  Fd fd(bpf_prog_get_fd_by_id(id));
+template <typename Info> std::string objectName(int (*fd_by_id)(uint32_t), uint32_t id) {
+  Fd fd(fd_by_id(id));
   if (fd.fd < 0)
     return "?";
-  bpf_prog_info info{};
+  Info info{};
   uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(fd.fd, &info, &len))
     return "?";
   return info.name;
 }
 
-std::string mapName(uint32_t id) {
-  Fd fd(bpf_map_get_fd_by_id(id));
-  if (fd.fd < 0)
-    return "?";
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(fd.fd, &info, &len))
-    return "?";
-  return info.name;
-}
+std::set<uint32_t> progIds() { return objectIds(bpf_prog_get_next_id); }
+std::set<uint32_t> mapIds() { return objectIds(bpf_map_get_next_id); }
+std::string progName(uint32_t id) { return objectName<bpf_prog_info>(bpf_prog_get_fd_by_id, id); }
+std::string mapName(uint32_t id) { return objectName<bpf_map_info>(bpf_map_get_fd_by_id, id); }
 
 int progsNamed(const std::string &name) {
   int n = 0;
@@ -368,42 +357,38 @@ bool sealedTarget(const std::string &path, Target &t, bool kernel_check) {
   auto sealed = bpfseal::format::readSealed(file);
   if (!sealed)
     die("%s: %s", path.c_str(), sealed.error().msg.c_str());
+  const bpfseal::format::LoaderImage *chosen = nullptr;
   if (kernel_check) {
     // Load-time verification kernels check the signature over insns ||
     // the bound map's contents: the attacker's rewrite must be refused at load.
-    const auto *kc = sealed->findLoader("kernel-check");
-    if (!kc)
+    chosen = sealed->findLoader("kernel-check");
+    if (!chosen)
       die("%s has no kernel-check loader", path.c_str());
-    t.label = "bpfseal kernel-check";
-    t.insns = kc->insns;
-    t.signature = kc->signature;
-    t.metadata = sealed->metadata;
-    t.blob_size = sealed->blobSize();
-    t.nmaps = int(sealed->manifest.maps.size());
-    t.nprogs = int(sealed->manifest.programs.size());
-    t.defended = true;
-    return true;
+  } else {
+    auto layout = bpfseal::btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
+    if (!layout) {
+      printf("SKIP: no loader-check layout on this kernel: %s\n", layout.error().msg.c_str());
+      return false;
+    }
+    for (const auto &l : sealed->loaders)
+      if (l.info.kind == bpfseal::format::LoaderKind::LoaderCheck && l.info.layout == *layout) {
+        chosen = &l;
+        break;
+      }
+    if (!chosen) {
+      printf("SKIP: %s has no loader-check variant for this kernel's struct bpf_map\n", path.c_str());
+      return false;
+    }
   }
-  auto layout = bpfseal::btf_layout::mapLayoutFromFile("/sys/kernel/btf/vmlinux");
-  if (!layout) {
-    printf("SKIP: no loader-check layout on this kernel: %s\n", layout.error().msg.c_str());
-    return false;
-  }
-  for (const auto &l : sealed->loaders) {
-    if (l.info.kind != bpfseal::format::LoaderKind::LoaderCheck || !(l.info.layout == *layout))
-      continue;
-    t.label = "bpfseal " + l.info.name;
-    t.insns = l.insns;
-    t.signature = l.signature;
-    t.metadata = sealed->metadata;
-    t.blob_size = sealed->blobSize();
-    t.nmaps = int(sealed->manifest.maps.size());
-    t.nprogs = int(sealed->manifest.programs.size());
-    t.defended = true;
-    return true;
-  }
-  printf("SKIP: %s has no loader-check variant for this kernel's struct bpf_map\n", path.c_str());
-  return false;
+  t.label = "bpfseal " + chosen->info.name;
+  t.insns = chosen->insns;
+  t.signature = chosen->signature;
+  t.metadata = sealed->metadata;
+  t.blob_size = sealed->blobSize();
+  t.nmaps = int(sealed->manifest.maps.size());
+  t.nprogs = int(sealed->manifest.programs.size());
+  t.defended = true;
+  return true;
 }
 
 // The attacker's metadata: the genuine one with the program renamed, so a
