@@ -86,6 +86,16 @@ struct Object::Impl {
   LoadedFds fds;                          // owns programs[i].fd_, maps[i].fd_
   std::vector<LinkResources> link_owned;  // parallel to links
   std::vector<std::string> pinned;        // paths pinned by pin()
+
+  // An attached program's Link and what keeps it attached, in step.
+  void keepLink(const Program &p, AttachOutcome &outcome) {
+    Link link;
+    link.program_ = p.name();
+    link.description_ = outcome.description;
+    link.fd_ = outcome.resources.link.get();
+    links.push_back(std::move(link));
+    link_owned.push_back(std::move(outcome.resources));
+  }
 };
 
 Object::Object(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -153,14 +163,8 @@ Result<AttachResult> Object::attach(std::string_view program, std::string_view t
   if (!outcome)
     return outcome.takeError();
   AttachResult result{p->name(), p->section(), outcome->attached, outcome->description};
-  if (outcome->attached) {
-    Link link;
-    link.program_ = p->name();
-    link.description_ = outcome->description;
-    link.fd_ = outcome->resources.link.get();
-    impl_->links.push_back(std::move(link));
-    impl_->link_owned.push_back(std::move(outcome->resources));
-  }
+  if (outcome->attached)
+    impl_->keepLink(*p, *outcome);
   return result;
 }
 
@@ -193,14 +197,8 @@ Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options
       return outcome.takeError();
     }
     results.push_back({p.name(), p.section(), outcome->attached, outcome->description});
-    if (outcome->attached) {
-      Link link;
-      link.program_ = p.name();
-      link.description_ = outcome->description;
-      link.fd_ = outcome->resources.link.get();
-      impl_->links.push_back(std::move(link));
-      impl_->link_owned.push_back(std::move(outcome->resources));
-    }
+    if (outcome->attached)
+      impl_->keepLink(p, *outcome);
   }
   return results;
 }
