@@ -778,6 +778,18 @@ TEST(Robustness, CliRejectsWithOneLineAndNoOutput) {
     EXPECT_FALSE(fs::exists(out));
     EXPECT_TRUE(!fs::exists(det) || fs::is_empty(det));
   }
+  // Free-form unit fields of any type are printed, not thrown on.
+  std::string odd = dir + "/odd-units.o";
+  std::vector<uint8_t> odd_bytes = sealedWith(rawMetadata(replaced(
+      manifestJson(), "\"units\":[]",
+      "\"units\":[{\"source\":[1],\"programs\":[{\"function\":1,\"file\":{},\"line\":\"x\"}]}]")));
+  std::ofstream(odd, std::ios::binary)
+      .write(reinterpret_cast<const char *>(odd_bytes.data()), std::streamsize(odd_bytes.size()));
+  for (const std::string &cmd : {tool + " inspect " + odd, tool + " inspect --json " + odd}) {
+    CmdResult r = run(cmd);
+    ASSERT_TRUE(WIFEXITED(r.status)) << cmd << " died: " << r.err;
+    EXPECT_EQ(WEXITSTATUS(r.status), 0) << cmd << ": " << r.err;
+  }
   EXPECT_FALSE(fs::exists(fs::path(dir).parent_path() / "zzz.p7s"));
   EXPECT_FALSE(fs::exists(fs::path(dir).parent_path() / "zzz.payload"));
 }

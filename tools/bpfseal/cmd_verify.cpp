@@ -28,6 +28,9 @@ void printHelp() {
       "must chain to a CA certificate there. Exit 0 only when everything verifies.\n");
 }
 
+// The report quotes paths from the command line, which need not be UTF-8.
+constexpr auto kReplaceInvalidUtf8 = nlohmann::ordered_json::error_handler_t::replace;
+
 nlohmann::ordered_json signerJson(const signing::SignerInfo &s) {
   return {{"subject", s.subject}, {"issuer", s.issuer},     {"serial", s.serial_hex},
           {"key_id", s.key_id_hex}, {"digest", s.digest}, {"trust", s.trust}};
@@ -63,7 +66,7 @@ int runVerify(int argc, char **argv) {
     if (json) {
       report["ok"] = false;
       report["error"] = e.str();
-      std::printf("%s\n", report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+      std::printf("%s\n", report.dump(2, ' ', false, kReplaceInvalidUtf8).c_str());
     }
     return reportError(kCmd, e);
   };
@@ -105,7 +108,7 @@ int runVerify(int argc, char **argv) {
 
   report["ok"] = true;
   if (json) {
-    std::printf("%s\n", report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", report.dump(2, ' ', false, kReplaceInvalidUtf8).c_str());
     return 0;
   }
   std::printf("%s: hash chain OK (metadata sha256 %s)\n", input.c_str(),
