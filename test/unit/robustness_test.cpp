@@ -765,7 +765,9 @@ TEST(Robustness, CliRejectsWithOneLineAndNoOutput) {
           tool + " verify --json --cert " + keys().cert + " " + in,
           tool + " sign --key " + keys().key + " --cert " + keys().cert + " " + in + " -o " + out,
           tool + " sign --key " + keys().key + " --cert " + keys().cert + " --detached " + det +
-              " " + in}) {
+              " " + in,
+          // Every input is refused before anything reaches the kernel.
+          tool + " load --no-attach --cert " + keys().cert + " " + in}) {
       CmdResult r = run(cmd);
       ASSERT_TRUE(WIFEXITED(r.status)) << cmd << " died: " << r.err;
       EXPECT_NE(WEXITSTATUS(r.status), 0) << cmd;
