@@ -110,33 +110,11 @@ int runInspect(int argc, char **argv) {
                    {"blob_size", meta->blob.size()},
                    {"manifest_size", meta->manifest_json.size()},
                    {"sha256", format::hex(sealed->metadata_sha256)}};
-  ojson programs = ojson::array();
-  for (const auto &p : m.programs)
-    programs.push_back({{"name", p.name},
-                        {"section", p.section},
-                        {"type", p.type},
-                        {"attach_type", p.attach_type},
-                        {"source", p.source}});
-  j["programs"] = programs;
-  ojson maps = ojson::array();
-  for (const auto &mp : m.maps)
-    maps.push_back({{"name", mp.name},
-                    {"type", mp.type},
-                    {"key_size", mp.key_size},
-                    {"value_size", mp.value_size},
-                    {"max_entries", mp.max_entries},
-                    {"flags", mp.flags},
-                    {"internal", mp.internal}});
-  j["maps"] = maps;
-  ojson baked = ojson::array();
-  for (const auto &b : m.baked)
-    baked.push_back({{"name", b.name},
-                     {"section", b.section},
-                     {"type", b.type},
-                     {"value", b.value},
-                     {"offset", b.offset},
-                     {"size", b.size}});
-  j["baked"] = baked;
+  // Programs, maps and baked values exactly as the signed manifest holds them
+  // (canonical JSON, already checked by readSealed).
+  ojson manifest = ojson::parse(meta->manifest_json);
+  for (const char *key : {"programs", "maps", "baked"})
+    j[key] = manifest[key];
   ojson loaders = ojson::array();
   for (const auto &l : sealed->loaders) {
     ojson lj = {{"name", l.info.name},
