@@ -128,15 +128,11 @@ int runGenSkeleton(int argc, char **argv) {
     return usageError(kCmd, "nothing to write: give --c-header and/or --cxx-header");
   std::string input = argv[optind];
 
-  auto file = format::readFile(input);
-  if (!file)
-    return reportError(kCmd, file.error());
-  auto sealed = format::readSealed(*file);
-  if (!sealed) {
-    Error e = sealed.takeError();
-    e.msg = input + ": " + e.msg;
-    return reportError(kCmd, e);
-  }
+  auto read = readSealedFile(input);
+  if (!read)
+    return reportError(kCmd, read.error());
+  const std::vector<uint8_t> *file = &read->bytes;
+  const format::SealedObject *sealed = &read->sealed;
 
   SkeletonModel model;
   model.name = name;

@@ -79,15 +79,10 @@ int runInspect(int argc, char **argv) {
       return reportError(kCmd, t.error());
     known = t.take();
   }
-  auto file = format::readFile(input);
-  if (!file)
-    return reportError(kCmd, file.error());
-  auto sealed = format::readSealed(*file);
-  if (!sealed) {
-    Error e = sealed.takeError();
-    e.msg = input + ": " + e.msg;
-    return reportError(kCmd, e);
-  }
+  auto read = readSealedFile(input);
+  if (!read)
+    return reportError(kCmd, read.error());
+  const format::SealedObject *sealed = &read->sealed;
   const format::Manifest &m = sealed->manifest;
   auto meta = format::splitMetadata(sealed->metadata);
   if (!meta)

@@ -99,13 +99,11 @@ int runSign(int argc, char **argv) {
   if (output == input && ::stat(input.c_str(), &in_st) == 0)
     out_mode = in_st.st_mode & 07777;
 
-  auto file = format::readFile(input);
-  if (!file)
-    return reportError(kCmd, file.error());
-  auto sealed = format::readSealed(*file);
-  if (!sealed)
-    return reportError(kCmd, makeError(sealed.error().err,
-                                       input + ": " + sealed.error().msg, sealed.error().hint));
+  auto read = readSealedFile(input);
+  if (!read)
+    return reportError(kCmd, read.error());
+  const std::vector<uint8_t> *file = &read->bytes;
+  const format::SealedObject *sealed = &read->sealed;
 
   if (!attach.empty()) {
     std::optional<signing::TrustStore> trust;

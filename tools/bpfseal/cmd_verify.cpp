@@ -74,17 +74,10 @@ int runVerify(int argc, char **argv) {
   auto trust = signing::loadTrustStore(certs, ca_dir);
   if (!trust)
     return fail(trust.takeError());
-  auto file = format::readFile(input);
-  if (!file)
-    return fail(file.takeError());
-  auto sealed = format::readSealed(*file);
-  if (!sealed) {
-    Error e = sealed.takeError();
-    e.msg = input + ": " + e.msg;
-    if (e.hint.empty())
-      e.hint = "the object is damaged or was modified after sealing";
-    return fail(e);
-  }
+  auto read = readSealedFile(input, "the object is damaged or was modified after sealing");
+  if (!read)
+    return fail(read.takeError());
+  const format::SealedObject *sealed = &read->sealed;
   report["object"] = sealed->manifest.object_name;
   report["metadata_sha256"] = format::hex(sealed->metadata_sha256);
 
