@@ -547,29 +547,131 @@ Result<AttachOutcome> attachIter(const Program &p, const Section &s) {
   return out;
 }
 
-// Section kinds whose attach point is an object bpfseal is not given (a
-// socket, a netns, a device): attachAll reports them and leaves them loaded.
-struct UnattachedKind {
-  std::string_view kind;
-  const char *why;
-};
-constexpr UnattachedKind kUnattachedKinds[] = {
-    {"socket", "needs a socket: setsockopt(SO_ATTACH_BPF) with the program fd"},
-    {"sk_skb", "needs a sockmap/sockhash: bpf_prog_attach to the map fd"},
-    {"sk_msg", "needs a sockmap/sockhash: bpf_prog_attach to the map fd"},
-    {"sk_lookup", "needs a network namespace: bpf_link_create with a netns fd"},
-    {"sk_reuseport", "needs a SO_REUSEPORT socket group: setsockopt(SO_ATTACH_REUSEPORT_EBPF)"},
-    {"flow_dissector", "needs a network namespace: bpf_prog_attach(BPF_FLOW_DISSECTOR)"},
-    {"perf_event", "needs a perf event: perf_event_open + PERF_EVENT_IOC_SET_BPF"},
-    {"syscall", "a syscall program runs with BPF_PROG_TEST_RUN"},
-    {"freplace", "needs a target program to replace"},
-    {"lirc_mode2", "needs a LIRC device"},
-};
-
 AttachOutcome notAttached(std::string_view why) {
   AttachOutcome out;
   out.description = "not attached (" + std::string(why) + ")";
   return out;
+}
+
+Result<AttachOutcome> attachKsyscall(const Program &p, const Section &s, bool retprobe) {
+  // libbpf's ksyscall: a kprobe on the arch's syscall wrapper. The sealed
+  // object's LINUX_HAS_SYSCALL_WRAPPER is true (gen_loader assumes a current
+  // kernel), so the wrapper, not the bare sys_ function, is the match.
+  if (s.rest.empty())
+    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() + "' names no syscall",
+                     "use SEC(\"ksyscall/<syscall>\")");
+  Section wrapped = s;
+  wrapped.rest = std::string(kSyscallPrefix) + s.rest;
+  return attachKprobe(p, wrapped, retprobe);
+}
+
+Result<AttachOutcome> refuseUsdt(const Program &p) {
+  return makeError(EOPNOTSUPP,
+                   "program '" + p.name() + "': USDT programs need libbpf's USDT manager, which "
+                   "fills the __bpf_usdt_specs maps at attach time; bpfseal cannot attach them",
+                   "attach it yourself (bpf_program__attach_usdt needs a libbpf object), or use "
+                   "--no-attach / Object::load without attachAll");
+}
+
+// How a section kind attaches. One entry per kind, as libbpf's section_defs:
+// a program's kind selects its entry, and nothing else in this file knows
+// section names.
+enum class AttachHow {
+  Tracepoint,     // perf event from the tracefs id + perf link
+  RawTracepoint,  // bpf_raw_tracepoint_open(name)
+  Tracing,        // target fixed at load (attach_btf_id): raw tracepoint open without a name
+  Kprobe, Kretprobe,
+  KprobeMulti, KretprobeMulti,
+  Ksyscall, Kretsyscall,
+  Uprobe, Uretprobe,
+  Usdt,
+  Xdp,
+  Tc,
+  Cgroup,
+  Iter,
+  NotAttached, // the attach point is an object bpfseal is not given (a socket, a netns, ...)
+};
+
+struct SectionDef {
+  std::string_view kind;    // the section up to the first '/', without ".s"/".w"
+  bool prefix;              // kind is a prefix ("cgroup" covers cgroup_skb, cgroup/...)
+  bpf_prog_type prog_type;  // what libbpf makes of the kind; UNSPEC: several
+  bpf_prog_type alt_type;   // a second type of the same kind (raw_tp.w), else UNSPEC
+  AttachHow how;
+  // The text after the '/' is the attach point, a signed choice: a caller's
+  // --target is refused for it. Where the section has no text after the '/',
+  // the target may come from the caller (tracepoints, uprobes).
+  bool names_own_target;
+  const char *unattachable; // NotAttached: what the program needs instead
+};
+
+constexpr bpf_prog_type kAny = BPF_PROG_TYPE_UNSPEC;
+
+constexpr SectionDef kSectionDefs[] = {
+    {"tp", false, BPF_PROG_TYPE_TRACEPOINT, kAny, AttachHow::Tracepoint, true, nullptr},
+    {"tracepoint", false, BPF_PROG_TYPE_TRACEPOINT, kAny, AttachHow::Tracepoint, true, nullptr},
+    {"raw_tp", false, BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE,
+     AttachHow::RawTracepoint, true, nullptr},
+    {"raw_tracepoint", false, BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE,
+     AttachHow::RawTracepoint, true, nullptr},
+    {"tp_btf", false, BPF_PROG_TYPE_TRACING, kAny, AttachHow::Tracing, false, nullptr},
+    {"fentry", false, BPF_PROG_TYPE_TRACING, kAny, AttachHow::Tracing, false, nullptr},
+    {"fexit", false, BPF_PROG_TYPE_TRACING, kAny, AttachHow::Tracing, false, nullptr},
+    {"fmod_ret", false, BPF_PROG_TYPE_TRACING, kAny, AttachHow::Tracing, false, nullptr},
+    {"lsm", false, BPF_PROG_TYPE_LSM, kAny, AttachHow::Tracing, false, nullptr},
+    {"kprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kprobe, true, nullptr},
+    {"kretprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kretprobe, true, nullptr},
+    {"kprobe.multi", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::KprobeMulti, true, nullptr},
+    {"kretprobe.multi", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::KretprobeMulti, true, nullptr},
+    {"ksyscall", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Ksyscall, true, nullptr},
+    {"kretsyscall", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kretsyscall, true, nullptr},
+    {"uprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Uprobe, true, nullptr},
+    {"uretprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Uretprobe, true, nullptr},
+    {"usdt", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Usdt, false, nullptr},
+    {"xdp", false, BPF_PROG_TYPE_XDP, kAny, AttachHow::Xdp, false, nullptr},
+    {"tc", false, BPF_PROG_TYPE_SCHED_CLS, kAny, AttachHow::Tc, false, nullptr},
+    {"tcx", false, BPF_PROG_TYPE_SCHED_CLS, kAny, AttachHow::Tc, false, nullptr},
+    {"classifier", false, BPF_PROG_TYPE_SCHED_CLS, kAny, AttachHow::Tc, false, nullptr},
+    {"cgroup", true, kAny, kAny, AttachHow::Cgroup, false, nullptr},
+    {"sockops", false, BPF_PROG_TYPE_SOCK_OPS, kAny, AttachHow::Cgroup, false, nullptr},
+    {"iter", false, BPF_PROG_TYPE_TRACING, kAny, AttachHow::Iter, false, nullptr},
+    {"socket", false, BPF_PROG_TYPE_SOCKET_FILTER, kAny, AttachHow::NotAttached, false,
+     "needs a socket: setsockopt(SO_ATTACH_BPF) with the program fd"},
+    {"sk_skb", false, BPF_PROG_TYPE_SK_SKB, kAny, AttachHow::NotAttached, false,
+     "needs a sockmap/sockhash: bpf_prog_attach to the map fd"},
+    {"sk_msg", false, BPF_PROG_TYPE_SK_MSG, kAny, AttachHow::NotAttached, false,
+     "needs a sockmap/sockhash: bpf_prog_attach to the map fd"},
+    {"sk_lookup", false, BPF_PROG_TYPE_SK_LOOKUP, kAny, AttachHow::NotAttached, false,
+     "needs a network namespace: bpf_link_create with a netns fd"},
+    {"sk_reuseport", false, BPF_PROG_TYPE_SK_REUSEPORT, kAny, AttachHow::NotAttached, false,
+     "needs a SO_REUSEPORT socket group: setsockopt(SO_ATTACH_REUSEPORT_EBPF)"},
+    {"flow_dissector", false, BPF_PROG_TYPE_FLOW_DISSECTOR, kAny, AttachHow::NotAttached, false,
+     "needs a network namespace: bpf_prog_attach(BPF_FLOW_DISSECTOR)"},
+    {"perf_event", false, BPF_PROG_TYPE_PERF_EVENT, kAny, AttachHow::NotAttached, false,
+     "needs a perf event: perf_event_open + PERF_EVENT_IOC_SET_BPF"},
+    {"syscall", false, BPF_PROG_TYPE_SYSCALL, kAny, AttachHow::NotAttached, false,
+     "a syscall program runs with BPF_PROG_TEST_RUN"},
+    {"freplace", false, BPF_PROG_TYPE_EXT, kAny, AttachHow::NotAttached, false,
+     "needs a target program to replace"},
+    {"lirc_mode2", false, BPF_PROG_TYPE_LIRC_MODE2, kAny, AttachHow::NotAttached, false,
+     "needs a LIRC device"},
+};
+
+const SectionDef *findSectionDef(std::string_view kind) {
+  for (const SectionDef &d : kSectionDefs)
+    if (d.prefix ? kind.starts_with(d.kind) : kind == d.kind)
+      return &d;
+  return nullptr;
+}
+
+bool typeMatches(const SectionDef &d, std::string_view manifest_type) {
+  if (d.prog_type == kAny)
+    return true;
+  for (bpf_prog_type t : {d.prog_type, d.alt_type})
+    if (t != kAny)
+      if (const char *name = libbpf_bpf_prog_type_str(t); name && manifest_type == name)
+        return true;
+  return false;
 }
 
 } // namespace
@@ -577,60 +679,46 @@ AttachOutcome notAttached(std::string_view why) {
 Result<AttachOutcome> attachProgram(const Program &program, std::string_view target,
                                     const AttachOptions &options) {
   const Section s = splitSection(program.section());
-  const std::string &k = s.kind;
+  const SectionDef *def = findSectionDef(s.kind);
+  if (!def)
+    return makeError(EOPNOTSUPP,
+                     "program '" + program.name() + "': bpfseal cannot attach section '" + program.section() + "'",
+                     "attach it yourself with the program fd (Object::programFd), or use --no-attach");
+  if (!typeMatches(*def, program.info().type)) {
+    const char *want = libbpf_bpf_prog_type_str(def->prog_type);
+    return makeError(EINVAL,
+                     "program '" + program.name() + "': section '" + program.section() + "' makes " +
+                         (want ? want : "?") + " programs, but the signed manifest says '" +
+                         program.info().type + "'",
+                     "re-seal the object with this version of bpfseal");
+  }
   // Where a section already says where to attach, that signed choice stands.
-  bool fixed = !s.rest.empty() && (k == "tp" || k == "tracepoint" || k == "raw_tp" ||
-                                   k == "raw_tracepoint" || k == "uprobe" || k == "uretprobe" ||
-                                   k == "kprobe" || k == "kretprobe" || k == "ksyscall" ||
-                                   k == "kretsyscall" || k == "kprobe.multi" || k == "kretprobe.multi");
-  if (fixed && !target.empty())
+  if (def->names_own_target && !s.rest.empty() && !target.empty())
     return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
                                  "' already names its attach point; a target is only for sections without one",
                      "drop --target " + program.name() + "=...");
-  if (k == "tp" || k == "tracepoint")
-    return attachTracepoint(program, s.rest.empty() ? target : std::string_view(s.rest));
-  if (k == "raw_tp" || k == "raw_tracepoint")
-    return attachRawTracepoint(program, s.rest.empty() ? target : std::string_view(s.rest));
-  if (k == "tp_btf" || k == "fentry" || k == "fexit" || k == "fmod_ret" || k == "lsm")
-    return attachTracing(program, s);
-  if (k == "kprobe" || k == "kretprobe")
-    return attachKprobe(program, s, k == "kretprobe");
-  if (k == "kprobe.multi" || k == "kretprobe.multi")
-    return attachKprobeMulti(program, s, k == "kretprobe.multi");
-  if (k == "ksyscall" || k == "kretsyscall") {
-    // libbpf's ksyscall: a kprobe on the arch's syscall wrapper. The sealed
-    // object's LINUX_HAS_SYSCALL_WRAPPER is true (gen_loader assumes a current
-    // kernel), so the wrapper, not the bare sys_ function, is the match.
-    if (s.rest.empty())
-      return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
-                                   "' names no syscall",
-                       "use SEC(\"ksyscall/<syscall>\")");
-    Section wrapped = s;
-    wrapped.rest = std::string(kSyscallPrefix) + s.rest;
-    return attachKprobe(program, wrapped, k == "kretsyscall");
+  std::string_view rest_or_target = s.rest.empty() ? target : std::string_view(s.rest);
+  switch (def->how) {
+  case AttachHow::Tracepoint: return attachTracepoint(program, rest_or_target);
+  case AttachHow::RawTracepoint: return attachRawTracepoint(program, rest_or_target);
+  case AttachHow::Tracing: return attachTracing(program, s);
+  case AttachHow::Kprobe: return attachKprobe(program, s, false);
+  case AttachHow::Kretprobe: return attachKprobe(program, s, true);
+  case AttachHow::KprobeMulti: return attachKprobeMulti(program, s, false);
+  case AttachHow::KretprobeMulti: return attachKprobeMulti(program, s, true);
+  case AttachHow::Ksyscall: return attachKsyscall(program, s, false);
+  case AttachHow::Kretsyscall: return attachKsyscall(program, s, true);
+  case AttachHow::Uprobe: return attachUprobe(program, s, target, false);
+  case AttachHow::Uretprobe: return attachUprobe(program, s, target, true);
+  case AttachHow::Usdt: return refuseUsdt(program);
+  case AttachHow::Xdp: return attachXdp(program, target);
+  case AttachHow::Tc: return attachTc(program, s, target);
+  case AttachHow::Cgroup: return attachCgroup(program, target, options);
+  case AttachHow::Iter: return attachIter(program, s);
+  case AttachHow::NotAttached: return notAttached(def->unattachable);
   }
-  if (k == "usdt")
-    return makeError(EOPNOTSUPP,
-                     "program '" + program.name() + "': USDT programs need libbpf's USDT manager, which "
-                     "fills the __bpf_usdt_specs maps at attach time; bpfseal cannot attach them",
-                     "attach it yourself (bpf_program__attach_usdt needs a libbpf object), or use "
-                     "--no-attach / Object::load without attachAll");
-  if (k == "uprobe" || k == "uretprobe")
-    return attachUprobe(program, s, target, k == "uretprobe");
-  if (k == "xdp")
-    return attachXdp(program, target);
-  if (k == "tc" || k == "tcx" || k == "classifier")
-    return attachTc(program, s, target);
-  if (k.starts_with("cgroup") || k == "sockops")
-    return attachCgroup(program, target, options);
-  if (k == "iter")
-    return attachIter(program, s);
-  for (const UnattachedKind &u : kUnattachedKinds)
-    if (k == u.kind)
-      return notAttached(u.why);
-  return makeError(EOPNOTSUPP,
-                   "program '" + program.name() + "': bpfseal cannot attach section '" + program.section() + "'",
-                   "attach it yourself with the program fd (Object::programFd), or use --no-attach");
+  return makeError(EOPNOTSUPP, "program '" + program.name() + "': no attach method for section '" +
+                                   program.section() + "'");
 }
 
 } // namespace bpfseal
