@@ -418,7 +418,17 @@ function(bpfseal_embed target name)
       "(hint: call bpfseal_add_object(${name} ...) before this call)")
   endif()
   get_target_property(sealed ${name}_bpf BPFSEAL_SEALED_OBJECT)
+  get_target_property(signed ${name}_bpf BPFSEAL_SIGNED)
+  get_target_property(cert ${name}_bpf BPFSEAL_SIGNING_CERT)
   _bpfseal_target_dep(tool_dep BpfSeal::tool)
+  # A signed object is verified against the build's SIGNING_CERT before the
+  # headers call it signed (kSigned); an unsigned one says so.
+  set(verify_args)
+  set(verify_deps)
+  if(signed AND cert)
+    set(verify_args --cert "${cert}")
+    set(verify_deps "${cert}")
+  endif()
   # One pair of headers per object, made where the first embed asked for
   # them; later embeds (from any directory) include the same files.
   if(TARGET ${name}_skel)
@@ -431,8 +441,8 @@ function(bpfseal_embed target name)
   if(NOT TARGET ${name}_skel)
     add_custom_command(OUTPUT "${c_header}" "${cxx_header}"
       COMMAND $<TARGET_FILE:BpfSeal::tool> gen-skeleton "${sealed}" --name ${name}
-              --c-header "${c_header}" --cxx-header "${cxx_header}"
-      DEPENDS "${sealed}" ${name}_bpf ${tool_dep}
+              --c-header "${c_header}" --cxx-header "${cxx_header}" ${verify_args}
+      DEPENDS "${sealed}" ${name}_bpf ${tool_dep} ${verify_deps}
       COMMENT "bpfseal ${name}: generating ${name}.skel.h and ${name}.skel.hpp"
       VERBATIM)
     add_custom_target(${name}_skel DEPENDS "${c_header}" "${cxx_header}")

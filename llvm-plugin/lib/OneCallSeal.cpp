@@ -83,13 +83,8 @@ std::string runSealJob(const SealJob &Job) {
   SealOpts.sets = Job.Options.Sets;
   SealOpts.kernel_btf_files = Job.Options.KernelBtfFiles;
   SealOpts.object_name = Job.Options.ObjectName;
-  if (SealOpts.object_name.empty()) {
-    // As `bpfseal seal` names prog.bpf.o: the file name up to the first '.'.
-    StringRef Base = sys::path::filename(Job.InputPath);
-    SealOpts.object_name = Base.take_until([](char C) { return C == '.'; });
-    if (SealOpts.object_name.empty())
-      SealOpts.object_name = "obj";
-  }
+  if (SealOpts.object_name.empty())
+    SealOpts.object_name = sealer::defaultObjectName(Job.InputPath);
   Result<std::vector<uint8_t>> Sealed = sealer::sealObject(*Object, SealOpts);
   if (!Sealed)
     return describe(Sealed.error());

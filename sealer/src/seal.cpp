@@ -189,6 +189,13 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
 
 } // namespace
 
+std::string defaultObjectName(std::string_view path) {
+  size_t slash = path.find_last_of('/');
+  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  std::string_view stem = base.substr(0, base.find('.'));
+  return stem.empty() ? std::string("obj") : std::string(stem);
+}
+
 Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
                                         const SealOptions &options) {
   if (Status s = elf::checkBpfElf(bpf_elf); !s)

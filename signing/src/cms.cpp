@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cctype>
 #include <filesystem>
 #include <optional>
@@ -222,6 +223,62 @@ Status readCertificates(const std::string &path, STACK_OF(X509) * out) {
   return ok();
 }
 
+// The signer certificate's keyUsage and extendedKeyUsage, per TrustPolicy.
+Status checkSignerUsage(X509 *cert, const TrustPolicy &policy) {
+  std::string who = nameToString(X509_get_subject_name(cert));
+  uint32_t ku = X509_get_key_usage(cert); // UINT32_MAX: no keyUsage extension
+  if (ku != UINT32_MAX && !(ku & KU_DIGITAL_SIGNATURE))
+    return makeError(EKEYREJECTED,
+                     "signer certificate " + who + " does not allow digitalSignature (keyUsage)",
+                     "sign with a certificate issued for code signing");
+  int crit = 0;
+  auto *eku = static_cast<EXTENDED_KEY_USAGE *>(
+      X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, nullptr));
+  if (!eku) {
+    ERR_clear_error();
+    if (crit == -2) // more than one extendedKeyUsage extension
+      return makeError(EKEYREJECTED, "signer certificate " + who + " has two extendedKeyUsage extensions");
+    return ok(); // no EKU: any purpose (RFC 5280 4.2.1.12)
+  }
+  std::vector<std::string> wanted = policy.ekus;
+  if (wanted.empty())
+    wanted.push_back("1.3.6.1.5.5.7.3.3"); // id-kp-codeSigning
+  std::string present;
+  bool match = false;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i) {
+    char buf[128];
+    ASN1_OBJECT *obj = sk_ASN1_OBJECT_value(eku, i);
+    OBJ_obj2txt(buf, sizeof buf, obj, /*no_name=*/1);
+    std::string oid = buf;
+    if (OBJ_obj2nid(obj) == NID_anyExtendedKeyUsage ||
+        std::find(wanted.begin(), wanted.end(), oid) != wanted.end())
+      match = true;
+    int nid = OBJ_obj2nid(obj);
+    present += (present.empty() ? "" : ",") + (nid != NID_undef ? std::string(OBJ_nid2sn(nid)) : oid);
+  }
+  EXTENDED_KEY_USAGE_free(eku);
+  if (!match) {
+    std::string want;
+    for (const auto &w : wanted)
+      want += (want.empty() ? "" : " or ") + (w == "1.3.6.1.5.5.7.3.3" ? std::string("codeSigning") : w);
+    return makeError(EKEYREJECTED,
+                     "signer certificate " + who + " is not for code signing (extendedKeyUsage " +
+                         present + ", need " + want + ")",
+                     "sign with a codeSigning certificate, or name the accepted purpose with --eku OID");
+  }
+  return ok();
+}
+
+Status checkDates(X509 *cert) {
+  std::string who = nameToString(X509_get_subject_name(cert));
+  if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0)
+    return makeError(EKEYEXPIRED, "certificate " + who + " is not valid yet (notBefore)");
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
+    return makeError(EKEYEXPIRED, "certificate " + who + " has expired (notAfter)",
+                     "re-sign with a current certificate");
+  return ok();
+}
+
 } // namespace
 
 Result<std::vector<uint8_t>> signDetached(const SigningKey &key, std::span<const uint8_t> data) {
@@ -264,10 +321,22 @@ size_t TrustStore::caCount() const {
 
 Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
                                   const std::string &ca_dir) {
+  return loadTrustStore(cert_files, ca_dir, TrustPolicy{});
+}
+
+Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
+                                  const std::string &ca_dir, const TrustPolicy &policy) {
+  for (const std::string &oid : policy.ekus) {
+    ObjPtr obj(OBJ_txt2obj(oid.c_str(), /*no_name=*/1));
+    if (!obj)
+      return makeError(EINVAL, "'" + oid + "' is not an OID",
+                       "give an extended key usage as a dotted OID, e.g. 1.3.6.1.5.5.7.3.3");
+  }
   if (cert_files.empty() && ca_dir.empty())
     return makeError(EINVAL, "no trusted certificates given",
                      "pass --cert CERT.pem (repeatable) or --ca-dir DIR");
   auto impl = std::make_unique<TrustStore::Impl>();
+  impl->policy = policy;
   for (const std::string &path : cert_files)
     if (auto st = readCertificates(path, impl->anchors.get()); !st)
       return st.takeError();
@@ -284,9 +353,24 @@ Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
         files.push_back(entry.path().string());
     }
     std::sort(files.begin(), files.end());
-    for (const std::string &path : files)
-      if (auto st = readCertificates(path, impl->ca_certs.get()); !st)
+    for (const std::string &path : files) {
+      X509StackPtr certs(sk_X509_new_null());
+      if (auto st = readCertificates(path, certs.get()); !st)
         return st.takeError();
+      // Only CAs are anchors: a leaf here would otherwise be trusted for
+      // anything it signs, whatever it was issued for.
+      for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
+        X509 *cert = sk_X509_value(certs.get(), i);
+        if (!(X509_get_extension_flags(cert) & EXFLAG_CA))
+          return makeError(EINVAL,
+                           "'" + path + "' in the CA directory holds a certificate that is not a "
+                               "CA (" + nameToString(X509_get_subject_name(cert)) +
+                               "; basicConstraints CA:TRUE missing)",
+                           "keep only CA certificates in --ca-dir; pin a signer with --cert");
+        X509_up_ref(cert);
+        sk_X509_push(impl->ca_certs.get(), cert);
+      }
+    }
     if (sk_X509_num(impl->ca_certs.get()) == 0)
       return makeError(ENOENT, "no certificates (*.pem, *.crt, *.cer, *.der) in '" + ca_dir + "'");
     impl->store.reset(X509_STORE_new());
@@ -296,7 +380,8 @@ Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
       if (!X509_STORE_add_cert(impl->store.get(), sk_X509_value(impl->ca_certs.get(), i)))
         return sslError(EINVAL, "cannot add a certificate from '" + ca_dir + "' to the store");
     // CMS_verify defaults to the S/MIME purpose, which a codeSigning-only
-    // certificate fails; BPF signing has no purpose of its own.
+    // certificate fails; the signer's key usages are checked by
+    // checkSignerUsage instead (codeSigning or the user's OIDs).
     X509_STORE_set_purpose(impl->store.get(), X509_PURPOSE_ANY);
   }
   return TrustStore(std::move(impl));
@@ -339,9 +424,38 @@ Result<SignerInfo> verifyDetached(const TrustStore &trust, std::span<const uint8
       return sslError(EKEYREJECTED, "signature does not match the signed bytes",
                       "the loader or metadata was modified after signing, or the signature "
                       "was made over other data");
+    if (auto st = checkSignerUsage(pinned, t.policy); !st)
+      return st.takeError();
+    if (t.policy.check_pinned_dates)
+      if (auto st = checkDates(pinned); !st)
+        return st.takeError();
     describeCert(pinned, info);
-    info.trust = "pinned";
+    info.trust = t.policy.check_pinned_dates ? "pinned (dates checked)" : "pinned";
   } else if (t.store) {
+    // Chain the signer certificate the CMS carries ourselves first, so a
+    // refusal says why (expired, unknown CA, ...) instead of OpenSSL's
+    // generic "certificate verify error".
+    X509StackPtr carried(CMS_get1_certs(cms->get()));
+    X509 *claimed = nullptr;
+    for (int i = 0; carried && i < sk_X509_num(carried.get()) && !claimed; ++i)
+      if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(carried.get(), i)) == 0)
+        claimed = sk_X509_value(carried.get(), i);
+    if (claimed) {
+      std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>> ctx(X509_STORE_CTX_new());
+      if (!ctx || !X509_STORE_CTX_init(ctx.get(), t.store.get(), claimed, carried.get()))
+        return sslError(ENOMEM, "cannot set up certificate chain verification");
+      if (X509_verify_cert(ctx.get()) != 1) {
+        int code = X509_STORE_CTX_get_error(ctx.get());
+        ERR_clear_error();
+        return makeError(EKEYREJECTED,
+                         "signer certificate " + nameToString(X509_get_subject_name(claimed)) +
+                             " (carried in the signature) does not chain to a CA of the "
+                             "directory: " + X509_verify_cert_error_string(code),
+                         code == X509_V_ERR_CERT_HAS_EXPIRED || code == X509_V_ERR_CERT_NOT_YET_VALID
+                             ? "re-sign with a certificate within its validity dates"
+                             : "sign with a certificate issued by a CA of --ca-dir");
+      }
+    }
     if (CMS_verify(cms->get(), t.ca_certs.get(), t.store.get(), content.get(), nullptr,
                    CMS_BINARY) != 1) {
       std::string reasons = drainErrors();
@@ -350,15 +464,19 @@ Result<SignerInfo> verifyDetached(const TrustStore &trust, std::span<const uint8
                        no_cert ? "no certificate for signer key id " + info.key_id_hex +
                                      " in the CA directory or the signature"
                                : "signature rejected: " + reasons,
-                       no_cert ? "put the signer's certificate into the CA directory or pass --cert"
+                       no_cert ? "the signature must carry the signer's certificate (openssl cms "
+                                 "-sign without -nocerts), or pin it with --cert"
                                : "");
     }
-    // CMS_verify found the signer certificate among ca_certs; report it.
-    for (int i = 0; i < sk_X509_num(t.ca_certs.get()); ++i)
-      if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(t.ca_certs.get(), i)) == 0) {
-        describeCert(sk_X509_value(t.ca_certs.get(), i), info);
-        break;
-      }
+    // The certificate CMS_verify chained (from the CMS or the directory):
+    // it is the signer the report names.
+    X509 *signer = nullptr;
+    CMS_SignerInfo_get0_algs(si, nullptr, &signer, nullptr, nullptr);
+    if (!signer)
+      return makeError(EKEYREJECTED, "signature verified but its signer certificate is unknown");
+    if (auto st = checkSignerUsage(signer, t.policy); !st)
+      return st.takeError();
+    describeCert(signer, info);
     info.trust = "ca-chain";
   } else {
     std::string who = !info.key_id_hex.empty()

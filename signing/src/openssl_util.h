@@ -29,6 +29,7 @@ using CmsPtr = std::unique_ptr<CMS_ContentInfo, Deleter<CMS_ContentInfo_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
 using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
+using ObjPtr = std::unique_ptr<ASN1_OBJECT, Deleter<ASN1_OBJECT_free>>;
 
 struct X509StackFree {
   void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
@@ -67,4 +68,5 @@ struct bpfseal::signing::TrustStore::Impl {
   detail::X509StackPtr anchors{sk_X509_new_null()}; // pinned, given directly
   detail::X509StackPtr ca_certs{sk_X509_new_null()}; // from ca_dir
   detail::StorePtr store;                            // built from ca_certs
+  bpfseal::signing::TrustPolicy policy;
 };

@@ -74,8 +74,10 @@ Status verifySealed(const format::SealedObject &sealed, const TrustStore &trust,
     } else {
       v.error = signer.takeError();
       v.error.msg = "loader '" + v.loader + "': " + v.error.msg;
-      if (auto described = describeSignature(loader.signature, trust))
-        v.signer = *described;
+      // Only the key id the signature claims: a subject taken from a
+      // certificate it carries (or guessed from the trust store) was not verified.
+      if (auto described = describeSignature(loader.signature))
+        v.signer.key_id_hex = described->key_id_hex;
     }
     if (!v.ok && first)
       first = v.error;

@@ -546,7 +546,7 @@ def cmd_key_rotation(ctx):
     if p.returncode == 0:
         raise Failure("the re-signed object still verifies with the old certificate")
     skel = open(os.path.join(b, "bpfseal", "skel", "minimal.skel.hpp")).read()
-    if "signed)" not in skel.splitlines()[0]:
+    if "signed; every loader verified" not in skel.splitlines()[0]:
         raise Failure("the skeleton does not say the embedded object is signed")
     log("ok: rotation re-signed only; new cert verifies, old cert is refused")
 

@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "bpfseal/format.h"
+#include "bpfseal/signing.h"
 
 #include <getopt.h>
 
@@ -24,13 +25,20 @@ constexpr char kCmd[] = "gen-skeleton";
 
 void printHelp() {
   std::printf(
-      "usage: bpfseal gen-skeleton SEALED.o --name NAME [--c-header F.h] [--cxx-header F.hpp]\n\n"
+      "usage: bpfseal gen-skeleton SEALED.o --name NAME [--c-header F.h] [--cxx-header F.hpp]\n"
+      "                            [--cert CERT]... [--ca-dir DIR]\n"
+      "                            [--eku OID]... [--check-dates]  (as bpfseal verify)\n\n"
       "Writes headers embedding SEALED.o with a typed skeleton: C++ class NAME_bpf\n"
       "(open/load/attach, progs().<p>(), maps().<m>()) and C struct NAME_bpf with\n"
       "NAME_bpf__open/__load/__attach/__destroy and fds skel->progs.<p>, skel->maps.<m>.\n\n"
       "  --name NAME         C identifier naming the skeleton\n"
       "  --c-header FILE     C header to write\n"
-      "  --cxx-header FILE   C++ header to write\n");
+      "  --cxx-header FILE   C++ header to write\n"
+      "  --cert CERT         verify every loader's signature against CERT (repeatable)\n"
+      "  --ca-dir DIR        ... or against the CA certificates in DIR (as 'bpfseal verify')\n\n"
+      "Only a verified object is called signed (kSigned = true); without --cert/--ca-dir\n"
+      "the headers say the signature was not verified. Every program and map name must\n"
+      "be a C identifier; strings from the object appear only as escaped literals.\n");
 }
 
 bool isIdentifier(const std::string &s) {
@@ -42,21 +50,49 @@ bool isIdentifier(const std::string &s) {
   return true;
 }
 
-// Accessor name for a program or map: internal maps ("app.rodata", libbpf's
-// prefix may be a truncated object name) become "rodata".
-std::string accessorName(const std::string &name, bool internal) {
+// Keywords of C23 and C++20: valid BPF C names that would still break (or
+// change the meaning of) a generated header when used as an accessor.
+bool isKeyword(const std::string &s) {
+  static const std::set<std::string> kKeywords = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
+      "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
+      "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
+      "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
+      "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
+      "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+      "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
+      "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof",
+      "static", "static_assert", "static_cast", "struct", "switch", "template", "this",
+      "thread_local", "throw", "true", "try", "typedef", "typeid", "typename", "typeof",
+      "typeof_unqual", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t",
+      "while", "xor", "xor_eq", "_Alignas", "_Alignof", "_Atomic", "_BitInt", "_Bool",
+      "_Complex", "_Decimal128", "_Decimal32", "_Decimal64", "_Generic", "_Imaginary",
+      "_Noreturn", "_Static_assert", "_Thread_local"};
+  return kKeywords.count(s) != 0;
+}
+
+// Accessor name for a program or map. Program and map names are C names in
+// any object clang made; the manifest is still artifact text, so anything
+// else is refused, never rewritten into something that compiles. Internal
+// maps ("app.rodata", "app.rodata.str1.1"; libbpf's prefix may be a truncated
+// object name) become "rodata", "rodata_str1_1": only '.' is replaced.
+Result<std::string> accessorName(const std::string &name, bool internal, const std::string &field) {
   std::string base = name;
   if (internal) {
     auto dot = base.find('.');
     if (dot != std::string::npos)
       base = base.substr(dot + 1);
+    for (char &c : base)
+      if (c == '.')
+        c = '_';
   }
-  std::string out;
-  for (char c : base)
-    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
-    out.insert(out.begin(), '_');
-  return out;
+  if (!isIdentifier(base))
+    return makeError(EINVAL, field + " '" + name + "' is not a C identifier",
+                     "the object is damaged or was edited; rebuild it from its sources");
+  if (isKeyword(base))
+    return makeError(EINVAL, field + " '" + name + "' is a C or C++ keyword",
+                     "rename it in the BPF source");
+  return base;
 }
 
 struct Entry {
@@ -65,15 +101,28 @@ struct Entry {
   size_t index;         // position in the manifest (loader ctx order)
 };
 
+// A C/C++ string literal holding `s` with every byte outside a small safe set
+// written as a three-digit octal escape (never \x, whose digits run on; no
+// '?' so no trigraph, no '*' or '/' so the literal can sit in a comment).
 std::string cString(const std::string &s) {
   std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
+  char buf[8];
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '_' || c == ' ' || c == '.' || c == ',' || c == ':' ||
+        c == '-' || c == '+' || c == '=' || c == '(' || c == ')') {
+      out += ch;
+    } else {
+      std::snprintf(buf, sizeof buf, "\\%03o", c);
+      out += buf;
+    }
   }
   return out + "\"";
 }
+
+// Artifact text inside a generated comment: the escaped literal form, so no
+// newline, "*/", backslash-newline or trigraph can end the comment.
+std::string commentText(const std::string &s) { return cString(s); }
 
 std::string byteArray(std::span<const uint8_t> bytes) {
   std::string out;
@@ -96,7 +145,12 @@ struct SkeletonModel {
   std::vector<Entry> programs;
   std::vector<Entry> maps;
   std::span<const uint8_t> bytes;
-  bool signed_object = false;
+  // True only when every loader's signature verified against the
+  // certificates given at generation (--cert/--ca-dir).
+  bool verified = false;
+  // One line for the header's first comment, built only from the
+  // verification's outcome and escaped signer text.
+  std::string signature_note;
   const format::Manifest *manifest = nullptr;
 };
 
@@ -107,15 +161,27 @@ int runGenSkeleton(int argc, char **argv) {
   static const option kOptions[] = {{"name", required_argument, nullptr, 'n'},
                                     {"c-header", required_argument, nullptr, 'c'},
                                     {"cxx-header", required_argument, nullptr, 'x'},
-                                    {"help", no_argument, nullptr, 'h'},
+                                    {"cert", required_argument, nullptr, 'C'},
+                                    {"ca-dir", required_argument, nullptr, 'D'},
+                                    {"eku", required_argument, nullptr, 'E'},
+                                    {"check-dates", no_argument, nullptr, 'T'},
+                                    {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
-  std::string name, c_header, cxx_header;
+  std::string name, c_header, cxx_header, ca_dir;
+  std::vector<std::string> certs;
+  signing::TrustPolicy policy;
+  bool json = false;
   int c;
   while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
     switch (c) {
     case 'n': name = optarg; break;
     case 'c': c_header = optarg; break;
     case 'x': cxx_header = optarg; break;
+    case 'C': certs.push_back(optarg); break;
+    case 'D': ca_dir = optarg; break;
+    case 'E': policy.ekus.push_back(optarg); break;
+    case 'T': policy.check_pinned_dates = true; break;
+    case 'J': json = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -139,20 +205,47 @@ int runGenSkeleton(int argc, char **argv) {
   model.object_name = sealed->manifest.object_name;
   model.bytes = *file;
   model.manifest = &sealed->manifest;
+  bool has_signatures = false;
   for (const auto &loader : sealed->loaders)
-    model.signed_object |= !loader.signature.empty();
+    has_signatures |= !loader.signature.empty();
+  if (!certs.empty() || !ca_dir.empty()) {
+    // Verify before anything is written: a header that says "signed" must
+    // embed exactly what the given certificates signed.
+    auto trust = signing::loadTrustStore(certs, ca_dir, policy);
+    if (!trust)
+      return reportError(kCmd, trust.error());
+    std::vector<signing::LoaderVerdict> verdicts;
+    if (Status st = signing::verifySealed(*sealed, *trust, verdicts); !st) {
+      Error e = st.takeError();
+      e.msg = input + ": " + e.msg;
+      return reportError(kCmd, e);
+    }
+    const signing::SignerInfo &s = verdicts.front().signer;
+    model.verified = true;
+    model.signature_note = "signed; every loader verified at generation against " +
+                           cString(s.subject) + " key id " + s.key_id_hex;
+  } else {
+    model.signature_note = has_signatures
+                               ? "signature NOT verified: generated without --cert/--ca-dir"
+                               : "UNSIGNED";
+  }
   std::set<std::string> used;
   auto add = [&](std::vector<Entry> &list, const std::string &entry_name, bool internal,
                  size_t index, const char *what) -> bool {
-    std::string accessor = accessorName(entry_name, internal);
-    if (!used.insert(std::string(what) + accessor).second) {
+    auto accessor = accessorName(entry_name, internal,
+                                 input + ": " + what + "s[" + std::to_string(index) + "].name");
+    if (!accessor) {
+      reportError(kCmd, accessor.error());
+      return false;
+    }
+    if (!used.insert(std::string(what) + *accessor).second) {
       reportError(kCmd, makeError(EINVAL,
                                   input + ": two " + what + "s map to the accessor '" +
-                                      accessor + "'",
+                                      *accessor + "'",
                                   "rename one of them in the BPF source"));
       return false;
     }
-    list.push_back({entry_name, accessor, index});
+    list.push_back({entry_name, *accessor, index});
     return true;
   };
   for (size_t i = 0; i < sealed->manifest.programs.size(); i++)
@@ -180,6 +273,23 @@ int runGenSkeleton(int argc, char **argv) {
       std::remove(c_header.c_str());
     return 1;
   }
+  if (json) {
+    nlohmann::ordered_json j = {{"ok", true},
+                                {"object", model.object_name},
+                                {"size", model.bytes.size()},
+                                {"verified", model.verified},
+                                {"programs", nlohmann::ordered_json::array()},
+                                {"maps", nlohmann::ordered_json::array()}};
+    if (!c_header.empty())
+      j["c_header"] = c_header;
+    if (!cxx_header.empty())
+      j["cxx_header"] = cxx_header;
+    for (const auto &p : model.programs)
+      j["programs"].push_back({{"name", p.name}, {"accessor", p.accessor}});
+    for (const auto &mp : model.maps)
+      j["maps"].push_back({{"name", mp.name}, {"accessor", mp.accessor}});
+    std::printf("%s\n", jsonText(j).c_str());
+  }
   return 0;
 }
 
@@ -189,11 +299,18 @@ namespace bpfseal::cli {
 
 namespace {
 
+// Comment text for a program: its section and source, escaped.
 std::string describe(const format::ProgramInfo &p) {
-  std::string s = p.section;
+  std::string s = "section " + commentText(p.section);
   if (!p.source.empty())
-    s += " (" + p.source + ")";
+    s += " source " + commentText(p.source);
   return s;
+}
+
+std::string describe(const format::MapInfo &info) {
+  return "type " + commentText(info.type) + ", key " + std::to_string(info.key_size) +
+         " B, value " + std::to_string(info.value_size) + " B, " +
+         std::to_string(info.max_entries) + " entries";
 }
 
 } // namespace
@@ -201,9 +318,9 @@ std::string describe(const format::ProgramInfo &p) {
 std::string renderCxxHeader(const SkeletonModel &m) {
   const std::string cls = m.name + "_bpf";
   std::string o;
-  o += "// Generated by `bpfseal gen-skeleton` from the sealed object '" + m.object_name +
-       "' (" + std::to_string(m.bytes.size()) + " bytes, " +
-       (m.signed_object ? "signed" : "UNSIGNED") + "). Do not edit.\n";
+  o += "// Generated by `bpfseal gen-skeleton` from the sealed object " +
+       commentText(m.object_name) + " (" + std::to_string(m.bytes.size()) + " bytes, " +
+       m.signature_note + "). Do not edit.\n";
   o += "#pragma once\n\n#include <bpfseal/bpfseal.hpp>\n\n#include <cstdint>\n#include <memory>\n#include <span>\n"
        "#include <string_view>\n#include <utility>\n#include <vector>\n\n";
   o += "namespace bpfseal_embedded {\ninline constexpr unsigned char " + m.name +
@@ -241,17 +358,16 @@ std::string renderCxxHeader(const SkeletonModel &m) {
   o += "  class Maps {\n  public:\n";
   for (const auto &mp : m.maps) {
     const auto &info = m.manifest->maps[mp.index];
-    o += "    // " + info.type + ", key " + std::to_string(info.key_size) + " B, value " +
-         std::to_string(info.value_size) + " B, " + std::to_string(info.max_entries) +
-         " entries\n    MapRef " + mp.accessor + "() const { return {obj_, " + cString(mp.name) +
+    o += "    // " + describe(info) + "\n    MapRef " + mp.accessor + "() const { return {obj_, " + cString(mp.name) +
          "}; }\n";
   }
   o += "\n  private:\n    friend class " + cls + ";\n    explicit Maps(bpfseal::Object *obj) : obj_(obj) {}\n"
        "    bpfseal::Object *obj_;\n  };\n\n";
 
   o += "  static constexpr std::string_view kObjectName = " + cString(m.object_name) + ";\n";
-  o += "  static constexpr bool kSigned = " + std::string(m.signed_object ? "true" : "false") +
-       ";\n";
+  o += "  // True only when gen-skeleton verified every loader's signature against\n"
+       "  // the certificates of the build (--cert/--ca-dir).\n"
+       "  static constexpr bool kSigned = " + std::string(m.verified ? "true" : "false") + ";\n";
   o += "  static std::span<const std::uint8_t> bytes() {\n"
        "    return {bpfseal_embedded::" + m.name + "_sealed_object, sizeof(bpfseal_embedded::" +
        m.name + "_sealed_object)};\n  }\n\n";
@@ -288,16 +404,21 @@ std::string renderCHeader(const SkeletonModel &m) {
     guard += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   guard += "_SKEL_H";
   std::string o;
-  o += "/* Generated by `bpfseal gen-skeleton` from the sealed object '" + m.object_name +
-       "' (" + std::to_string(m.bytes.size()) + " bytes, " +
-       (m.signed_object ? "signed" : "UNSIGNED") + "). Do not edit.\n *\n"
+  o += "/* Generated by `bpfseal gen-skeleton` from the sealed object " +
+       commentText(m.object_name) + " (" + std::to_string(m.bytes.size()) + " bytes, " +
+       m.signature_note + "). Do not edit.\n *\n"
        " *   struct " + st + " *skel = " + st + "__open();\n"
        " *   " + st + "__load(skel, &opts);     (then skel->progs.X / skel->maps.Y are fds)\n"
        " *   " + st + "__attach(skel, NULL);\n"
        " *   " + st + "__destroy(skel);\n"
        " * Functions return 0 or -errno (pointers: NULL with errno set); the cause\n"
        " * is in bpfseal_strerror_last(). */\n";
-  o += "#ifndef " + guard + "\n#define " + guard + "\n\n#include <bpfseal/bpfseal.h>\n\n"
+  std::string upper = guard.substr(0, guard.size() - 7); // without _SKEL_H
+  o += "#ifndef " + guard + "\n#define " + guard + "\n\n"
+       "/* 1 only when gen-skeleton verified every loader's signature against the\n"
+       " * certificates of the build (--cert/--ca-dir). */\n"
+       "#define " + upper + "_BPF_SIGNED " + (m.verified ? "1" : "0") + "\n\n"
+       "#include <bpfseal/bpfseal.h>\n\n"
        "#include <errno.h>\n#include <stdlib.h>\n\n";
   o += "static const unsigned char " + m.name + "_sealed_object[] = {" + byteArray(m.bytes) +
        "};\n\n";
@@ -311,10 +432,7 @@ std::string renderCHeader(const SkeletonModel &m) {
     o += "    int _none;\n";
   o += "  } progs;\n  struct { /* map fds, -1 until loaded */\n";
   for (const auto &mp : m.maps) {
-    const auto &info = m.manifest->maps[mp.index];
-    o += "    int " + mp.accessor + "; /* " + info.type + ", key " +
-         std::to_string(info.key_size) + " B, value " + std::to_string(info.value_size) +
-         " B, " + std::to_string(info.max_entries) + " entries */\n";
+    o += "    int " + mp.accessor + "; /* " + describe(m.manifest->maps[mp.index]) + " */\n";
   }
   if (m.maps.empty())
     o += "    int _none;\n";

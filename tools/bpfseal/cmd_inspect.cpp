@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,11 +23,14 @@ using ojson = nlohmann::ordered_json;
 
 void printHelp() {
   std::printf(
-      "usage: bpfseal inspect SEALED.o [--json] [--cert CERT...] [--ca-dir DIR]\n\n"
+      "usage: bpfseal inspect SEALED.o [--json] [--cert CERT...] [--ca-dir DIR]\n"
+      "       [--eku OID]... [--check-dates]   (certificate policy as in bpfseal verify)\n\n"
       "Shows the object's programs, maps, baked values, loaders, metadata hash,\n"
-      "signers and the plugin's provenance. Signatures carry no certificate, so\n"
-      "a signer is shown by key id; --cert/--ca-dir name the subject when known.\n"
-      "inspect makes no trust decision: use 'bpfseal verify' for that.\n");
+      "signatures and the plugin's provenance. Without --cert/--ca-dir everything\n"
+      "shown is what the file claims (marked unverified; a signature only names the\n"
+      "key id it claims). With --cert/--ca-dir every loader's signature is verified\n"
+      "first (as 'bpfseal verify') and marked verified, with the signer, or not, with\n"
+      "the reason. Strings from the object are printed with control characters escaped.\n");
 }
 
 ojson layoutJson(const format::MapLayout &l) {
@@ -53,17 +57,22 @@ int runInspect(int argc, char **argv) {
   static const option kOptions[] = {{"json", no_argument, nullptr, 'j'},
                                     {"cert", required_argument, nullptr, 'c'},
                                     {"ca-dir", required_argument, nullptr, 'd'},
+                                    {"eku", required_argument, nullptr, 'E'},
+                                    {"check-dates", no_argument, nullptr, 'T'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   bool json = false;
   std::vector<std::string> certs;
   std::string ca_dir;
+  signing::TrustPolicy policy;
   int c;
   while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
     switch (c) {
     case 'j': json = true; break;
     case 'c': certs.push_back(optarg); break;
     case 'd': ca_dir = optarg; break;
+    case 'E': policy.ekus.push_back(optarg); break;
+    case 'T': policy.check_pinned_dates = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -72,12 +81,13 @@ int runInspect(int argc, char **argv) {
     return usageError(kCmd, "expected exactly one sealed object");
   std::string input = argv[optind];
 
-  signing::TrustStore known;
-  if (!certs.empty() || !ca_dir.empty()) {
-    auto t = signing::loadTrustStore(certs, ca_dir);
+  const bool verify = !certs.empty() || !ca_dir.empty();
+  signing::TrustStore trust;
+  if (verify) {
+    auto t = signing::loadTrustStore(certs, ca_dir, policy);
     if (!t)
       return reportError(kCmd, t.error());
-    known = t.take();
+    trust = t.take();
   }
   auto read = readSealedFile(input);
   if (!read)
@@ -110,6 +120,21 @@ int runInspect(int argc, char **argv) {
   ojson manifest = ojson::parse(meta->manifest_json);
   for (const char *key : {"programs", "maps", "baked"})
     j[key] = manifest[key];
+  // Verdicts only when trust anchors were given; otherwise nothing below is
+  // called verified and no signer is named from unverified bytes.
+  std::vector<signing::LoaderVerdict> verdicts;
+  if (verify)
+    (void)signing::verifySealed(*sealed, trust, verdicts);
+  auto verdictFor = [&](const std::string &name) -> const signing::LoaderVerdict * {
+    for (const auto &v : verdicts)
+      if (v.loader == name)
+        return &v;
+    return nullptr;
+  };
+  j["verified"] = verify ? ojson(std::all_of(verdicts.begin(), verdicts.end(),
+                                             [](const auto &v) { return v.ok; }) &&
+                                 !verdicts.empty())
+                         : ojson(nullptr);
   ojson loaders = ojson::array();
   for (const auto &l : sealed->loaders) {
     ojson lj = {{"name", l.info.name},
@@ -119,14 +144,31 @@ int runInspect(int argc, char **argv) {
     if (l.info.kind == format::LoaderKind::LoaderCheck)
       lj["layout"] = layoutJson(l.info.layout);
     lj["kernels"] = l.info.kernels;
+    const signing::LoaderVerdict *v = verdictFor(l.info.name);
     if (l.signature.empty()) {
       lj["signature"] = nullptr;
-    } else if (auto s = signing::describeSignature(l.signature, known)) {
-      lj["signature"] = {{"size", l.signature.size()},   {"subject", s->subject},
-                         {"issuer", s->issuer},          {"serial", s->serial_hex},
-                         {"key_id", s->key_id_hex},      {"digest", s->digest}};
+    } else if (v && v->ok) {
+      const signing::SignerInfo &s = v->signer;
+      lj["signature"] = {{"size", l.signature.size()},
+                         {"verified", true},
+                         {"signer", {{"subject", s.subject},
+                                     {"issuer", s.issuer},
+                                     {"serial", s.serial_hex},
+                                     {"key_id", s.key_id_hex},
+                                     {"trust", s.trust}}},
+                         {"digest", s.digest}};
     } else {
-      lj["signature"] = {{"size", l.signature.size()}, {"error", s.error().str()}};
+      // What the CMS claims, from the signer identifier only: an embedded
+      // certificate's subject is not shown, it proves nothing.
+      ojson sj = {{"size", l.signature.size()}, {"verified", false}};
+      if (auto s = signing::describeSignature(l.signature)) {
+        sj["claimed_key_id"] = s->key_id_hex;
+        sj["digest"] = s->digest;
+      } else {
+        sj["parse_error"] = s.error().str();
+      }
+      sj["reason"] = v ? v->error.str() : "not verified: no --cert/--ca-dir given";
+      lj["signature"] = std::move(sj);
     }
     loaders.push_back(std::move(lj));
   }
@@ -136,65 +178,73 @@ int runInspect(int argc, char **argv) {
   if (json) {
     // Strings from the object are valid UTF-8 (the manifest parser checks);
     // replace rather than throw should a path argument not be.
-    std::printf("%s\n", j.dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
+    std::printf("%s\n", jsonText(j).c_str());
     return 0;
   }
 
   auto str = [](const ojson &v) {
-    return v.is_string() ? v.get<std::string>()
-                         : v.dump(-1, ' ', false, ojson::error_handler_t::replace);
+    return printable(v.is_string() ? v.get<std::string>()
+                                   : v.dump(-1, ' ', false, ojson::error_handler_t::replace));
   };
   // Unit manifests are free-form JSON from the plugin: print what is there
   // whatever its type (ojson::value() throws on a type mismatch).
   auto text = [&](const ojson &obj, const char *key) {
     return obj.contains(key) ? str(obj[key]) : std::string("?");
   };
-  std::printf("file:          %s\n", input.c_str());
-  std::printf("object:        %s\n", m.object_name.c_str());
+  auto p = [](const std::string &v) { return printable(v); };
+  std::printf("file:          %s\n", p(input).c_str());
+  std::printf("trust:         %s\n",
+              !verify ? "UNVERIFIED: everything below is what the file claims (pass --cert or "
+                        "--ca-dir to verify)"
+              : j["verified"].get<bool>() ? "verified: every loader's signature checked"
+                                          : "NOT verified: see each loader");
+  std::printf("object:        %s\n", p(m.object_name).c_str());
   std::printf("format:        %u\n", m.format_version);
-  std::printf("tool version:  %s\n", m.tool_version.c_str());
-  std::printf("license:       %s\n", m.license.c_str());
+  std::printf("tool version:  %s\n", p(m.tool_version).c_str());
+  std::printf("license:       %s\n", p(m.license).c_str());
   std::printf("metadata:      %zu bytes (blob %zu, manifest %zu) sha256 %s\n",
               sealed->metadata.size(), meta->blob.size(), meta->manifest_json.size(),
               format::hex(sealed->metadata_sha256).c_str());
   std::printf("programs:      %zu\n", m.programs.size());
   for (const auto &p : m.programs)
-    std::printf("  %-24s section=%s type=%s attach=%s source=%s\n", p.name.c_str(),
-                p.section.c_str(), p.type.c_str(), p.attach_type.empty() ? "-" : p.attach_type.c_str(),
-                p.source.empty() ? "-" : p.source.c_str());
+    std::printf("  %-24s section=%s type=%s attach=%s source=%s\n", printable(p.name).c_str(),
+                printable(p.section).c_str(), printable(p.type).c_str(),
+                p.attach_type.empty() ? "-" : printable(p.attach_type).c_str(),
+                p.source.empty() ? "-" : printable(p.source).c_str());
   std::printf("maps:          %zu\n", m.maps.size());
   for (const auto &mp : m.maps)
-    std::printf("  %-24s type=%s key=%u value=%u max_entries=%u flags=0x%x%s\n", mp.name.c_str(),
-                mp.type.c_str(), mp.key_size, mp.value_size, mp.max_entries, mp.flags,
+    std::printf("  %-24s type=%s key=%u value=%u max_entries=%u flags=0x%x%s\n",
+                printable(mp.name).c_str(), printable(mp.type).c_str(), mp.key_size, mp.value_size, mp.max_entries, mp.flags,
                 mp.internal ? " internal" : "");
   std::printf("baked values:  %zu\n", m.baked.size());
   for (const auto &b : m.baked)
-    std::printf("  %-24s %s %s = %s (offset %u, size %u)\n", b.name.c_str(), b.section.c_str(),
-                b.type.c_str(), b.value.c_str(), b.offset, b.size);
+    std::printf("  %-24s %s %s = %s (offset %u, size %u)\n", printable(b.name).c_str(),
+                printable(b.section).c_str(), printable(b.type).c_str(),
+                printable(b.value).c_str(), b.offset, b.size);
   std::printf("loaders:       %zu\n", sealed->loaders.size());
   for (const auto &lj : j["loaders"]) {
     const format::LoaderImage *l = sealed->findLoader(lj["name"].get<std::string>());
-    std::printf("  %-24s kind=%s insns=%s signed_payload=%s\n", l->info.name.c_str(),
+    std::printf("  %-24s kind=%s insns=%s signed_payload=%s\n", printable(l->info.name).c_str(),
                 str(lj["kind"]).c_str(), str(lj["insns"]).c_str(),
                 str(lj["signed_payload_size"]).c_str());
     if (l->info.kind == format::LoaderKind::LoaderCheck)
       std::printf("    layout:    %s\n", layoutText(l->info.layout).c_str());
     if (!l->info.kernels.empty())
-      std::printf("    kernels:   %s\n", l->info.kernels.c_str());
+      std::printf("    kernels:   %s\n", printable(l->info.kernels).c_str());
     const ojson &sig = lj["signature"];
     if (sig.is_null())
-      std::printf("    signer:    unsigned\n");
-    else if (sig.contains("error"))
-      std::printf("    signer:    unreadable signature (%s bytes): %s\n", str(sig["size"]).c_str(),
-                  str(sig["error"]).c_str());
+      std::printf("    signature: none (unsigned)\n");
+    else if (sig["verified"].get<bool>())
+      std::printf("    signature: verified: signed by %s key_id=%s serial=%s digest=%s "
+                  "trust=%s (%s bytes)\n",
+                  str(sig["signer"]["subject"]).c_str(), str(sig["signer"]["key_id"]).c_str(),
+                  str(sig["signer"]["serial"]).c_str(), str(sig["digest"]).c_str(),
+                  str(sig["signer"]["trust"]).c_str(), str(sig["size"]).c_str());
     else
-      std::printf("    signer:    %s key_id=%s serial=%s digest=%s (%s bytes)\n",
-                  sig["subject"].get<std::string>().empty()
-                      ? "(subject unknown: pass --cert)"
-                      : sig["subject"].get<std::string>().c_str(),
-                  str(sig["key_id"]).c_str(),
-                  sig["serial"].get<std::string>().empty() ? "-" : str(sig["serial"]).c_str(),
-                  str(sig["digest"]).c_str(), str(sig["size"]).c_str());
+      std::printf("    signature: UNVERIFIED: claims key_id=%s digest=%s (%s bytes); %s\n",
+                  sig.contains("claimed_key_id") ? str(sig["claimed_key_id"]).c_str() : "?",
+                  sig.contains("digest") ? str(sig["digest"]).c_str() : "?",
+                  str(sig["size"]).c_str(), str(sig["reason"]).c_str());
   }
   std::printf("provenance:    %zu unit%s\n", units.size(), units.size() == 1 ? "" : "s");
   for (const auto &u : units) {

@@ -56,11 +56,12 @@ int runKeygen(int argc, char **argv) {
       {"key", required_argument, nullptr, 'k'},   {"cert", required_argument, nullptr, 'c'},
       {"der", required_argument, nullptr, 'd'},   {"subject", required_argument, nullptr, 's'},
       {"days", required_argument, nullptr, 'D'},  {"bits", required_argument, nullptr, 'b'},
-      {"force", no_argument, nullptr, 'f'},       {"help", no_argument, nullptr, 'h'},
+      {"force", no_argument, nullptr, 'f'},       {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   std::string key_path, cert_path, der_path;
   signing::KeygenOptions opts;
   bool force = false;
+  bool json = false;
   int c;
   while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
     switch (c) {
@@ -77,6 +78,7 @@ int runKeygen(int argc, char **argv) {
         return usageError(kCmd, std::string("--bits needs a number, got '") + optarg + "'");
       break;
     case 'f': force = true; break;
+    case 'J': json = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -124,10 +126,19 @@ int runKeygen(int argc, char **argv) {
     if (auto st = format::writeFileAtomic(der_path, material->cert_der, 0644); !st)
       return fail(st.error());
   }
+  if (json) {
+    nlohmann::ordered_json j = {{"ok", true},      {"key", key_path},
+                                {"bits", opts.bits}, {"cert", cert_path},
+                                {"subject", material->subject}, {"key_id", material->key_id_hex}};
+    if (!der_path.empty())
+      j["cert_der"] = der_path;
+    std::printf("%s\n", jsonText(j).c_str());
+    return 0;
+  }
   std::printf("key:  %s (RSA-%u, mode 0600)\ncert: %s%s%s\nsubject: %s\nkey id:  %s\n",
-              key_path.c_str(), opts.bits, cert_path.c_str(),
-              der_path.empty() ? "" : ", DER: ", der_path.c_str(), material->subject.c_str(),
-              material->key_id_hex.c_str());
+              printable(key_path).c_str(), opts.bits, printable(cert_path).c_str(),
+              der_path.empty() ? "" : ", DER: ", printable(der_path).c_str(),
+              printable(material->subject).c_str(), material->key_id_hex.c_str());
   return 0;
 }
 

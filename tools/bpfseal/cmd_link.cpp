@@ -30,14 +30,16 @@ void printHelp() {
 
 int runLink(int argc, char **argv) {
   static const option kOptions[] = {{"output", required_argument, nullptr, 'o'},
-                                    {"help", no_argument, nullptr, 'h'},
+                                    {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   std::string output;
   optind = 1;
+  bool json = false;
   int c;
   while ((c = getopt_long(argc, argv, "ho:", kOptions, nullptr)) != -1) {
     switch (c) {
     case 'o': output = optarg; break;
+    case 'J': json = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -56,8 +58,13 @@ int runLink(int argc, char **argv) {
     return reportError(kCmd, linked.error());
   if (Status s = format::writeFileAtomic(output, *linked); !s)
     return reportError(kCmd, s.error());
-  std::printf("linked %zu objects -> %s (%zu bytes)\n", inputs.size(), output.c_str(),
-              linked->size());
+  if (json)
+    std::printf("%s\n", jsonText({{"ok", true}, {"inputs", inputs}, {"output", output},
+                                  {"size", linked->size()}})
+                            .c_str());
+  else
+    std::printf("linked %zu objects -> %s (%zu bytes)\n", inputs.size(),
+                printable(output).c_str(), linked->size());
   return 0;
 }
 

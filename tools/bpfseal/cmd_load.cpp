@@ -6,7 +6,11 @@
 #include "bpfseal/bpfseal.hpp"
 
 #include <getopt.h>
+#include <linux/magic.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -78,6 +82,57 @@ int waitForSignal(const sigset_t &set, double seconds) {
     if (errno != EINTR)
       return 0;
   }
+}
+
+// --pin DIR, checked before anything is loaded: DIR (or, when it does not
+// exist yet, its parent) is a writable directory on bpffs, and none of the
+// pins this object would make exists already.
+Status checkPinDir(const std::string &dir, const format::Manifest &m) {
+  auto bad = [&](int err, const std::string &why, const std::string &hint) {
+    return makeError(err, "--pin " + dir + ": " + why, hint);
+  };
+  struct stat st{};
+  std::string probe = dir;
+  bool exists = ::stat(dir.c_str(), &st) == 0;
+  if (exists && !S_ISDIR(st.st_mode))
+    return bad(ENOTDIR, "not a directory", "give a directory under /sys/fs/bpf");
+  if (!exists) {
+    if (errno != ENOENT)
+      return bad(errno, "cannot be examined", "");
+    auto slash = dir.find_last_of('/');
+    probe = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+    if (::stat(probe.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return bad(ENOENT, "neither it nor its parent directory exists",
+                 "create the parent under /sys/fs/bpf first (only DIR itself is created)");
+  }
+  struct statfs fs{};
+  if (::statfs(probe.c_str(), &fs) != 0)
+    return bad(errno, "cannot be examined", "");
+  if (static_cast<long>(fs.f_type) != static_cast<long>(BPF_FS_MAGIC))
+    return bad(EINVAL, std::string(exists ? "is" : "would be") + " not on a BPF file system",
+               "pin under /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)");
+  if (::access(probe.c_str(), W_OK | X_OK) != 0)
+    return bad(errno, "not writable", "run as root or choose another directory");
+  if (exists) {
+    auto pinName = [](std::string name) {
+      for (char &c : name)
+        if (c == '.' || c == '/')
+          c = '_';
+      return name;
+    };
+    auto taken = [&](const std::string &sub, const std::string &name) {
+      std::string path = dir + "/" + sub + "/" + pinName(name);
+      return ::access(path.c_str(), F_OK) == 0 ? path : std::string();
+    };
+    for (const auto &p : m.programs)
+      for (const char *sub : {"progs", "links"})
+        if (std::string path = taken(sub, p.name); !path.empty())
+          return bad(EEXIST, path + " exists already", "remove the old pins first (rm -r DIR)");
+    for (const auto &mp : m.maps)
+      if (std::string path = taken("maps", mp.name); !path.empty())
+        return bad(EEXIST, path + " exists already", "remove the old pins first (rm -r DIR)");
+  }
+  return ok();
 }
 
 } // namespace
@@ -152,15 +207,7 @@ int runLoad(int argc, char **argv) {
   std::string input = argv[optind];
 
   nlohmann::ordered_json report = {{"file", input}};
-  auto fail = [&](const Error &e) {
-    if (json) {
-      report["ok"] = false;
-      report["error"] = e.str();
-      report["errno"] = errnoName(e.err);
-      std::printf("%s\n", report.dump(2).c_str());
-    }
-    return reportError(kCmd, e);
-  };
+  auto fail = [&](const Error &e) { return reportFailure(kCmd, e, report); };
 
   // Block the signals we wait for before anything is loaded, so one that
   // arrives early is not lost and never kills us with links half made.
@@ -173,6 +220,24 @@ int runLoad(int argc, char **argv) {
   auto obj = Object::openFile(input);
   if (!obj)
     return fail(obj.error());
+  // Every argument that can be checked without the kernel is checked before
+  // anything is loaded, attached or pinned (issue 8.7).
+  const format::Manifest &manifest = obj->sealed().manifest;
+  for (const auto &[prog, target] : ao.targets) {
+    bool known = false;
+    for (const auto &p : manifest.programs)
+      known |= p.name == prog;
+    if (!known)
+      return fail(makeError(ENOENT, "--target " + prog + "=" + target + ": the object has no program '" +
+                                        prog + "'",
+                            "bpfseal inspect lists its programs"));
+    if (target.empty())
+      return fail(makeError(EINVAL, "--target " + prog + "=: empty target",
+                            "an interface, a cgroup directory or BINARY:FUNCTION"));
+  }
+  if (!pin_dir.empty())
+    if (Status st = checkPinDir(pin_dir, manifest); !st)
+      return fail(st.error());
   auto loaded = obj->load(lo);
   if (!loaded)
     return fail(loaded.error());
@@ -191,12 +256,12 @@ int runLoad(int argc, char **argv) {
     report["keyring"] = keyringName(r.keyring_id);
   report["load_ms"] = r.load_ms;
   if (!json) {
-    std::printf("loaded %s (%zu programs, %zu maps) in %.2f ms\n", input.c_str(),
+    std::printf("loaded %s (%zu programs, %zu maps) in %.2f ms\n", printable(input).c_str(),
                 obj->programs().size(), obj->maps().size(), r.load_ms);
     std::printf("verification: %s: %s\n", std::string(verificationLevelName(r.level)).c_str(),
-                r.description.c_str());
+                printable(r.description).c_str());
     if (!r.fallback.empty())
-      std::printf("note: %s\n", r.fallback.c_str());
+      std::printf("note: %s\n", printable(r.fallback).c_str());
   }
 
   nlohmann::ordered_json programs = nlohmann::ordered_json::array();
@@ -208,15 +273,16 @@ int runLoad(int argc, char **argv) {
       programs.push_back({{"name", a.program}, {"section", a.section}, {"attached", a.attached},
                           {"description", a.description}});
       if (!json)
-        std::printf("  %-24s %-32s %s\n", a.program.c_str(), a.section.c_str(), a.description.c_str());
+        std::printf("  %-24s %-32s %s\n", printable(a.program).c_str(), printable(a.section).c_str(),
+                    printable(a.description).c_str());
     }
   } else {
     for (const Program &p : obj->programs()) {
       programs.push_back({{"name", p.name()}, {"section", p.section()}, {"attached", false},
                           {"description", "not attached (--no-attach)"}});
       if (!json)
-        std::printf("  %-24s %-32s loaded, not attached (--no-attach)\n", p.name().c_str(),
-                    p.section().c_str());
+        std::printf("  %-24s %-32s loaded, not attached (--no-attach)\n",
+                    printable(p.name()).c_str(), printable(p.section()).c_str());
     }
   }
   report["programs"] = std::move(programs);
@@ -231,11 +297,11 @@ int runLoad(int argc, char **argv) {
       return fail(pinned.error());
     report["pinned"] = pin_dir;
     if (!json)
-      std::printf("pinned under %s/{progs,maps,links}\n", pin_dir.c_str());
+      std::printf("pinned under %s/{progs,maps,links}\n", printable(pin_dir).c_str());
   }
   report["ok"] = true;
   if (json) {
-    std::printf("%s\n", report.dump(2).c_str());
+    std::printf("%s\n", jsonText(report).c_str());
   }
   std::fflush(stdout);
 
@@ -259,7 +325,7 @@ int runLoad(int argc, char **argv) {
       std::printf("detached %zu link%s; closed programs and maps\n", links, links == 1 ? "" : "s");
     else
       std::printf("released %zu link%s; pinned objects under %s stay until removed (rm -r %s)\n", links,
-                  links == 1 ? "" : "s", pin_dir.c_str(), pin_dir.c_str());
+                  links == 1 ? "" : "s", printable(pin_dir).c_str(), printable(pin_dir).c_str());
   }
   return 0;
 }

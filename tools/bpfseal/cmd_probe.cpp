@@ -90,7 +90,7 @@ int runProbe(int argc, char **argv) {
     else
       j["map_layout_error"] = ks.layout_error;
     j["verdict"] = verdict(ks);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", jsonText(j).c_str());
     return 0;
   }
   auto yn = [](bool b) { return b ? "yes" : "no"; };

@@ -42,13 +42,6 @@ void printHelp() {
       "  -h, --help              this text\n");
 }
 
-std::string defaultName(const std::string &path) {
-  size_t slash = path.find_last_of('/');
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string stem = base.substr(0, base.find('.'));
-  return stem.empty() ? "obj" : stem;
-}
-
 } // namespace
 
 int runSeal(int argc, char **argv) {
@@ -59,11 +52,12 @@ int runSeal(int argc, char **argv) {
       {"name", required_argument, nullptr, 'n'},
       {"no-builtin-layouts", no_argument, nullptr, 'B'},
       {"allow-kconfig", no_argument, nullptr, 'K'},
-      {"help", no_argument, nullptr, 'h'},
+      {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   sealer::SealOptions opts;
   std::string output;
   optind = 1;
+  bool json = false;
   int c;
   while ((c = getopt_long(argc, argv, "ho:", kOptions, nullptr)) != -1) {
     switch (c) {
@@ -77,6 +71,7 @@ int runSeal(int argc, char **argv) {
       break;
     case 'B': opts.builtin_layouts = false; break;
     case 'K': opts.allow_kconfig = true; break;
+    case 'J': json = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -87,7 +82,7 @@ int runSeal(int argc, char **argv) {
     return usageError(kCmd, "-o OUT is required");
   std::string input = argv[optind];
   if (opts.object_name.empty())
-    opts.object_name = defaultName(input);
+    opts.object_name = sealer::defaultObjectName(input);
   if (!opts.builtin_layouts && opts.kernel_btf_files.empty())
     std::fprintf(stderr, "bpfseal seal: warning: no loader-check variants "
                          "(--no-builtin-layouts without --kernel-btf): only 7.3+ kernels "
@@ -106,9 +101,26 @@ int runSeal(int argc, char **argv) {
     return reportError(kCmd, sealed.error());
   if (Status s = format::writeFileAtomic(output, *out); !s)
     return reportError(kCmd, s.error());
+  if (json) {
+    nlohmann::ordered_json loaders = nlohmann::ordered_json::array();
+    for (const auto &l : sealed->loaders)
+      loaders.push_back(l.info.name);
+    std::printf("%s\n", jsonText({{"ok", true},
+                                  {"input", input},
+                                  {"output", output},
+                                  {"object", sealed->manifest.object_name},
+                                  {"programs", sealed->manifest.programs.size()},
+                                  {"maps", sealed->manifest.maps.size()},
+                                  {"baked", sealed->manifest.baked.size()},
+                                  {"loaders", loaders},
+                                  {"metadata_size", sealed->metadata.size()},
+                                  {"metadata_sha256", format::hex(sealed->metadata_sha256)}})
+                            .c_str());
+    return 0;
+  }
   std::printf("sealed %s -> %s: %zu programs, %zu maps, %zu baked, %zu loaders, metadata %zu "
               "bytes sha256 %s\n",
-              input.c_str(), output.c_str(), sealed->manifest.programs.size(),
+              printable(input).c_str(), printable(output).c_str(), sealed->manifest.programs.size(),
               sealed->manifest.maps.size(), sealed->manifest.baked.size(),
               sealed->loaders.size(), sealed->metadata.size(),
               format::hex(std::span<const uint8_t>(sealed->metadata_sha256.data(), 8)).c_str());

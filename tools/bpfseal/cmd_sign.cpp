@@ -55,11 +55,12 @@ int runSign(int argc, char **argv) {
       {"output", required_argument, nullptr, 'o'},
       {"detached-out", required_argument, nullptr, 'd'},
       {"attach-signature", required_argument, nullptr, 'a'},
-      {"help", no_argument, nullptr, 'h'},
+      {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   std::string key_spec, cert_path, output, detached_dir;
   signing::KeyOptions key_opts;
   std::vector<std::pair<std::string, std::string>> attach;
+  bool json = false;
   int c;
   while ((c = getopt_long(argc, argv, "ho:", kOptions, nullptr)) != -1) {
     switch (c) {
@@ -77,6 +78,7 @@ int runSign(int argc, char **argv) {
       attach.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
       break;
     }
+    case 'J': json = true; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -144,8 +146,15 @@ int runSign(int argc, char **argv) {
       return reportError(kCmd, out.error());
     if (auto st = format::writeFileAtomic(output, *out, out_mode); !st)
       return reportError(kCmd, st.error());
-    std::printf("attached %zu signature%s to %s\n", signatures.size(),
-                signatures.size() == 1 ? "" : "s", output.c_str());
+    if (json) {
+      nlohmann::ordered_json names = nlohmann::ordered_json::array();
+      for (const auto &entry : signatures)
+        names.push_back(entry.first);
+      std::printf("%s\n", jsonText({{"ok", true}, {"attached", names}, {"output", output}}).c_str());
+    } else {
+      std::printf("attached %zu signature%s to %s\n", signatures.size(),
+                  signatures.size() == 1 ? "" : "s", printable(output).c_str());
+    }
     return 0;
   }
 
@@ -157,6 +166,7 @@ int runSign(int argc, char **argv) {
     key = k.take();
   }
 
+  nlohmann::ordered_json detached_json = nlohmann::ordered_json::array();
   if (!detached_dir.empty()) {
     if (::mkdir(detached_dir.c_str(), 0755) != 0 && errno != EEXIST)
       return reportError(kCmd, makeError(errno, "cannot create directory '" + detached_dir + "'"));
@@ -182,12 +192,24 @@ int runSign(int argc, char **argv) {
       if (key)
         if (auto st = writeDetached(detached_dir, name, ".p7s", pair.second); !st)
           return reportError(kCmd, st.error());
-      std::printf("%s/%s.payload (%zu bytes)", detached_dir.c_str(), name.c_str(),
-                  pair.first.size());
+      nlohmann::ordered_json f = {{"loader", name},
+                                  {"payload", detached_dir + "/" + name + ".payload"},
+                                  {"payload_size", pair.first.size()}};
+      if (key) {
+        f["signature"] = detached_dir + "/" + name + ".p7s";
+        f["signature_size"] = pair.second.size();
+      }
+      detached_json.push_back(std::move(f));
+      if (json)
+        continue;
+      std::printf("%s/%s.payload (%zu bytes)", printable(detached_dir).c_str(),
+                  printable(name).c_str(), pair.first.size());
       if (key)
-        std::printf(" + %s.p7s (%zu bytes)", name.c_str(), pair.second.size());
+        std::printf(" + %s.p7s (%zu bytes)", printable(name).c_str(), pair.second.size());
       std::printf("\n");
     }
+    if (json && (!key || output == input))
+      std::printf("%s\n", jsonText({{"ok", true}, {"detached", detached_json}}).c_str());
     // The object itself changes only when asked for with -o.
     if (!key || output == input)
       return 0;
@@ -198,9 +220,23 @@ int runSign(int argc, char **argv) {
     return reportError(kCmd, out.error());
   if (auto st = format::writeFileAtomic(output, *out, out_mode); !st)
     return reportError(kCmd, st.error());
+  if (json) {
+    nlohmann::ordered_json j = {{"ok", true},
+                                {"input", input},
+                                {"output", output},
+                                {"loaders", sealed->loaders.size()},
+                                {"signer", {{"subject", key->subject()},
+                                            {"key_id", key->keyIdHex()},
+                                            {"backend", key->backend()}}}};
+    if (!detached_json.empty())
+      j["detached"] = detached_json;
+    std::printf("%s\n", jsonText(j).c_str());
+    return 0;
+  }
   std::printf("signed %zu loader%s of %s with key %s (%s, %s) -> %s\n", sealed->loaders.size(),
-              sealed->loaders.size() == 1 ? "" : "s", input.c_str(), key->keyIdHex().c_str(),
-              key->subject().c_str(), key->backend().c_str(), output.c_str());
+              sealed->loaders.size() == 1 ? "" : "s", printable(input).c_str(),
+              key->keyIdHex().c_str(), printable(key->subject()).c_str(), key->backend().c_str(),
+              printable(output).c_str());
   return 0;
 }
 

@@ -2,9 +2,13 @@
 
 #include "bpfseal/version.h"
 
+#include <bpf/libbpf.h>
+
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -27,14 +31,54 @@ constexpr Command kCommands[] = {
 };
 
 void printUsage(FILE *out) {
-  std::fprintf(out, "usage: bpfseal <command> [options]   (bpfseal <command> --help)\n\n");
+  std::fprintf(out, "usage: bpfseal [--debug] <command> [options]   (bpfseal <command> --help)\n\n");
   for (const Command &c : kCommands)
-    std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+    std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n  --debug      print libbpf's debug output (all levels) to stderr\n"
+                    "  --json       (per command) machine-readable report on stdout; errors\n"
+                    "               too, in one shape (tools/bpfseal/README.md)\n");
+}
+
+// --debug: every libbpf message, any level, to stderr. Object names in it
+// come from artifacts, so each line is escaped like every other output.
+int debugPrint(enum libbpf_print_level, const char *fmt, va_list args) {
+  char buf[4096];
+  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  if (n <= 0)
+    return 0;
+  std::string text(buf);
+  bool newline = !text.empty() && text.back() == '\n';
+  if (newline)
+    text.pop_back();
+  std::fprintf(stderr, "%s%s", bpfseal::cli::printable(text).c_str(), newline ? "\n" : "");
+  return n;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
+  // Global flags, accepted anywhere before "--": --debug is taken out here;
+  // --json stays for the command and also makes usage and other errors JSON.
+  std::vector<char *> args;
+  bool debug = false, json = false, past_options = false;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && !past_options && std::strcmp(argv[i], "--debug") == 0) {
+      debug = true;
+      continue;
+    }
+    if (std::strcmp(argv[i], "--") == 0)
+      past_options = true;
+    if (!past_options && std::strcmp(argv[i], "--json") == 0)
+      json = true;
+    args.push_back(argv[i]);
+  }
+  args.push_back(nullptr);
+  argc = static_cast<int>(args.size()) - 1;
+  argv = args.data();
+  bpfseal::cli::setJsonErrors(json);
+  if (debug)
+    libbpf_set_print(debugPrint);
+
   if (argc < 2) {
     printUsage(stderr);
     return 2;

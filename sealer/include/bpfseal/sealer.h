@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bpfseal::sealer {
@@ -30,6 +31,11 @@ const std::vector<KernelLayout> &builtinLayouts();
 // A layout read from a vmlinux ELF or raw BTF file (`--kernel-btf FILE`).
 Result<KernelLayout> layoutFromBtfFile(const std::string &path);
 
+// The object name `bpfseal seal` and the plugin's one-call seal use when
+// none is given: the file name of `path` up to its first '.'
+// ("dir/app.bpf.o" -> "app"), or "obj" when that is empty.
+std::string defaultObjectName(std::string_view path);
+
 struct SealOptions {
   // NAME=VALUE: typed values baked into .rodata/.data before hashing.
   std::vector<std::string> sets;
@@ -37,7 +43,7 @@ struct SealOptions {
   std::vector<std::string> kernel_btf_files;
   // Object name (prefix of internal map names, e.g. "app" -> "app.rodata").
   // Empty: "obj" (libbpf would name a memory buffer after its address, which
-  // is not deterministic). The CLI passes the file stem.
+  // is not deterministic). The CLI and the plugin pass defaultObjectName().
   std::string object_name;
   // Emit the built-in loader-check variants (tests may turn this off).
   bool builtin_layouts = true;

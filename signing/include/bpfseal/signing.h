@@ -63,12 +63,25 @@ Result<std::unique_ptr<SigningKey>> loadSigningKey(const std::string &key_spec,
 Result<std::vector<uint8_t>> signDetached(const SigningKey &key,
                                           std::span<const uint8_t> data);
 
+// What a signer certificate must say to be accepted (signing/README.md,
+// "Trust"). Applied to the pinned certificate or to the CA-chained signer:
+//  * keyUsage, when present, includes digitalSignature;
+//  * extendedKeyUsage, when present, includes one of `ekus` (dotted OIDs;
+//    default codeSigning, 1.3.6.1.5.5.7.3.3) or anyExtendedKeyUsage;
+//  * CA chains: every certificate's validity dates (OpenSSL's chain check);
+//  * pinned certificates: validity dates only with `check_pinned_dates`
+//    (off by default: the kernel's keyring does not check them either).
+struct TrustPolicy {
+  std::vector<std::string> ekus;
+  bool check_pinned_dates = false;
+};
+
 // Trusted certificates. Certificates given directly are trust anchors in
 // themselves (pinned keys, like a key in a kernel keyring): a signature made
-// by one of their keys is accepted without chain building. Certificates found
-// in `ca_dir` (*.pem, *.crt, *.cer, *.der) go into an X509_STORE, and a signer
-// certificate must chain to one of them (purpose not restricted, so a
-// codeSigning leaf is accepted).
+// by one of their keys is accepted without chain building. `ca_dir` holds
+// only CA certificates (*.pem, *.crt, *.cer, *.der; basicConstraints CA:TRUE,
+// anything else is an error, not an anchor); a signer certificate, carried in
+// the CMS, must chain to one of them. Both obey `policy`.
 class TrustStore {
 public:
   struct Impl;
@@ -87,6 +100,8 @@ private:
 };
 Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
                                   const std::string &ca_dir);
+Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
+                                  const std::string &ca_dir, const TrustPolicy &policy);
 
 struct SignerInfo {
   std::string subject;     // empty when the signer's certificate is unknown
@@ -96,6 +111,7 @@ struct SignerInfo {
   bool verified = false;   // true only from verifyDetached
   std::string digest;      // e.g. "sha256"
   std::string trust;       // how trust was established: "pinned", "ca-chain"
+                           // (+ " (dates checked)" for pinned with check_pinned_dates)
 };
 
 // Checks that `der_cms` is a valid detached signature over `data` by a key
