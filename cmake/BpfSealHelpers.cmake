@@ -423,11 +423,11 @@ function(bpfseal_embed target name)
   _bpfseal_target_dep(tool_dep BpfSeal::tool)
   # A signed object is verified against the build's SIGNING_CERT before the
   # headers call it signed (kSigned); an unsigned one says so.
+  # No DEPENDS on the cert: the sealed object is re-signed (and so the
+  # headers regenerated) whenever it changes.
   set(verify_args)
-  set(verify_deps)
   if(signed AND cert)
     set(verify_args --cert "${cert}")
-    set(verify_deps "${cert}")
   endif()
   # One pair of headers per object, made where the first embed asked for
   # them; later embeds (from any directory) include the same files.
@@ -442,7 +442,7 @@ function(bpfseal_embed target name)
     add_custom_command(OUTPUT "${c_header}" "${cxx_header}"
       COMMAND $<TARGET_FILE:BpfSeal::tool> gen-skeleton "${sealed}" --name ${name}
               --c-header "${c_header}" --cxx-header "${cxx_header}" ${verify_args}
-      DEPENDS "${sealed}" ${name}_bpf ${tool_dep} ${verify_deps}
+      DEPENDS "${sealed}" ${name}_bpf ${tool_dep}
       COMMENT "bpfseal ${name}: generating ${name}.skel.h and ${name}.skel.hpp"
       VERBATIM)
     add_custom_target(${name}_skel DEPENDS "${c_header}" "${cxx_header}")
