@@ -513,3 +513,57 @@ function(bpfseal_keygen name)
   set(${name}_CERT "${cert}" PARENT_SCOPE)
   set(${name}_CERT_DER "${der}" PARENT_SCOPE)
 endfunction()
+
+# bpfseal_add_policy(<name> SIGNING_KEY key|pkcs11-uri SIGNING_CERT cert
+#                    [MODE enforce|audit] [SET NAME=VALUE ...] [OBJECT enforce.bpf.o]
+#                    [OUTPUT file])
+# A site's enforcement policy (policy/README.md): bpfseal's BPF LSM object
+# sealed with MODE and SET configuration and signed, ready for
+# `bpfseal enforce --policy`. Always signed: an unsigned policy cannot start.
+function(bpfseal_add_policy name)
+  cmake_parse_arguments(arg "" "SIGNING_KEY;SIGNING_CERT;MODE;OBJECT;OUTPUT" "SET" ${ARGN})
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "bpfseal_add_policy(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_SIGNING_KEY OR NOT arg_SIGNING_CERT)
+    message(FATAL_ERROR "bpfseal_add_policy(${name}): SIGNING_KEY and SIGNING_CERT are required "
+      "(the policy is loaded only kernel-verified)")
+  endif()
+  if(NOT arg_MODE)
+    set(arg_MODE enforce)
+  endif()
+  if(NOT arg_MODE MATCHES "^(enforce|audit)$")
+    message(FATAL_ERROR "bpfseal_add_policy(${name}): MODE must be enforce or audit, not '${arg_MODE}'")
+  endif()
+  if(NOT arg_OBJECT)
+    set(arg_OBJECT "${BPFSEAL_POLICY_OBJECT}")
+  endif()
+  if(NOT arg_OBJECT)
+    message(FATAL_ERROR "bpfseal_add_policy(${name}): no policy object (BPFSEAL_POLICY_OBJECT is "
+      "unset: bpfseal was built without the policy; pass OBJECT)")
+  endif()
+  if(NOT arg_OUTPUT)
+    set(arg_OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/${name}.sealed.o")
+  endif()
+  set(sets --set mode=${arg_MODE})
+  foreach(s IN LISTS arg_SET)
+    list(APPEND sets --set ${s})
+  endforeach()
+  set(key_dep)
+  if(NOT arg_SIGNING_KEY MATCHES "^pkcs11:")
+    set(key_dep "${arg_SIGNING_KEY}")
+  endif()
+  _bpfseal_target_dep(tool_dep BpfSeal::tool)
+  set(object_dep "${arg_OBJECT}")
+  if(TARGET enforce_policy)
+    list(APPEND object_dep enforce_policy)
+  endif()
+  add_custom_command(OUTPUT "${arg_OUTPUT}"
+    COMMAND $<TARGET_FILE:BpfSeal::tool> enforce build --object "${arg_OBJECT}"
+            --key "${arg_SIGNING_KEY}" --cert "${arg_SIGNING_CERT}" ${sets} -o "${arg_OUTPUT}"
+    DEPENDS ${object_dep} ${key_dep} "${arg_SIGNING_CERT}" ${tool_dep}
+    COMMENT "bpfseal ${name}: sealing and signing the enforcement policy (mode ${arg_MODE})"
+    VERBATIM)
+  add_custom_target(${name} ALL DEPENDS "${arg_OUTPUT}")
+  set_target_properties(${name} PROPERTIES BPFSEAL_POLICY "${arg_OUTPUT}")
+endfunction()

@@ -315,6 +315,140 @@ else
   done
 fi
 
+# ---- enforcement (bpfseal enforce; last: irreversible within a boot) -----------
+# Audit mode first (it does not protect itself, so it can be removed), then
+# enforce mode until the guest powers off. docs/SECURITY.md "Enforcement".
+enforce_rows="enforce-audit-admits enforce-start enforce-status enforce-plain-load-refused
+  enforce-userspace-load-refused enforce-kernel-load-admitted enforce-session-keyring-refused
+  enforce-unlisted-keyring-refused enforce-sigcheck-before-hook enforce-bypass-zero-digest-refused enforce-bypass-nonexcl-refused
+  enforce-link-fd-refused enforce-map-write-refused enforce-unpin-refused enforce-umount-refused
+  enforce-keyring-locked enforce-audited"
+# The audit log so far (consumed by reading), JSON lines.
+audit_log() { "$B" audit --json >>"$WORK/audit.jsonl" 2>&1; }
+# prog_load events with DECISION and RULE by COMM: how many.
+audit_count() { grep '"event":"prog_load"' "$WORK/audit.jsonl" | grep "\"decision\":\"$1\"" | grep "\"rule\":\"$2\"" | grep -c "\"comm\":\"$3\""; }
+if [ $VERIFIES = 1 ]; then
+  EKR=$("$T" keyring-new bpfseal-enforce) && "$T" add-cert "$EKR" "$CERTS/signer.der" >/dev/null || EKR=
+  # Audit mode: the same unsigned load is admitted and logged as would-refuse.
+  if [ -n "$EKR" ] && "$B" enforce --policy "$OBJS/policy-audit.sealed.o" --keyring "$EKR" \
+       --pin-dir /run/bpfseal/audit >"$WORK/audit-start.out" 2>&1; then
+    got=$("$T" plain-load)
+    audit_log
+    n=$(audit_count would-refuse unsigned bpfseal-vmtest)
+    if [ "$got" = ok ] && [ "$n" -ge 1 ]; then
+      result enforce-audit-admits PASS "unsigned load admitted, $n would-refuse event(s)"
+    else
+      result enforce-audit-admits FAIL "plain load: $got, would-refuse events: $n"
+    fi
+    umount /run/bpfseal/audit
+    # The audit policy's programs go once the last pin is gone (RCU).
+    i=0; while [ $i -lt 20 ] && "$B" enforce --status | grep -q 'enforcement: active'; do sleep 0.25; i=$((i + 1)); done
+  else
+    result enforce-audit-admits FAIL "audit policy did not start: $(lastline "$WORK/audit-start.out")"
+  fi
+  : >"$WORK/audit.jsonl"
+  sed "s/^/@@LOG audit-start: /" "$WORK/audit-start.out"
+  if [ -n "$EKR" ] && "$B" enforce --policy "$OBJS/policy-enforce.sealed.o" --keyring "$EKR" \
+       --json >"$WORK/enforce-start.out" 2>&1; then
+    result enforce-start PASS "kernel-verified policy active (keyring $EKR, locked)"
+    sed "s/^/@@LOG enforce-start: /" "$WORK/enforce-start.out"
+    "$B" enforce --status --json >"$WORK/status.json" 2>&1
+    st=$(tr -d ' \n' <"$WORK/status.json")
+    case $st in
+      *'"active":true,"mode":"enforce","self_protected":true'*) result enforce-status PASS "active, mode enforce, self-protected" ;;
+      *) result enforce-status FAIL "$(lastline "$WORK/status.json")" ;;
+    esac
+    got=$("$T" plain-load)
+    [ "$got" = "refused EPERM" ] && result enforce-plain-load-refused PASS "libbpf bpf_prog_load: EPERM" \
+      || result enforce-plain-load-refused FAIL "plain load: $got"
+    "$B" load "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt" --exit-after-load --json >"$WORK/e-us.out" 2>&1
+    e=$(errno_of "$WORK/e-us.out")
+    [ "$e" = EPERM ] && result enforce-userspace-load-refused PASS "user-space-verified load: EPERM" \
+      || result enforce-userspace-load-refused FAIL "got $e: $(lastline "$WORK/e-us.out")"
+    EXPECT_LOADER=$EXPECT_KERNEL
+    load_ok enforce-kernel-load-admitted "$OBJS/good.sealed.o" --mode kernel --keyring "$EKR"
+    EXPECT_LOADER=
+    # Verified by the kernel, but against keyrings any process of the session
+    # can write: not approval.
+    for kr in session:enforce-session-keyring-refused "${KR:-none}":enforce-unlisted-keyring-refused; do
+      "$B" load "$OBJS/good.sealed.o" --mode kernel --keyring "${kr%%:*}" --exit-after-load --json >"$WORK/e-kr.out" 2>&1
+      e=$(errno_of "$WORK/e-kr.out")
+      [ "$e" = EPERM ] && result "${kr#*:}" PASS "signed load via keyring ${kr%%:*}: EPERM" \
+        || result "${kr#*:}" FAIL "got $e: $(lastline "$WORK/e-kr.out")"
+    done
+    # Where the hook runs relative to the signature check: a junk signature
+    # with a keyring the policy refuses. Check first: the kernel's EBADMSG;
+    # hook first: the policy's EPERM.
+    "$B" load "$OBJS/junk-sig.sealed.o" --mode kernel --keyring session --exit-after-load --json >"$WORK/e-junk.out" 2>&1
+    e=$(errno_of "$WORK/e-junk.out")
+    [ "$e" = EBADMSG ] && result enforce-sigcheck-before-hook PASS "junk signature + refused keyring: EBADMSG (the kernel checked before the LSM hook)" \
+      || result enforce-sigcheck-before-hook FAIL "got $e: $(lastline "$WORK/e-junk.out")"
+    for a in zero-digest:enforce-bypass-zero-digest-refused non-exclusive:enforce-bypass-nonexcl-refused; do
+      "$T" attack "${a%%:*}" "upstream:$ART/upstream" --keyring "$EKR" >"$WORK/e-att.out" 2>&1
+      sed "s/^/@@LOG ${a#*:}: /" "$WORK/e-att.out"
+      if grep -q '^attacker program refused: Operation not permitted' "$WORK/e-att.out"; then
+        result "${a#*:}" PASS "the attacker's first program (map writer) refused: EPERM"
+      else
+        result "${a#*:}" FAIL "$(lastline "$WORK/e-att.out")"
+      fi
+    done
+    links=$(sed -n '/"link_ids"/,/]/p' "$WORK/status.json" | tr -dc '0-9\n' | grep .)
+    maps=$(sed -n '/"map_ids"/,/]/p' "$WORK/status.json" | tr -dc '0-9\n' | grep .)
+    bad=
+    for l in $links; do got=$("$T" fd-by-id link "$l"); [ "$got" = "refused EPERM" ] || bad="$bad link $l: $got;"; done
+    [ -n "$links" ] && [ -z "$bad" ] && result enforce-link-fd-refused PASS "BPF_LINK_GET_FD_BY_ID of $(echo $links | wc -w) policy links: EPERM (no fd to detach/update)" \
+      || result enforce-link-fd-refused FAIL "links '$links':$bad"
+    bad=
+    # The state map (first id); the ring buffer is readable by design (bpfseal audit).
+    m1=$(echo "$maps" | head -n 1)
+    got=$("$T" fd-by-id map "$m1")
+    [ -n "$m1" ] && [ "$got" = "refused EPERM" ] && result enforce-map-write-refused PASS "writable fd to the policy state map: EPERM" \
+      || result enforce-map-write-refused FAIL "map '$m1': $got"
+    if rm -f /run/bpfseal/enforce/bpfseal_load 2>"$WORK/rm.err" || [ ! -e /run/bpfseal/enforce/bpfseal_load ]; then
+      result enforce-unpin-refused FAIL "the pin could be removed"
+    else
+      result enforce-unpin-refused PASS "unlink of the pin refused: $(cat "$WORK/rm.err" | cut -c1-80)"
+    fi
+    if umount /run/bpfseal/enforce 2>"$WORK/um.err" || umount -l /run/bpfseal/enforce 2>>"$WORK/um.err"; then
+      result enforce-umount-refused FAIL "the policy's bpffs could be unmounted"
+    else
+      result enforce-umount-refused PASS "umount (also lazy) refused"
+    fi
+    if "$T" add-cert "$EKR" "$CERTS/other.der" >"$WORK/lock.out" 2>&1; then
+      result enforce-keyring-locked FAIL "a key could be added to the allow-listed keyring"
+    else
+      result enforce-keyring-locked PASS "add_key into the allow-listed keyring refused: $(lastline "$WORK/lock.out" | sed 's/.*: //')"
+    fi
+    audit_log
+    sed "s/^/@@LOG audit: /" "$WORK/audit.jsonl" | head -n 40
+    r=$(audit_count refused unsigned bpfseal-vmtest)
+    k=$(audit_count refused keyring-not-allowed bpfseal)
+    v=$(audit_count admitted verified-loader bpfseal)
+    s=$(audit_count admitted signed-allowed-keyring bpfseal)
+    p=$(grep -c '"rule":"self-protection"' "$WORK/audit.jsonl")
+    if [ "$r" -ge 1 ] && [ "$k" -ge 2 ] && [ "$v" -ge 1 ] && [ "$s" -ge 1 ] && [ "$p" -ge 3 ]; then
+      result enforce-audited PASS "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p"
+    else
+      result enforce-audited FAIL "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p"
+    fi
+  else
+    result enforce-start FAIL "$(lastline "$WORK/enforce-start.out")"
+    sed "s/^/@@LOG enforce-start: /" "$WORK/enforce-start.out"
+  fi
+else
+  # No verifier (6.12, the host): enforcement must refuse to start, naming
+  # the reason, and create nothing.
+  "$B" enforce --policy "$OBJS/policy-enforce.sealed.o" --keyring 1 >"$WORK/enforce-start.out" 2>&1
+  rc=$?
+  if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/enforce-start.out")" -eq 1 ] && grep -q 'cannot verify BPF program signatures\|BPF LSM is not active' "$WORK/enforce-start.out" &&
+     ! "$B" enforce --status | grep -q 'enforcement: active' && [ ! -e /run/bpfseal/enforce ]; then
+    result enforce-refuses-to-start PASS "$(lastline "$WORK/enforce-start.out" | cut -c1-120)"
+  else
+    result enforce-refuses-to-start FAIL "rc $rc: $(lastline "$WORK/enforce-start.out")"
+  fi
+  for t in $enforce_rows; do result "$t" SKIP "no signature verification on $KIND: enforcement refuses to start"; done
+fi
+
 for k in $KR $KR_OTHER $KR_EMPTY; do "$T" keyring-drop "$k" 2>/dev/null; done
 [ -n "$SESSION_CERT" ] && "$T" keyring-drop "$SESSION_CERT" 2>/dev/null
 rm -rf "$WORK"

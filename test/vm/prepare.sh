@@ -18,7 +18,8 @@ out=${2:?usage: prepare.sh BUILD_DIR OUT_DIR}
 bpfseal=$build/tools/bpfseal/bpfseal-static
 vmtest=$build/test/vm/bpfseal-vmtest
 obj=$build/test/vm/vm_counter.bpf.o
-for f in "$bpfseal" "$vmtest" "$obj"; do
+policy=$build/policy/enforce.bpf.o
+for f in "$bpfseal" "$vmtest" "$obj" "$policy"; do
   [ -e "$f" ] || { echo "prepare: $f missing: build the target vm_test_objects first" >&2; exit 1; }
 done
 
@@ -43,6 +44,12 @@ good=$art/objs/good.sealed.o
 # single increments can be a multiple of it within a test).
 "$bpfseal" seal "$obj" -o "$art/objs/set.sealed.o" --set increment=1000000007
 "$bpfseal" sign "$art/objs/set.sealed.o" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
+# The enforcement policy (policy/), built like a site builds it, in both modes,
+# signed with the same test key.
+for m in enforce audit; do
+  "$bpfseal" enforce build --object "$policy" --key "$keys/signer.key" --cert "$art/certs/signer.crt" \
+    --set mode=$m -o "$art/objs/policy-$m.sealed.o" >/dev/null
+done
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-loader.sealed.o" loaders
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-metadata.sealed.o" metadata
 python3 "$here/vm_tamper.py" "$good" "$art/objs/junk-sig.sealed.o" junk-sig

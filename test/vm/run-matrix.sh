@@ -77,6 +77,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 export PATH=/bin TMPDIR=/tmp
 echo "@@BOOTED \$(uname -r) \$(cut -d' ' -f1 /proc/uptime)s"
 /art/bin/bpfseal-vmtest session sh /art/guest-suite.sh /art $1
@@ -102,7 +103,7 @@ boot() { # kernel-kind kdir initrd serial-log
   # shellcheck disable=SC2046
   timeout --foreground -k 10 "$boot_timeout" "$qemu" $(accel_args) -m 1024 -smp 2 \
     -nographic -no-reboot -kernel "$2/vmlinuz" -initrd "$3" \
-    -append 'console=ttyS0 panic=-1 quiet' </dev/null >"$4" 2>&1
+    -append 'console=ttyS0 panic=-1 quiet lsm=lockdown,capability,landlock,yama,apparmor,bpf' </dev/null >"$4" 2>&1
 }
 
 run_guest() { # kind

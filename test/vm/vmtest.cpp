@@ -16,6 +16,9 @@
 //   gen-upstream OBJ DIR        (host) upstream-style loader-check: gen_loader + a
 //                               prologue that checks map->sha only; writes DIR/{loader.bin,
 //                               meta.bin,counts}; sign loader.bin with openssl cms
+//   plain-load                  a plain libbpf BPF_PROG_LOAD (socket filter); prints "ok" or
+//                               "refused ERRNO" (exit 0 either way, 1 on other errors)
+//   fd-by-id link|map ID        get a (writable) fd by id; prints "ok" or "refused ERRNO"
 //   attack KIND TARGET [--keyring ID|--unsigned]
 //       KIND   zero-digest | non-exclusive
 //       TARGET upstream:DIR (expect the attack to succeed) or sealed:FILE (bpfseal's
@@ -321,6 +324,34 @@ int cmdNextIds() {
     die("probe object info: %s", strerror(errno));
   printf("%u %u\n", pi.id, mi.id);
   return 0;
+}
+
+// ---- enforcement probes ----------------------------------------------------
+
+int printOutcome(int fd) {
+  if (fd >= 0) {
+    close(fd);
+    printf("ok\n");
+  } else {
+    int err = errno;
+    printf("refused %s\n", err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : strerror(err));
+  }
+  return 0;
+}
+
+int cmdPlainLoad() {
+  const bpf_insn insns[] = {insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+                            insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
+  return printOutcome(bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "plain_load", "GPL", insns, 2, nullptr));
+}
+
+int cmdFdById(const std::string &kind, uint32_t id) {
+  if (kind == "link")
+    return printOutcome(bpf_link_get_fd_by_id(id));
+  if (kind == "map")
+    return printOutcome(bpf_map_get_fd_by_id(id));
+  die("fd-by-id wants link or map");
+  return kExitFail;
 }
 
 // ---- the attack ---------------------------------------------------------------
@@ -648,6 +679,10 @@ int main(int argc, char **argv) {
     return cmdAddCert(argv[2], argv[3]);
   if (cmd == "session" && argc >= 3)
     return cmdSession(argv + 2);
+  if (cmd == "plain-load")
+    return cmdPlainLoad();
+  if (cmd == "fd-by-id" && argc == 4)
+    return cmdFdById(argv[2], uint32_t(strtoul(argv[3], nullptr, 0)));
   if (cmd == "layout")
     return cmdLayout();
   if (cmd == "gen-upstream" && argc == 4)

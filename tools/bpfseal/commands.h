@@ -23,6 +23,8 @@ int runKeygen(int argc, char **argv);
 int runLoad(int argc, char **argv);
 int runProbe(int argc, char **argv);
 int runGenSkeleton(int argc, char **argv);
+int runEnforce(int argc, char **argv);
+int runAudit(int argc, char **argv);
 
 // Prints "bpfseal <cmd>: error: <cause> [ERRNO] (hint: ...)" on one line to
 // stderr (printable()) and returns the exit status to use (1). With --json it

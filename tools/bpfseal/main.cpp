@@ -28,6 +28,8 @@ constexpr Command kCommands[] = {
     {"load", bpfseal::cli::runLoad, "load, attach and hold a sealed object until SIGINT"},
     {"probe", bpfseal::cli::runProbe, "report the running kernel's BPF signing support"},
     {"gen-skeleton", bpfseal::cli::runGenSkeleton, "write C/C++ headers embedding a sealed object"},
+    {"enforce", bpfseal::cli::runEnforce, "start the BPF LSM policy: only verified BPF loads (--status)"},
+    {"audit", bpfseal::cli::runAudit, "print the enforcement policy's decisions (--json, --follow)"},
 };
 
 void printUsage(FILE *out) {
