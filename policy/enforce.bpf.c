@@ -9,7 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "enforce_event.h"
+#include "bpfseal/enforce_event.h"
 
 // ---- signed configuration (bpfseal seal --set NAME=VALUE) -------------------
 enum bpfseal_policy_mode { enforce = 0, audit = 1 };

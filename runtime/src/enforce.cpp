@@ -5,7 +5,7 @@
 #include "bpfseal/bpfseal.hpp"
 #include "sys.h"
 
-#include "../../policy/enforce_event.h"
+#include "bpfseal/enforce_event.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>

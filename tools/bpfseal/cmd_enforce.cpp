@@ -6,7 +6,7 @@
 #include "bpfseal/bpfseal.hpp"
 #include "bpfseal/enforce.hpp"
 
-#include "../../policy/enforce_event.h"
+#include "bpfseal/enforce_event.h"
 
 #include <getopt.h>
 #include <nlohmann/json.hpp>

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-struct bpfseal_enforce_event; // policy/enforce_event.h
+#include "bpfseal/enforce_event.h"
 
 namespace bpfseal::enforce {
 
