@@ -35,6 +35,23 @@ struct {
   __type(value, struct bpfseal_enforce_state);
 } bpfseal_state SEC(".maps");
 
+// Signed syscall programs (loaders) admitted since enforcement started, by
+// prog->aux (stable across the verifier's reallocations); removed when freed.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64);
+  __type(value, __u8);
+} bpfseal_loaders SEC(".maps");
+
+// The syscall program each task is running (BPF_PROG_RUN), by prog->aux.
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, __u64);
+} bpfseal_running SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 256 * 1024);
@@ -116,8 +133,14 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr,
   // A program a BPF_PROG_TYPE_SYSCALL loader creates (bpf_sys_bpf): the loader
   // itself was admitted, so was what it loads (docs/SECURITY.md on the
   // syscall programs that existed before enforcement).
-  if (kernel)
-    return decide(&e, true, BPFSEAL_RULE_VERIFIED_LOADER);
+  if (kernel) {
+    // Only while a loader admitted by this policy runs: a syscall program
+    // loaded before enforcement started is not in bpfseal_loaders.
+    __u64 *running = bpf_task_storage_get(&bpfseal_running, bpf_get_current_task_btf(), 0, 0);
+    __u64 aux = running ? *running : 0;
+    bool admitted = aux && bpf_map_lookup_elem(&bpfseal_loaders, &aux);
+    return decide(&e, admitted, admitted ? BPFSEAL_RULE_VERIFIED_LOADER : BPFSEAL_RULE_UNKNOWN_LOADER);
+  }
 
   union bpf_attr___sig *a = (void *)attr;
   if (bpf_core_field_exists(a->signature)) {
@@ -150,6 +173,11 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr,
       allowed = (e.keyring == 0 && allow_builtin) || (e.keyring == 1 && allow_secondary) ||
                 (e.keyring == 2 && allow_platform) || serial_allowed(e.keyring);
     }
+    if (allowed && e.prog_type == BPF_PROG_TYPE_SYSCALL) {
+      __u64 key = (__u64)BPF_CORE_READ(prog, aux);
+      __u8 one = 1;
+      bpf_map_update_elem(&bpfseal_loaders, &key, &one, BPF_ANY);
+    }
     return decide(&e, allowed, allowed ? BPFSEAL_RULE_SIGNED : BPFSEAL_RULE_KEYRING_NOT_ALLOWED);
   }
 
@@ -157,6 +185,32 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr,
       (exempt_prog_types & (1ULL << e.prog_type)))
     return decide(&e, true, BPFSEAL_RULE_EXEMPT);
   return decide(&e, false, BPFSEAL_RULE_UNSIGNED);
+}
+
+SEC("lsm/bpf_prog_free")
+int BPF_PROG(bpfseal_free, struct bpf_prog *prog) {
+  __u64 key = (__u64)BPF_CORE_READ(prog, aux);
+  bpf_map_delete_elem(&bpfseal_loaders, &key);
+  return 0;
+}
+
+// Which syscall program the current task runs: the only way user space makes
+// loads with kernel == true.
+SEC("fentry/bpf_prog_test_run_syscall")
+int BPF_PROG(bpfseal_run_in, struct bpf_prog *prog) {
+  __u64 *running = bpf_task_storage_get(&bpfseal_running, bpf_get_current_task_btf(), 0,
+                                        BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (running)
+    *running = (__u64)BPF_CORE_READ(prog, aux);
+  return 0;
+}
+
+SEC("fexit/bpf_prog_test_run_syscall")
+int BPF_PROG(bpfseal_run_out, struct bpf_prog *prog) {
+  __u64 *running = bpf_task_storage_get(&bpfseal_running, bpf_get_current_task_btf(), 0, 0);
+  if (running)
+    *running = 0;
+  return 0;
 }
 
 // Self-protection: no writable fd to the policy's state (the ring buffer's

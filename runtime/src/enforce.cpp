@@ -477,6 +477,7 @@ std::string ruleName(uint8_t r) {
   case BPFSEAL_RULE_UNSIGNED: return "unsigned";
   case BPFSEAL_RULE_KEYRING_NOT_ALLOWED: return "keyring-not-allowed";
   case BPFSEAL_RULE_SELF_PROTECT: return "self-protection";
+  case BPFSEAL_RULE_UNKNOWN_LOADER: return "unadmitted-loader";
   }
   return "rule" + std::to_string(r);
 }

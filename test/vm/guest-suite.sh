@@ -320,7 +320,7 @@ fi
 # enforce mode until the guest powers off. docs/SECURITY.md "Enforcement".
 enforce_rows="enforce-audit-admits enforce-start enforce-status enforce-plain-load-refused
   enforce-userspace-load-refused enforce-kernel-load-admitted enforce-session-keyring-refused
-  enforce-unlisted-keyring-refused enforce-sigcheck-before-hook enforce-bypass-zero-digest-refused enforce-bypass-nonexcl-refused
+  enforce-unlisted-keyring-refused enforce-sigcheck-before-hook enforce-preexisting-loader-refused enforce-bypass-zero-digest-refused enforce-bypass-nonexcl-refused
   enforce-link-fd-refused enforce-map-write-refused enforce-unpin-refused enforce-umount-refused
   enforce-keyring-locked enforce-audited"
 # The audit log so far (consumed by reading), JSON lines.
@@ -329,6 +329,10 @@ audit_log() { "$B" audit --json >>"$WORK/audit.jsonl" 2>&1; }
 audit_count() { grep '"event":"prog_load"' "$WORK/audit.jsonl" | grep "\"decision\":\"$1\"" | grep "\"rule\":\"$2\"" | grep -c "\"comm\":\"$3\""; }
 if [ $VERIFIES = 1 ]; then
   EKR=$("$T" keyring-new bpfseal-enforce) && "$T" add-cert "$EKR" "$CERTS/signer.der" >/dev/null || EKR=
+  # A syscall program loaded (unsigned) before enforcement starts, run after.
+  "$T" stale-loader "$ART/upstream" "$WORK/stale.go" >"$WORK/stale.out" 2>&1 &
+  stale_pid=$!
+  i=0; while [ $i -lt 40 ] && ! grep -q 'stale loader loaded' "$WORK/stale.out"; do sleep 0.25; i=$((i + 1)); done
   # Audit mode: the same unsigned load is admitted and logged as would-refuse.
   if [ -n "$EKR" ] && "$B" enforce --policy "$OBJS/policy-audit.sealed.o" --keyring "$EKR" \
        --pin-dir /run/bpfseal/audit >"$WORK/audit-start.out" 2>&1; then
@@ -383,6 +387,14 @@ if [ $VERIFIES = 1 ]; then
     e=$(errno_of "$WORK/e-junk.out")
     [ "$e" = EBADMSG ] && result enforce-sigcheck-before-hook PASS "junk signature + refused keyring: EBADMSG (the kernel checked before the LSM hook)" \
       || result enforce-sigcheck-before-hook FAIL "got $e: $(lastline "$WORK/e-junk.out")"
+    touch "$WORK/stale.go"
+    wait $stale_pid
+    sed "s/^/@@LOG stale-loader: /" "$WORK/stale.out"
+    if grep -q '^created 0 programs, retval -' "$WORK/stale.out"; then
+      result enforce-preexisting-loader-refused PASS "unsigned loader from before enforcement: $(grep '^created' "$WORK/stale.out")"
+    else
+      result enforce-preexisting-loader-refused FAIL "$(lastline "$WORK/stale.out")"
+    fi
     for a in zero-digest:enforce-bypass-zero-digest-refused non-exclusive:enforce-bypass-nonexcl-refused; do
       "$T" attack "${a%%:*}" "upstream:$ART/upstream" --keyring "$EKR" >"$WORK/e-att.out" 2>&1
       sed "s/^/@@LOG ${a#*:}: /" "$WORK/e-att.out"
@@ -426,10 +438,11 @@ if [ $VERIFIES = 1 ]; then
     v=$(audit_count admitted verified-loader bpfseal)
     s=$(audit_count admitted signed-allowed-keyring bpfseal)
     p=$(grep -c '"rule":"self-protection"' "$WORK/audit.jsonl")
-    if [ "$r" -ge 1 ] && [ "$k" -ge 2 ] && [ "$v" -ge 1 ] && [ "$s" -ge 1 ] && [ "$p" -ge 3 ]; then
-      result enforce-audited PASS "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p"
+    u=$(audit_count refused unadmitted-loader bpfseal-vmtest)
+    if [ "$r" -ge 1 ] && [ "$k" -ge 2 ] && [ "$v" -ge 1 ] && [ "$s" -ge 1 ] && [ "$p" -ge 3 ] && [ "$u" -ge 1 ]; then
+      result enforce-audited PASS "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u"
     else
-      result enforce-audited FAIL "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p"
+      result enforce-audited FAIL "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u"
     fi
   else
     result enforce-start FAIL "$(lastline "$WORK/enforce-start.out")"

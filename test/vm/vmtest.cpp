@@ -19,6 +19,9 @@
 //   plain-load                  a plain libbpf BPF_PROG_LOAD (socket filter); prints "ok" or
 //                               "refused ERRNO" (exit 0 either way, 1 on other errors)
 //   fd-by-id link|map ID        get a (writable) fd by id; prints "ok" or "refused ERRNO"
+//   stale-loader DIR WAITFILE   load DIR's upstream-style loader UNSIGNED with its genuine
+//                               metadata (as before enforcement starts), wait for WAITFILE,
+//                               then run it; prints "created N programs, retval R"
 //   attack KIND TARGET [--keyring ID|--unsigned]
 //       KIND   zero-digest | non-exclusive
 //       TARGET upstream:DIR (expect the attack to succeed) or sealed:FILE (bpfseal's
@@ -645,6 +648,54 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   return succeeded ? 0 : kExitFail;
 }
 
+// A syscall program loaded before enforcement and run after it: what it may
+// still load (docs/SECURITY.md "Enforcement").
+int cmdStaleLoader(const std::string &dir, const std::string &waitfile) {
+  Target t = upstreamTarget(dir);
+  Fd map(bpf_map_create(BPF_MAP_TYPE_ARRAY, "stale_meta", 4, uint32_t(t.metadata.size()), 1, nullptr));
+  uint32_t key = 0;
+  if (map.fd < 0 || bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) || bpf_map_freeze(map.fd))
+    die("metadata map: %s", strerror(errno));
+  uint8_t hash[32] = {}, info[104] = {};
+  uint64_t hash_ptr = uint64_t(uintptr_t(hash));
+  uint32_t hash_size = 32;
+  std::memcpy(info + 88, &hash_ptr, 8);
+  std::memcpy(info + 96, &hash_size, 4);
+  Attr gi;
+  gi.put<uint32_t>(0, uint32_t(map.fd));
+  gi.put<uint32_t>(4, sizeof info);
+  gi.put<uint64_t>(8, uint64_t(uintptr_t(info)));
+  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, gi))
+    die("map hash: %s", strerror(errno));
+  int fd_array[1] = {map.fd};
+  Attr ll;
+  ll.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
+  ll.put<uint32_t>(4, uint32_t(t.insns.size() / 8));
+  ll.put<uint64_t>(8, uint64_t(uintptr_t(t.insns.data())));
+  ll.put<uint64_t>(16, uint64_t(uintptr_t("Dual BSD/GPL")));
+  ll.put<uint32_t>(44, BPF_F_SLEEPABLE);
+  std::memcpy(ll.b + 48, "stale_loader", 13);
+  ll.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
+  Fd loader(int(sysBpf(BPF_PROG_LOAD, ll)));
+  if (loader.fd < 0)
+    die("unsigned loader load: %s", strerror(errno));
+  printf("stale loader loaded (unsigned), waiting for %s\n", waitfile.c_str());
+  for (int i = 0; i < 1200 && access(waitfile.c_str(), F_OK) != 0; i++)
+    usleep(100000);
+  auto p0 = progIds();
+  auto m0 = mapIds();
+  std::vector<uint8_t> ctx(24 + 16 * size_t(t.nmaps) + 4 * size_t(t.nprogs));
+  uint32_t ctx_sz = uint32_t(ctx.size());
+  std::memcpy(ctx.data(), &ctx_sz, 4);
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = ctx_sz);
+  if (bpf_prog_test_run_opts(loader.fd, &run))
+    die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+  Created made = diffIds(p0, m0);
+  printf("created %zu programs, retval %d (%s)\n", made.progs.size(), int(run.retval),
+         int(run.retval) < 0 ? strerror(-int(run.retval)) : "ok");
+  return 0;
+}
+
 void usage() {
   fprintf(stderr,
           "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
@@ -683,6 +734,8 @@ int main(int argc, char **argv) {
     return cmdPlainLoad();
   if (cmd == "fd-by-id" && argc == 4)
     return cmdFdById(argv[2], uint32_t(strtoul(argv[3], nullptr, 0)));
+  if (cmd == "stale-loader" && argc == 4)
+    return cmdStaleLoader(argv[2], argv[3]);
   if (cmd == "layout")
     return cmdLayout();
   if (cmd == "gen-upstream" && argc == 4)

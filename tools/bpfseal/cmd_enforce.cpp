@@ -244,8 +244,8 @@ int runEnforce(int argc, char **argv) {
     std::printf("enforcement started: %s\n", r->verification.c_str());
     printStatus(r->status);
     if (!r->preexisting_syscall_progs.empty())
-      std::printf("warning: %zu syscall program(s) loaded before enforcement still exist; each can load "
-                  "programs the policy admits as a verified loader's (docs/SECURITY.md)\n",
+      std::printf("note: %zu syscall program(s) from before enforcement still exist; what they load is "
+                  "refused (rule unadmitted-loader, docs/SECURITY.md)\n",
                   r->preexisting_syscall_progs.size());
   }
   return 0;

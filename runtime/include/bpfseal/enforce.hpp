@@ -50,8 +50,8 @@ struct PolicyStatus {
 struct StartReport {
   PolicyStatus status;
   std::string verification; // the load report's description (kernel-verified ...)
-  // Syscall programs that existed before enforcement started: each could run
-  // bpf_sys_bpf loads with kernel == true (docs/SECURITY.md).
+  // Syscall programs that existed when enforcement started (what they load
+  // is refused: rule unadmitted-loader, docs/SECURITY.md).
   std::vector<uint32_t> preexisting_syscall_progs;
 };
 

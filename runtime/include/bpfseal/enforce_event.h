@@ -34,6 +34,7 @@ enum bpfseal_rule {
   BPFSEAL_RULE_UNSIGNED = 4,            // no (verified) signature
   BPFSEAL_RULE_KEYRING_NOT_ALLOWED = 5, // verified, but by a keyring not allow-listed
   BPFSEAL_RULE_SELF_PROTECT = 6,        // touches the policy itself
+  BPFSEAL_RULE_UNKNOWN_LOADER = 7,      // kernel == true from a syscall program it did not admit
 };
 
 #define BPFSEAL_VERDICT_NONE 0xff // the kernel records no verdict (6.18)
