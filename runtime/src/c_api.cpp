@@ -3,6 +3,7 @@
 // its own (a caller's struct may be older or newer than ours).
 #include "bpfseal/bpfseal.h"
 #include "bpfseal/bpfseal.hpp"
+#include "bpfseal/enforce.hpp"
 
 #include <cerrno>
 #include <cstddef>
@@ -78,6 +79,24 @@ bpfseal::Error nullObject() {
 extern "C" {
 
 const char *bpfseal_strerror_last(void) { return last_error.c_str(); }
+
+int bpfseal_enforce_start(const char *policy_path, const char *keyring) {
+  if (!policy_path || !keyring)
+    return fail(bpfseal::makeError(EINVAL, "policy path or keyring is NULL"));
+  auto id = bpfseal::parseKeyring(keyring);
+  if (!id)
+    return fail(id.error());
+  bpfseal::enforce::StartOptions so;
+  so.policy_path = policy_path;
+  so.keyring_id = *id;
+  auto started = bpfseal::enforce::start(so);
+  return started ? 0 : fail(started.error());
+}
+
+int bpfseal_enforce_active(void) {
+  auto st = bpfseal::enforce::status();
+  return st && st->active ? 1 : 0;
+}
 
 const char *bpfseal_level_name(enum bpfseal_level level) {
   switch (level) {

@@ -318,7 +318,7 @@ fi
 # ---- enforcement (bpfseal enforce; last: irreversible within a boot) -----------
 # Audit mode first (it does not protect itself, so it can be removed), then
 # enforce mode until the guest powers off. docs/SECURITY.md "Enforcement".
-enforce_rows="enforce-audit-admits enforce-start enforce-status enforce-plain-load-refused
+enforce_rows="enforce-audit-admits enforce-start enforce-status enforce-plain-load-refused enforce-exemption-admitted
   enforce-userspace-load-refused enforce-kernel-load-admitted enforce-session-keyring-refused
   enforce-unlisted-keyring-refused enforce-sigcheck-before-hook enforce-preexisting-loader-refused enforce-bypass-zero-digest-refused enforce-bypass-nonexcl-refused
   enforce-link-fd-refused enforce-map-write-refused enforce-unpin-refused enforce-umount-refused
@@ -365,6 +365,10 @@ if [ $VERIFIES = 1 ]; then
     got=$("$T" plain-load)
     [ "$got" = "refused EPERM" ] && result enforce-plain-load-refused PASS "libbpf bpf_prog_load: EPERM" \
       || result enforce-plain-load-refused FAIL "plain load: $got"
+    # The signed exemption: unsigned cgroup_device programs from cgroup 1 only.
+    got=$("$T" plain-load cgroup_device)
+    [ "$got" = ok ] && result enforce-exemption-admitted PASS "unsigned cgroup_device from cgroup 1 admitted (rule exempt); socket_filter refused above" \
+      || result enforce-exemption-admitted FAIL "cgroup_device load: $got"
     "$B" load "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt" --exit-after-load --json >"$WORK/e-us.out" 2>&1
     e=$(errno_of "$WORK/e-us.out")
     [ "$e" = EPERM ] && result enforce-userspace-load-refused PASS "user-space-verified load: EPERM" \
@@ -439,10 +443,11 @@ if [ $VERIFIES = 1 ]; then
     s=$(audit_count admitted signed-allowed-keyring bpfseal)
     p=$(grep -c '"rule":"self-protection"' "$WORK/audit.jsonl")
     u=$(audit_count refused unadmitted-loader bpfseal-vmtest)
-    if [ "$r" -ge 1 ] && [ "$k" -ge 2 ] && [ "$v" -ge 1 ] && [ "$s" -ge 1 ] && [ "$p" -ge 3 ] && [ "$u" -ge 1 ]; then
-      result enforce-audited PASS "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u"
+    x=$(audit_count admitted exempt bpfseal-vmtest)
+    if [ "$r" -ge 1 ] && [ "$k" -ge 2 ] && [ "$v" -ge 1 ] && [ "$s" -ge 1 ] && [ "$p" -ge 3 ] && [ "$u" -ge 1 ] && [ "$x" -ge 1 ]; then
+      result enforce-audited PASS "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u, exempt $x"
     else
-      result enforce-audited FAIL "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u"
+      result enforce-audited FAIL "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u, exempt $x"
     fi
   else
     result enforce-start FAIL "$(lastline "$WORK/enforce-start.out")"

@@ -16,7 +16,7 @@
 //   gen-upstream OBJ DIR        (host) upstream-style loader-check: gen_loader + a
 //                               prologue that checks map->sha only; writes DIR/{loader.bin,
 //                               meta.bin,counts}; sign loader.bin with openssl cms
-//   plain-load                  a plain libbpf BPF_PROG_LOAD (socket filter); prints "ok" or
+//   plain-load [TYPE]           a plain libbpf BPF_PROG_LOAD (socket_filter or cgroup_device); "ok" or
 //                               "refused ERRNO" (exit 0 either way, 1 on other errors)
 //   fd-by-id link|map ID        get a (writable) fd by id; prints "ok" or "refused ERRNO"
 //   stale-loader DIR WAITFILE   load DIR's upstream-style loader UNSIGNED with its genuine
@@ -342,9 +342,15 @@ int printOutcome(int fd) {
   return 0;
 }
 
-int cmdPlainLoad() {
-  const bpf_insn insns[] = {insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+int cmdPlainLoad(const std::string &type) {
+  const bpf_insn insns[] = {insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
                             insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
+  if (type == "cgroup_device") {
+    LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_CGROUP_DEVICE);
+    return printOutcome(bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "plain_cgdev", "GPL", insns, 2, &o));
+  }
+  if (type != "socket_filter")
+    die("plain-load: socket_filter or cgroup_device");
   return printOutcome(bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "plain_load", "GPL", insns, 2, nullptr));
 }
 
@@ -731,7 +737,7 @@ int main(int argc, char **argv) {
   if (cmd == "session" && argc >= 3)
     return cmdSession(argv + 2);
   if (cmd == "plain-load")
-    return cmdPlainLoad();
+    return cmdPlainLoad(argc >= 3 ? argv[2] : "socket_filter");
   if (cmd == "fd-by-id" && argc == 4)
     return cmdFdById(argv[2], uint32_t(strtoul(argv[3], nullptr, 0)));
   if (cmd == "stale-loader" && argc == 4)

@@ -149,6 +149,16 @@ BPFSEAL_API const char *bpfseal_level_name(enum bpfseal_level level);
 /* The calling thread's last error: one line, cause and hint ("" if none). */
 BPFSEAL_API const char *bpfseal_strerror_last(void);
 
+/* Enforcement (bpfseal/enforce.hpp, docs/SECURITY.md "Enforcement"): start
+ * bpfseal's signed BPF LSM policy `policy_path`, which the kernel must verify
+ * against `keyring` ("secondary", "builtin", "platform" or a serial, which is
+ * locked and allow-listed). From then on, until reboot, only verified BPF
+ * loads. 0, or -errno with bpfseal_strerror_last(); nothing is left behind on
+ * failure (no BPF LSM, no signature verification, a writable keyring...). */
+BPFSEAL_API int bpfseal_enforce_start(const char *policy_path, const char *keyring);
+/* 1 if a bpfseal policy is active in this boot, 0 if not. */
+BPFSEAL_API int bpfseal_enforce_active(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
