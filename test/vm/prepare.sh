@@ -19,7 +19,7 @@ bpfseal=$build/tools/bpfseal/bpfseal-static
 vmtest=$build/test/vm/bpfseal-vmtest
 obj=$build/test/vm/vm_counter.bpf.o
 policy=$build/policy/enforce.bpf.o
-for f in "$bpfseal" "$vmtest" "$obj" "$policy"; do
+for f in "$bpfseal" "$vmtest" "$obj"; do
   [ -e "$f" ] || { echo "prepare: $f missing: build the target vm_test_objects first" >&2; exit 1; }
 done
 
@@ -49,7 +49,10 @@ good=$art/objs/good.sealed.o
 # One narrow exemption, as a site would give systemd's device filters: unsigned
 # cgroup_device programs (type 15: bit 0x8000) from cgroup id 1 (the guests'
 # only cgroup).
+# Without the plugin there is no policy object: the suite SKIPs the enforce rows.
+[ -e "$policy" ] || { echo "prepare: no $policy (built only with the plugin): enforce rows will skip" >&2; }
 for m in enforce audit; do
+  [ -e "$policy" ] || break
   "$bpfseal" enforce build --object "$policy" --key "$keys/signer.key" --cert "$art/certs/signer.crt" \
     --set mode=$m --set exempt_prog_types=0x8000 --set exempt_cgroup_id=1 \
     -o "$art/objs/policy-$m.sealed.o" >/dev/null
