@@ -108,6 +108,14 @@ Status checkPinDir(const std::string &dir, const format::Manifest &m) {
   struct statfs fs{};
   if (::statfs(probe.c_str(), &fs) != 0)
     return bad(errno, "cannot be examined", "");
+  // Under an unmounted /sys/fs/bpf the runtime mounts bpffs itself (as
+  // libbpf-based tools do): only there is a non-bpffs answer not final.
+  struct statfs root{};
+  bool unmounted_default = (dir == "/sys/fs/bpf" || dir.rfind("/sys/fs/bpf/", 0) == 0) &&
+                           ::statfs("/sys/fs/bpf", &root) == 0 &&
+                           static_cast<long>(root.f_type) != static_cast<long>(BPF_FS_MAGIC);
+  if (unmounted_default)
+    return ok();
   if (static_cast<long>(fs.f_type) != static_cast<long>(BPF_FS_MAGIC))
     return bad(EINVAL, std::string(exists ? "is" : "would be") + " not on a BPF file system",
                "pin under /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)");
