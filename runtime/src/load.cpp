@@ -6,6 +6,7 @@
 // what it created when it fails, and everything user space holds is a UniqueFd.
 #include "bpfseal/signing.h"
 #include "load_errors.h"
+#include "load_libbpf.h"
 #include "loader_run.h"
 #include "object_impl.h"
 
@@ -107,8 +108,51 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
 // User-space mode: every loader's signature is checked here (a flipped byte
 // in any signed section rejects the object, whichever loader runs), then
 // the strongest loader this kernel can run is loaded unsigned.
-Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadOptions &options,
-                                 const KernelSupport &ks, LoadedFds &out) {
+// Which path creates the programs: the caller's choice, else the loader
+// where this kernel can run one. Empty: the loader path.
+std::string libbpfPathReason(const LoadOptions &options, const KernelSupport &ks) {
+  if (options.path == LoadPath::Libbpf)
+    return "requested (--path libbpf)";
+  if (options.path == LoadPath::Loader || ks.runsLoader())
+    return "";
+  if (ks.syscall_prog_errno)
+    return "this kernel cannot run a loader: BPF_PROG_TYPE_SYSCALL refused (" + errnoName(ks.syscall_prog_errno) + ")";
+  return "this kernel cannot run a loader: no CO-RE relocation at BPF_PROG_LOAD (core_relos unknown)";
+}
+
+// The libbpf path, after the signatures were verified: the ELF inside the
+// sealed file is what libbpf loads, so it must be covered by what was
+// verified. Format v2's signed manifest carries the digest of the whole file
+// and format::readSealed refused any file that does not match it; a v1 file
+// signs only the loaders and metadata, so its ELF is refused here.
+Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const format::SealedObject &sealed,
+                                       const LoadOptions &options, const signing::SignerInfo &signer,
+                                       const std::string &reason, LoadedFds &out) {
+  if (sealed.manifest.format_version < 2)
+    return makeError(EPROTONOSUPPORT,
+                     "the libbpf path needs a format v2 object (its signature covers the whole file); this "
+                     "object is format v" + std::to_string(sealed.manifest.format_version) +
+                         ", whose signature does not cover the ELF libbpf would load",
+                     "re-seal and re-sign the object with this bpfseal, or use --path loader on a kernel that runs it");
+  auto fds = loadElfWithLibbpf(file, sealed.manifest, options);
+  if (!fds)
+    return fds.takeError();
+  out = fds.take();
+  LoadReport r;
+  r.level = VerificationLevel::UserspaceVerified;
+  r.path = LoadPath::Libbpf;
+  r.path_reason = reason;
+  r.loader = "none (libbpf)";
+  r.signer_subject = signer.subject;
+  r.signer_key_id = signer.key_id_hex;
+  r.description = "user-space verified (" + signerText(signer) +
+                  "; the signed manifest's file digest covers the ELF), CO-RE in user space: libbpf relocated "
+                  "and loaded the ELF (" + reason + "); nothing checked in the kernel";
+  return r;
+}
+
+Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::SealedObject &sealed,
+                                 const LoadOptions &options, const KernelSupport &ks, LoadedFds &out) {
   if (options.trusted_certs.empty() && options.ca_dir.empty())
     return makeError(EINVAL, "user-space verification needs trusted certificates",
                      "pass --cert CERT (the signer's certificate) or --ca-dir DIR");
@@ -129,6 +173,15 @@ Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadO
   }
 
   const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  if (std::string reason = libbpfPathReason(options, ks); !reason.empty()) {
+    // The kernel-check signature covers insns || metadata, and with them the manifest.
+    for (const auto &v : verdicts)
+      if (kc && v.loader == kc->info.name)
+        return loadUserspaceLibbpf(file, sealed, options, v.signer, reason, out);
+    return makeError(ENOENT, "the libbpf path needs the object's kernel-check loader (its signature covers the "
+                             "manifest), which it does not have",
+                     "re-seal the object with this bpfseal");
+  }
   const format::LoaderImage *lc =
       ks.map_hash && ks.exclusive_maps ? matchingLoaderCheck(sealed, ks) : nullptr;
   const format::LoaderImage *run = lc ? lc : kc;
@@ -174,7 +227,8 @@ Result<LoadReport> loadUserspace(const format::SealedObject &sealed, const LoadO
 
 } // namespace
 
-Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOptions &options,
+Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::SealedObject &sealed,
+                              const LoadOptions &options,
                               LoadedFds &out) {
   auto start = std::chrono::steady_clock::now();
   const KernelSupport &ks = kernelSupport();
@@ -182,16 +236,24 @@ Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOpti
   switch (options.mode) {
   case LoadMode::Kernel:
   {
+    if (options.path == LoadPath::Libbpf)
+      return makeError(EOPNOTSUPP, "kernel mode cannot use the libbpf path: only a signed loader lets the kernel "
+                                   "verify what it loads",
+                       "use --path loader (or auto) with --mode kernel, or --mode userspace --cert CERT");
     bool accepted = false;
     report = loadKernel(sealed, options, ks, out, &accepted);
     break;
   }
   case LoadMode::Userspace:
-    report = loadUserspace(sealed, options, ks, out);
+    report = loadUserspace(file, sealed, options, ks, out);
     break;
   case LoadMode::Auto: {
     bool accepted = false;
-    report = loadKernel(sealed, options, ks, out, &accepted);
+    // The libbpf path cannot be kernel-verified: auto goes straight to user space.
+    if (options.path == LoadPath::Libbpf)
+      report = makeError(EOPNOTSUPP, "kernel verification needs the loader path (--path libbpf given)");
+    else
+      report = loadKernel(sealed, options, ks, out, &accepted);
     if (report)
       break;
     Error kernel_error = report.takeError();
@@ -203,7 +265,7 @@ Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOpti
       kernel_error.hint = "pass --cert CERT to allow the fallback to user-space verification";
       return kernel_error;
     }
-    report = loadUserspace(sealed, options, ks, out);
+    report = loadUserspace(file, sealed, options, ks, out);
     if (report)
       report->fallback = "auto: kernel verification unavailable (" + errnoName(kernel_error.err) + ": " +
                          kernel_error.msg + "); fell back to user-space verification";

@@ -30,6 +30,32 @@ std::string_view loadModeName(LoadMode mode) {
   return "?";
 }
 
+Result<LoadPath> parseLoadPath(std::string_view text) {
+  if (text == "auto")
+    return LoadPath::Auto;
+  if (text == "loader")
+    return LoadPath::Loader;
+  if (text == "libbpf")
+    return LoadPath::Libbpf;
+  return makeError(EINVAL, "unknown load path '" + std::string(text) + "'", "use loader, libbpf or auto");
+}
+
+std::string_view loadPathName(LoadPath path) {
+  switch (path) {
+  case LoadPath::Auto: return "auto";
+  case LoadPath::Loader: return "loader";
+  case LoadPath::Libbpf: return "libbpf";
+  }
+  return "?";
+}
+
+std::string levelText(const LoadReport &report) {
+  std::string text(verificationLevelName(report.level));
+  if (report.path == LoadPath::Libbpf)
+    text += " (CO-RE in user space)";
+  return text;
+}
+
 std::string_view verificationLevelName(VerificationLevel level) {
   switch (level) {
   case VerificationLevel::KernelVerified: return "kernel-verified";
@@ -79,6 +105,7 @@ std::string keyringName(int32_t id) {
 struct Object::Impl {
   std::string name;
   format::SealedObject sealed;
+  std::vector<uint8_t> file; // the bytes `sealed` was read from (libbpf path)
   bool loaded = false;
   std::vector<Program> programs;
   std::vector<Map> maps;
@@ -116,6 +143,7 @@ Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string di
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);
   impl->sealed = sealed.take();
+  impl->file.assign(bytes.begin(), bytes.end());
   return Object(std::move(impl));
 }
 
@@ -130,7 +158,7 @@ Result<LoadReport> Object::load(const LoadOptions &options) {
   if (impl_->loaded)
     return makeError(EALREADY, impl_->name + " is already loaded", "open the object again to load another copy");
   LoadedFds fds;
-  auto report = loadSealed(impl_->sealed, options, fds);
+  auto report = loadSealed(impl_->file, impl_->sealed, options, fds);
   if (!report) {
     Error e = report.takeError();
     return e;

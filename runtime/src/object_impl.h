@@ -14,9 +14,11 @@ struct LoadedFds {
   std::vector<sys::UniqueFd> progs;
 };
 
-// Verifies according to the mode and runs the right loader (load.cpp).
-Result<LoadReport> loadSealed(const format::SealedObject &sealed, const LoadOptions &options,
-                              LoadedFds &out);
+// Verifies according to the mode and creates the programs and maps by the
+// right path (load.cpp). `file` is the whole sealed file `sealed` was read
+// from (the libbpf path loads its ELF).
+Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::SealedObject &sealed,
+                              const LoadOptions &options, LoadedFds &out);
 
 // What keeps one attachment alive; destroying it detaches.
 struct LinkResources {

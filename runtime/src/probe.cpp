@@ -71,6 +71,8 @@ const KernelSupport &kernelSupport() {
     support.signed_load_errno = sys::probeSignedLoadErrno();
     support.verifies_signatures = support.signed_load_errno == EBADMSG;
     support.exclusive_maps = sys::probeExclusiveMaps();
+    support.syscall_prog_errno = sys::probeSyscallProgErrno();
+    support.core_at_load = sys::probeCoreAtLoad();
     support.kprobe_pmu = ::access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
     support.uprobe_pmu = ::access("/sys/bus/event_source/devices/uprobe/type", R_OK) == 0;
   });

@@ -146,6 +146,51 @@ int probeSignedLoadErrno() {
   return -fd;
 }
 
+int probeSyscallProgErrno() {
+  static const struct bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  ProgLoadAttr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_SYSCALL;
+  attr.prog_flags = BPF_F_SLEEPABLE;
+  attr.insn_cnt = 2;
+  attr.insns = ptr(insns);
+  attr.license = ptr("GPL");
+  int fd = sysBpf(BPF_PROG_LOAD, &attr, kProgLoadAttrSizeNoSig);
+  if (fd >= 0) {
+    ::close(fd);
+    return 0;
+  }
+  return -fd;
+}
+
+bool probeCoreAtLoad() {
+  static const struct bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  static const uint8_t relo[16] = {}; // one struct bpf_core_relo, refused for want of BTF
+  ProgLoadAttr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  attr.insn_cnt = 2;
+  attr.insns = ptr(insns);
+  attr.license = ptr("GPL");
+  attr.core_relos = ptr(relo);
+  attr.core_relo_cnt = 1;
+  attr.core_relo_rec_size = sizeof(relo);
+  int fd = sysBpf(BPF_PROG_LOAD, &attr, kProgLoadAttrSizeNoSig);
+  if (fd >= 0) {
+    ::close(fd);
+    return true;
+  }
+  // A kernel without the fields refuses the non-zero tail of the attr with
+  // E2BIG; one with them gets as far as checking the record (EINVAL).
+  return -fd != E2BIG;
+}
+
 bool probeExclusiveMaps() {
   static const format::Sha256 digest = format::sha256(std::span<const uint8_t>());
   MapCreateAttr attr;

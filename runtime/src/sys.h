@@ -178,6 +178,15 @@ Result<int> runLoader(int prog_fd, std::span<uint8_t> ctx);
 // kernel should).
 int probeSignedLoadErrno();
 
+// errno of loading a trivial sleepable BPF_PROG_TYPE_SYSCALL program (0 if
+// it loaded): the program type every loader is. EINVAL before 5.14.
+int probeSyscallProgErrno();
+
+// Whether BPF_PROG_LOAD knows core_relos (the kernel does CO-RE relocation
+// at load, which the loaders rely on): a load with one empty record fails
+// with E2BIG on kernels without the fields (before 5.17), otherwise with EINVAL.
+bool probeCoreAtLoad();
+
 // Whether BPF_MAP_CREATE accepts excl_prog_hash (creates and closes a map).
 bool probeExclusiveMaps();
 

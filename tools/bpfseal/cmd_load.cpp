@@ -31,7 +31,7 @@ void printHelp() {
       "usage: bpfseal load SEALED.o [--mode auto|kernel|userspace] [--cert CERT]...\n"
       "                    [--ca-dir DIR] [--keyring ID] [--pin DIR] [--target PROG=TARGET]...\n"
       "                    [--no-attach] [--json] [--exit-after-load | --duration SECONDS]\n"
-      "                    [--log-level N]\n\n"
+      "                    [--log-level N] [--path auto|loader|libbpf] [--btf FILE]\n\n"
       "Verifies and loads a sealed object, attaches every program by its section,\n"
       "prints the verification level and the attachments, and holds them until\n"
       "SIGINT or SIGTERM, then detaches.\n\n"
@@ -49,6 +49,11 @@ void printHelp() {
       "  --exit-after-load exit (detaching) right after loading, attaching and pinning\n"
       "  --duration S      hold for S seconds, then detach and exit\n"
       "  --log-level N     verifier log level for the object's programs on failure\n"
+      "  --path P          loader: the signed loader creates the programs in the kernel;\n"
+      "                    libbpf: libbpf relocates (CO-RE in user space) and loads the\n"
+      "                    verified ELF, user-space verification only (kernels before 5.17);\n"
+      "                    auto (default): loader where the kernel can run it\n"
+      "  --btf FILE        kernel BTF for the libbpf path where /sys/kernel/btf/vmlinux is missing\n"
       "  --json            machine-readable report on stdout\n");
 }
 
@@ -146,7 +151,7 @@ Status checkPinDir(const std::string &dir, const format::Manifest &m) {
 } // namespace
 
 int runLoad(int argc, char **argv) {
-  enum { kPin = 256, kNoAttach, kExitAfterLoad, kDuration, kLogLevel, kCaDir };
+  enum { kPin = 256, kNoAttach, kExitAfterLoad, kDuration, kLogLevel, kCaDir, kPath, kBtf };
   static const option kOptions[] = {{"mode", required_argument, nullptr, 'm'},
                                     {"cert", required_argument, nullptr, 'c'},
                                     {"ca-dir", required_argument, nullptr, kCaDir},
@@ -158,6 +163,8 @@ int runLoad(int argc, char **argv) {
                                     {"exit-after-load", no_argument, nullptr, kExitAfterLoad},
                                     {"duration", required_argument, nullptr, kDuration},
                                     {"log-level", required_argument, nullptr, kLogLevel},
+                                    {"path", required_argument, nullptr, kPath},
+                                    {"btf", required_argument, nullptr, kBtf},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   LoadOptions lo;
@@ -204,6 +211,14 @@ int runLoad(int argc, char **argv) {
       break;
     }
     case kLogLevel: lo.log_level = static_cast<uint32_t>(std::strtoul(optarg, nullptr, 10)); break;
+    case kPath: {
+      auto path = parseLoadPath(optarg);
+      if (!path)
+        return usageError(kCmd, path.error().msg);
+      lo.path = *path;
+      break;
+    }
+    case kBtf: lo.btf_path = optarg; break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -253,7 +268,12 @@ int runLoad(int argc, char **argv) {
   report["object"] = obj->sealed().manifest.object_name;
   report["mode"] = std::string(loadModeName(r.mode));
   report["level"] = std::string(verificationLevelName(r.level));
-  report["level_words"] = levelWords(r.level);
+  report["level_words"] = levelWords(r.level) +
+                          (r.path == LoadPath::Libbpf ? " (CO-RE in user space: libbpf loaded the ELF)" : "");
+  report["level_text"] = levelText(r);
+  report["path"] = std::string(loadPathName(r.path));
+  if (!r.path_reason.empty())
+    report["path_reason"] = r.path_reason;
   report["description"] = r.description;
   report["loader"] = r.loader;
   if (!r.fallback.empty())
@@ -266,8 +286,7 @@ int runLoad(int argc, char **argv) {
   if (!json) {
     std::printf("loaded %s (%zu programs, %zu maps) in %.2f ms\n", printable(input).c_str(),
                 obj->programs().size(), obj->maps().size(), r.load_ms);
-    std::printf("verification: %s: %s\n", std::string(verificationLevelName(r.level)).c_str(),
-                printable(r.description).c_str());
+    std::printf("verification: %s: %s\n", levelText(r).c_str(), printable(r.description).c_str());
     if (!r.fallback.empty())
       std::printf("note: %s\n", printable(r.fallback).c_str());
   }

@@ -38,6 +38,16 @@ enum class LoadMode {
 Result<LoadMode> parseLoadMode(std::string_view text); // "auto" | "kernel" | "userspace"
 std::string_view loadModeName(LoadMode mode);
 
+// How the object's programs and maps are created once the signatures are
+// verified. Loader: the signed loader program runs in the kernel (needs
+// BPF_PROG_TYPE_SYSCALL and CO-RE at BPF_PROG_LOAD, 5.17+). Libbpf: libbpf
+// relocates the sealed file's ELF against the kernel's BTF in user space and
+// loads it (user-space verification only; for kernels that cannot run the
+// loader, e.g. 5.10). Auto: Loader where the kernel can run it, else Libbpf.
+enum class LoadPath { Auto, Loader, Libbpf };
+Result<LoadPath> parseLoadPath(std::string_view text); // "auto" | "loader" | "libbpf"
+std::string_view loadPathName(LoadPath path);
+
 // What a successful load achieved, strongest first.
 enum class VerificationLevel {
   KernelVerified,             // signature verified by the kernel at BPF_PROG_LOAD
@@ -61,6 +71,9 @@ struct LoadOptions {
   // failure the loader is re-run with level 1 to show why.
   uint32_t log_level = 0;
   uint32_t log_size = 1u << 20;
+  LoadPath path = LoadPath::Auto;
+  // Libbpf path: kernel BTF for CO-RE when /sys/kernel/btf/vmlinux is missing.
+  std::string btf_path;
 };
 
 struct LoadReport {
@@ -76,7 +89,11 @@ struct LoadReport {
   std::string signer_key_id;
   int32_t keyring_id = 0;         // kernel mode
   double load_ms = 0;
+  LoadPath path = LoadPath::Loader; // taken: Loader, or Libbpf (CO-RE in user space)
+  std::string path_reason;          // why Libbpf was taken (requested, or what the kernel lacks)
 };
+// "user-space-verified (CO-RE in user space)" for the libbpf path, else the level's name.
+std::string levelText(const LoadReport &report);
 
 // ---- kernel support -----------------------------------------------------
 
@@ -93,6 +110,12 @@ struct KernelSupport {
   // fentry/fexit/fmod_ret/lsm (BPF trampolines): errno of loading a trivial
   // fentry program, 0 if it loaded (some kernels refuse them with EPERM).
   int trampoline_errno = 0;
+  // Can the kernel run a signed loader? errno of loading a trivial sleepable
+  // BPF_PROG_TYPE_SYSCALL program (0: loaded; EINVAL before 5.14), and whether
+  // BPF_PROG_LOAD knows core_relos (CO-RE in the kernel, 5.17+; E2BIG before).
+  int syscall_prog_errno = 0;
+  bool core_at_load = false;
+  bool runsLoader() const { return syscall_prog_errno == 0 && core_at_load; }
   bool kprobe_pmu = false;        // /sys/bus/event_source/devices/kprobe
   bool uprobe_pmu = false;
 };
