@@ -3,7 +3,8 @@
 # included by BpfSealConfig.cmake; cmake/README.md documents every argument.
 #
 #   bpfseal_add_object(<name> SOURCES a.bpf.c ... [INCLUDE_DIRS ...] [DEFINES ...]
-#                      [SET VAR=VALUE ...] [SIGNING_KEY key|pkcs11-uri]
+#                      [SET VAR=VALUE ...] [MAX_ENTRIES MAP=N ...] [DISABLE PROG ...]
+#                      [ATTACH_TARGET PROG=FUNCTION ...] [SIGNING_KEY key|pkcs11-uri]
 #                      [SIGNING_CERT cert] [SIGNING_PASS src] [PKCS11_MODULE so] [UNSIGNED]
 #                      [VMLINUX_H path] [COMPILE_OPTIONS ...] [NO_WARN_CONFIG])
 #   bpfseal_embed(<target> <name> [STATIC])
@@ -192,7 +193,7 @@ endfunction()
 function(bpfseal_add_object name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED;NO_WARN_CONFIG"
     "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;PKCS11_MODULE;VMLINUX_H"
-    "SOURCES;INCLUDE_DIRS;DEFINES;SET;COMPILE_OPTIONS")
+    "SOURCES;INCLUDE_DIRS;DEFINES;SET;MAX_ENTRIES;DISABLE;ATTACH_TARGET;COMPILE_OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "bpfseal_add_object(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -288,9 +289,11 @@ function(bpfseal_add_object name)
   endif()
   set(plugin_dep)
   if(TARGET BpfSeal::plugin)
-    # Unset const volatile globals are reported by the seal step, which knows SET.
+    # Unset const volatile globals are reported by the seal step, which knows SET;
+    # so are __kconfig externs that no SET gives the target's value (the seal
+    # step refuses them), hence allow-kconfig at compile time.
     list(APPEND flags -fplugin=$<TARGET_FILE:BpfSeal::plugin> -fpass-plugin=$<TARGET_FILE:BpfSeal::plugin>
-         -fplugin-arg-bpfseal-no-warn-config)
+         -fplugin-arg-bpfseal-no-warn-config -fplugin-arg-bpfseal-allow-kconfig)
     _bpfseal_target_dep(plugin_dep BpfSeal::plugin)
   else()
     message(WARNING "bpfseal_add_object(${name}): BpfSeal::plugin is missing (bpfseal built "
@@ -339,6 +342,24 @@ function(bpfseal_add_object name)
       message(FATAL_ERROR "bpfseal_add_object(${name}): SET '${assignment}' is not NAME=VALUE")
     endif()
     list(APPEND set_args --set "${assignment}")
+  endforeach()
+  foreach(assignment IN LISTS arg_MAX_ENTRIES)
+    if(NOT assignment MATCHES "^[A-Za-z_][A-Za-z0-9_.]*=[0-9]+$")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): MAX_ENTRIES '${assignment}' is not MAP=N")
+    endif()
+    list(APPEND set_args --max-entries "${assignment}")
+  endforeach()
+  foreach(prog IN LISTS arg_DISABLE)
+    if(NOT prog MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): DISABLE '${prog}' is not a program name")
+    endif()
+    list(APPEND set_args --disable "${prog}")
+  endforeach()
+  foreach(assignment IN LISTS arg_ATTACH_TARGET)
+    if(NOT assignment MATCHES "^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z_][A-Za-z0-9_.]*$")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): ATTACH_TARGET '${assignment}' is not PROG=FUNCTION")
+    endif()
+    list(APPEND set_args --attach-target "${assignment}")
   endforeach()
   set(unsigned_out "${work}/${name}.unsigned.sealed.o")
   # This file, in script mode (a function's own file: variables set when the

@@ -219,7 +219,8 @@ Status checkManifestText(const Manifest &m) {
     const ProgramInfo &p = m.programs[i];
     std::string who = "program " + std::to_string(i);
     for (auto [f, v] : {std::pair{" name", &p.name}, {" section", &p.section}, {" type", &p.type},
-                        {" attach type", &p.attach_type}, {" source", &p.source}})
+                        {" attach type", &p.attach_type}, {" source", &p.source},
+                        {" attach target", &p.attach_target}})
       all.push_back({who + f, v});
   }
   for (size_t i = 0; i < m.maps.size(); ++i)
@@ -231,6 +232,8 @@ Status checkManifestText(const Manifest &m) {
                         {" type", &b.type}, {" value", &b.value}})
       all.push_back({"baked value " + std::to_string(i) + f, v});
   }
+  for (size_t i = 0; i < m.disabled_programs.size(); ++i)
+    all.push_back({"disabled program " + std::to_string(i), &m.disabled_programs[i]});
   for (size_t i = 0; i < m.loaders.size(); ++i)
     all.push_back({"loader " + std::to_string(i) + " kernels", &m.loaders[i].kernels});
   for (auto &[what, v] : all)
@@ -492,7 +495,8 @@ std::string serializeManifest(const Manifest &m) {
                      {"section", p.section},
                      {"type", p.type},
                      {"attach_type", p.attach_type},
-                     {"source", p.source}});
+                     {"source", p.source},
+                     {"attach_target", p.attach_target}});
   j["programs"] = progs;
   ojson maps = ojson::array();
   for (const MapInfo &mi : m.maps)
@@ -513,6 +517,7 @@ std::string serializeManifest(const Manifest &m) {
                      {"offset", b.offset},
                      {"size", b.size}});
   j["baked"] = baked;
+  j["disabled_programs"] = m.disabled_programs;
   ojson loaders = ojson::array();
   for (const LoaderInfo &l : m.loaders)
     loaders.push_back({{"name", l.name},
@@ -550,7 +555,8 @@ Result<Manifest> parseManifest(std::string_view text) {
                             field<std::string>(p, "section"),
                             field<std::string>(p, "type"),
                             field<std::string>(p, "attach_type"),
-                            field<std::string>(p, "source")});
+                            field<std::string>(p, "source"),
+                            field<std::string>(p, "attach_target")});
     for (const ojson &mj : arrayField(j, "maps")) {
       MapInfo mi;
       mi.name = field<std::string>(mj, "name");
@@ -569,6 +575,11 @@ Result<Manifest> parseManifest(std::string_view text) {
                          field<std::string>(b, "value"),
                          field<uint32_t>(b, "offset"),
                          field<uint32_t>(b, "size")});
+    for (const ojson &d : arrayField(j, "disabled_programs")) {
+      if (!d.is_string())
+        return malformed("manifest 'disabled_programs' holds a non-string");
+      m.disabled_programs.push_back(d.get<std::string>());
+    }
     for (const ojson &lj : arrayField(j, "loaders")) {
       LoaderInfo l;
       l.name = field<std::string>(lj, "name");

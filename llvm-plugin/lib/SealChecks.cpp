@@ -273,8 +273,9 @@ public:
           DiagnosticsEngine::Error,
           "'%0' is a __kconfig extern: libbpf would fill it from the kernel "
           "configuration of the machine that seals the object, not of the "
-          "one that loads it (pass -fplugin-arg-bpfseal-allow-kconfig to "
-          "accept that)");
+          "one that loads it (give the target's value at seal time, "
+          "'bpfseal seal --set %0=VALUE', and pass "
+          "-fplugin-arg-bpfseal-allow-kconfig; the sealer refuses it unset)");
       F->ReportKconfig = [&Diags, KconfigDiag, LocationOf](StringRef Name) {
         Diags.Report(LocationOf(Name), KconfigDiag) << Name;
       };

@@ -267,7 +267,8 @@ Status encodeValue(const struct btf *btf, const TypeInfo &ti, const std::string 
 } // namespace
 
 Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_bytes,
-                                                   const std::vector<std::string> &sets) {
+                                                   const std::vector<std::string> &sets,
+                                                   std::vector<KconfigValue> &kconfig) {
   std::vector<format::BakedValue> baked;
   if (sets.empty())
     return baked;
@@ -319,7 +320,7 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
       if (!vt || !btf_is_var(vt))
         continue;
       std::string name = btf__name_by_offset(btf, vt->name_off);
-      if (settableSection(sec))
+      if (settableSection(sec) || sec == ".kconfig")
         vars.push_back({name, sec, vt->type, vi->offset, vi->size});
       else
         unsettable.emplace(name, sec);
@@ -352,7 +353,7 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
       if (names.size() > 8)
         known += ", ...";
       return makeError(ENOENT,
-                       what + ": no variable '" + name + "' in .rodata/.data" +
+                       what + ": no variable '" + name + "' in .rodata/.data/.kconfig" +
                            (names.empty() ? std::string(" (the object has none)")
                                           : " (known: " + known + ")"),
                        kHintDeclare);
@@ -373,6 +374,20 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
     std::string canonical;
     if (Status s = encodeValue(btf, *ti, value, what, "'" + name + "'", bytes, canonical); !s)
       return s.takeError();
+    if (v.section == ".kconfig") {
+      if (bytes.size() != v.size)
+        return makeError(EINVAL, what + ": '" + name + "' is not where its BTF says (.kconfig size " +
+                                     std::to_string(v.size) + ")");
+      KconfigValue k;
+      k.baked = {name, v.section, ti->c_name, canonical, v.offset, v.size};
+      k.bytes = std::move(bytes);
+      if (name.rfind("CONFIG_", 0) == 0) // any value libbpf accepts for the type; replaced after
+        k.libbpf_placeholder = name + (ti->kind == TypeInfo::String ? "=\"\""
+                                       : ti->kind == TypeInfo::Int  ? "=0"
+                                                                    : "=n");
+      kconfig.push_back(std::move(k));
+      continue;
+    }
     auto sec = elf::findSection(*sections, v.section);
     if (!sec || sec->type != SHT_PROGBITS || v.offset + uint64_t(bytes.size()) > sec->size ||
         bytes.size() != v.size)

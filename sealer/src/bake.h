@@ -12,9 +12,24 @@
 
 namespace bpfseal::sealer {
 
-// Patches `elf` in place; returns one BakedValue per set, in the order given.
-// Errors name the variable, its type and (for range errors) the range.
+// A `--set` of a __kconfig extern. .kconfig has no bytes in the ELF: libbpf
+// fills it while recording, so the sealer writes `bytes` into the recorded
+// .kconfig value afterwards (recording.h), at `baked.offset`.
+struct KconfigValue {
+  format::BakedValue baked; // section ".kconfig"
+  std::vector<uint8_t> bytes;
+  // A line of libbpf's kconfig syntax ("CONFIG_X=0") that lets libbpf resolve
+  // the extern without reading the sealing machine's kernel config; empty
+  // for libbpf's virtual LINUX_* externs, which it computes itself.
+  std::string libbpf_placeholder;
+};
+
+// Patches `elf` in place; returns one BakedValue per set of a .rodata/.data
+// global, in the order given, and one KconfigValue per set of a __kconfig
+// extern in `kconfig`. Errors name the variable, its type and (for range
+// errors) the range.
 Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf,
-                                                   const std::vector<std::string> &sets);
+                                                   const std::vector<std::string> &sets,
+                                                   std::vector<KconfigValue> &kconfig);
 
 } // namespace bpfseal::sealer

@@ -8,6 +8,7 @@
 #include "elf_util.h"
 #include "libbpf_log.h"
 #include "prologue.h"
+#include "recording.h"
 #include "units.h"
 
 #include <bpf/btf.h>
@@ -17,8 +18,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <memory>
+#include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 
 namespace bpfseal::sealer {
@@ -55,7 +59,7 @@ std::string attachTypeOf(const struct bpf_program *prog) {
 // from usdt.bpf.h, LINUX_HAS_SYSCALL_WRAPPER from BPF_KSYSCALL) do not count:
 // in gen_loader mode libbpf answers feature probes with "latest kernel" (true)
 // and never looks at the sealing machine.
-std::string machineKconfig(struct bpf_object *obj) {
+std::string machineKconfig(struct bpf_object *obj, const std::set<std::string> &given) {
   const struct btf *btf = bpf_object__btf(obj);
   if (!btf)
     return "(unknown: no BTF)";
@@ -66,7 +70,8 @@ std::string machineKconfig(struct bpf_object *obj) {
     const struct btf_var_secinfo *vs = btf_var_secinfos(t);
     for (__u16 i = 0; i < btf_vlen(t); ++i, ++vs) {
       std::string_view var = btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
-      if (var != "LINUX_HAS_BPF_COOKIE" && var != "LINUX_HAS_SYSCALL_WRAPPER")
+      if (var != "LINUX_HAS_BPF_COOKIE" && var != "LINUX_HAS_SYSCALL_WRAPPER" &&
+          !given.count(std::string(var)))
         return std::string(var);
     }
     return "";
@@ -119,7 +124,8 @@ std::string unresolvedTypelessKsym(std::span<const uint8_t> elf_bytes,
 
 // What gen_loader cannot carry faithfully, refused before recording.
 Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &slotted,
-                      bool allow_kconfig) {
+                      bool allow_kconfig, const std::set<std::string> &kconfig_given,
+                      const std::set<std::string> &disabled) {
   size_t nprogs = 0, nmaps = 0;
   struct bpf_program *prog;
   bpf_object__for_each_program(prog, obj) {
@@ -135,12 +141,15 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
                            "', so it has no program type",
                        "use a section this libbpf knows (tcx/* and uprobe.multi need libbpf "
                        ">= 1.3, netfilter >= 1.2; e.g. SEC(\"tc\") instead of tcx/ingress)");
+    if (disabled.count(bpf_program__name(prog)))
+      continue;
     if (!bpf_program__autoload(prog))
       return makeError(ENOTSUP,
                        std::string("program '") + bpf_program__name(prog) + "' (SEC(\"?" +
                            bpf_program__section_name(prog) +
                            "\")) is not autoloaded: a sealed object loads all its programs",
-                       "drop the '?' from its SEC() name, or move it to another object");
+                       "drop the '?' from its SEC() name, or leave it out: bpfseal seal --disable " +
+                           std::string(bpf_program__name(prog)));
     if (++nprogs > kMaxPrograms)
       return makeError(E2BIG,
                        std::string("program '") + bpf_program__name(prog) +
@@ -174,15 +183,232 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
                        "load struct_ops objects with plain libbpf");
     if (!allow_kconfig && bpf_map__is_internal(map) && name.size() > 8 &&
         name.compare(name.size() - 8, 8, ".kconfig") == 0) {
-      std::string ext = machineKconfig(obj);
+      std::string ext = machineKconfig(obj, kconfig_given);
       if (!ext.empty())
         return makeError(ENOTSUP,
-                         "the object uses __kconfig externs (map '" + name +
-                             "'): libbpf would resolve them from the build machine's kernel "
+                         "__kconfig extern '" + ext + "' (map '" + name +
+                             "') has no value: libbpf would resolve it from the build machine's kernel "
                              "config, not the target's",
-                         "'" + ext + "' is one; replace them with --set values, or pass "
-                         "--allow-kconfig if the sealing machine runs the target kernel");
+                         "give it the target kernel's value: --set " + ext +
+                             "=VALUE (one sealed file per kernel configuration), or pass --allow-kconfig "
+                             "if the sealing machine runs the target kernel");
     }
+  }
+  return ok();
+}
+
+// Map types whose max_entries must or may be 0: local storages (the kernel
+// requires 0) and perf event arrays (sized by the sealer, above).
+constexpr int kMapTypeCgrpStorage = 32; // BPF_MAP_TYPE_CGRP_STORAGE (6.2), newer than these headers
+
+bool zeroEntriesValid(enum bpf_map_type type) {
+  switch (int(type)) {
+  case BPF_MAP_TYPE_SK_STORAGE:
+  case BPF_MAP_TYPE_INODE_STORAGE:
+  case BPF_MAP_TYPE_TASK_STORAGE:
+  case kMapTypeCgrpStorage:
+  case BPF_MAP_TYPE_CGROUP_STORAGE:
+  case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+  case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+  case BPF_MAP_TYPE_STRUCT_OPS:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// "NAME=VALUE" of option `opt`, NAME and VALUE non-empty.
+Result<std::pair<std::string, std::string>> splitAssignment(const std::string &opt, const std::string &arg,
+                                                            const char *example) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
+    return makeError(EINVAL, opt + " '" + arg + "': expected " + example);
+  return std::make_pair(arg.substr(0, eq), arg.substr(eq + 1));
+}
+
+std::string knownNames(const std::vector<std::string> &names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 8; ++i)
+    out += (i ? ", " : "") + names[i];
+  if (names.size() > 8)
+    out += ", ...";
+  return out.empty() ? "none" : out;
+}
+
+std::vector<std::string> programNames(struct bpf_object *obj) {
+  std::vector<std::string> names;
+  struct bpf_program *p;
+  bpf_object__for_each_program(p, obj) names.push_back(bpf_program__name(p));
+  return names;
+}
+
+// --max-entries MAP=N: a non-internal map, 1..UINT32_MAX.
+Status applyMaxEntries(struct bpf_object *obj, const std::vector<std::string> &args) {
+  std::set<std::string> seen;
+  for (const std::string &arg : args) {
+    auto kv = splitAssignment("--max-entries", arg, "MAP=N");
+    if (!kv)
+      return kv.takeError();
+    auto &[name, value] = *kv;
+    if (!seen.insert(name).second)
+      return makeError(EINVAL, "--max-entries " + name + " given more than once");
+    struct bpf_map *map = bpf_object__find_map_by_name(obj, name.c_str());
+    if (!map || bpf_map__is_internal(map)) {
+      std::vector<std::string> names;
+      struct bpf_map *m;
+      bpf_object__for_each_map(m, obj) if (!bpf_map__is_internal(m)) names.push_back(bpf_map__name(m));
+      return makeError(ENOENT, "--max-entries " + arg + ": the object has no map '" + name + "'" +
+                                   (map ? " that can be sized (global data maps have one entry)" : ""),
+                       "maps: " + knownNames(names));
+    }
+    uint64_t n = 0;
+    bool digits = !value.empty() && value.size() <= 10 && value[0] != '0' &&
+                  value.find_first_not_of("0123456789") == std::string::npos;
+    if (digits)
+      n = std::stoull(value);
+    if (!digits || n == 0 || n > UINT32_MAX)
+      return makeError(ERANGE, "--max-entries " + arg + ": N must be a decimal number 1.." +
+                                   std::to_string(UINT32_MAX));
+    if (int err = bpf_map__set_max_entries(map, uint32_t(n)); err)
+      return makeError(-err, "--max-entries " + arg + ": libbpf refused the size");
+  }
+  return ok();
+}
+
+// Names every map whose max_entries is 0 where the kernel needs a size: it
+// would fail at load with an error that names nothing.
+Status checkMapSizes(struct bpf_object *obj) {
+  struct bpf_map *map;
+  bpf_object__for_each_map(map, obj) {
+    if (bpf_map__is_internal(map) || bpf_map__max_entries(map) != 0 || zeroEntriesValid(bpf_map__type(map)))
+      continue;
+    const char *type = libbpf_bpf_map_type_str(bpf_map__type(map));
+    std::string name = bpf_map__name(map);
+    return makeError(EINVAL,
+                     "map '" + name + "' (" + (type ? type : "?") + ") has max_entries 0, which the kernel refuses",
+                     "size it at seal time: bpfseal seal --max-entries " + name +
+                         "=N (what tools do at run time with bpf_map__set_max_entries), or declare "
+                         "__uint(max_entries, N)");
+  }
+  return ok();
+}
+
+// --disable PROG: each names a program, once.
+Result<std::set<std::string>> disabledSet(struct bpf_object *obj, const std::vector<std::string> &args) {
+  std::set<std::string> out;
+  for (const std::string &name : args) {
+    struct bpf_program *p = bpf_object__find_program_by_name(obj, name.c_str());
+    if (!p)
+      return makeError(ENOENT, "--disable " + name + ": the object has no program '" + name + "'",
+                       "programs: " + knownNames(programNames(obj)));
+    if (!out.insert(name).second)
+      return makeError(EINVAL, "--disable " + name + " given more than once");
+  }
+  return out;
+}
+
+// --attach-target PROG=FUNCTION: PROG an enabled fentry/fexit/fmod_ret program.
+Result<std::map<std::string, std::string>> attachTargets(struct bpf_object *obj,
+                                                         const std::vector<std::string> &args,
+                                                         const std::set<std::string> &disabled) {
+  std::map<std::string, std::string> out;
+  for (const std::string &arg : args) {
+    auto kv = splitAssignment("--attach-target", arg, "PROG=FUNCTION");
+    if (!kv)
+      return kv.takeError();
+    auto &[name, func] = *kv;
+    struct bpf_program *p = bpf_object__find_program_by_name(obj, name.c_str());
+    if (!p)
+      return makeError(ENOENT, "--attach-target " + arg + ": the object has no program '" + name + "'",
+                       "programs: " + knownNames(programNames(obj)));
+    if (disabled.count(name))
+      return makeError(EINVAL, "--attach-target " + arg + ": program '" + name + "' is disabled (--disable)");
+    enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+    if (bpf_program__type(p) != BPF_PROG_TYPE_TRACING ||
+        (at != BPF_TRACE_FENTRY && at != BPF_TRACE_FEXIT && at != BPF_MODIFY_RETURN))
+      return makeError(EINVAL, "--attach-target " + arg + ": program '" + name + "' (" +
+                                   bpf_program__section_name(p) + ") is not fentry, fexit or fmod_ret",
+                       "only those attach to a kernel function chosen by name at load");
+    bool ident = std::all_of(func.begin(), func.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+    });
+    if (!ident || func.size() > 127 || std::isdigit(static_cast<unsigned char>(func[0])))
+      return makeError(EINVAL, "--attach-target " + arg + ": '" + func + "' is not a kernel function name",
+                       "a C identifier as in /proc/kallsyms, e.g. vfs_read");
+    if (!out.emplace(name, func).second)
+      return makeError(EINVAL, "--attach-target " + name + " given more than once");
+  }
+  return out;
+}
+
+bool hasBtfAttachTarget(const struct bpf_program *prog) {
+  enum bpf_prog_type t = bpf_program__type(prog);
+  return t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_LSM || t == BPF_PROG_TYPE_EXT;
+}
+
+// Points each retargeted program's attach-target lookup at its new function.
+// The loader has one lookup per program with a BTF attach target, in load
+// order; each is checked against the name the program's section gives.
+Status retargetPrograms(struct bpf_object *obj, Recording &rec,
+                        const std::map<std::string, std::string> &targets) {
+  if (targets.empty())
+    return ok();
+  auto sites = attachSites(rec);
+  if (!sites)
+    return sites.takeError();
+  size_t next = 0;
+  struct bpf_program *prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog) || !hasBtfAttachTarget(prog))
+      continue;
+    std::string section = bpf_program__section_name(prog);
+    std::string from = section.substr(section.find('/') + 1);
+    if (next >= sites->size() || !std::string_view((*sites)[next].name).ends_with(from))
+      return makeError(EPROTO, "cannot find the attach-target lookup of program '" +
+                                   std::string(bpf_program__name(prog)) + "' (" + section +
+                                   ") in libbpf's loader",
+                       "this libbpf's gen_loader output is not what bpfseal knows; report it");
+    if (auto it = targets.find(bpf_program__name(prog)); it != targets.end())
+      if (Status st = retargetAttachSite(rec, (*sites)[next], it->second); !st)
+        return st;
+    ++next;
+  }
+  if (next != sites->size())
+    return makeError(EPROTO, "libbpf's loader has " + std::to_string(sites->size()) +
+                                 " attach-target lookups for " + std::to_string(next) + " programs");
+  return ok();
+}
+
+// Writes the --set values of __kconfig externs into the recorded .kconfig
+// value, after checking that the recorded bytes are the ones libbpf resolved.
+Status writeKconfig(struct bpf_object *obj, Recording &rec, const std::vector<KconfigValue> &values) {
+  if (values.empty())
+    return ok();
+  uint32_t idx = 0;
+  struct bpf_map *map, *kconfig = nullptr;
+  bpf_object__for_each_map(map, obj) {
+    std::string name = bpf_map__name(map);
+    if (bpf_map__is_internal(map) && name.size() >= 8 && name.compare(name.size() - 8, 8, ".kconfig") == 0) {
+      kconfig = map;
+      break;
+    }
+    ++idx;
+  }
+  if (!kconfig)
+    return makeError(EPROTO, "the object has __kconfig externs but libbpf made no .kconfig map");
+  size_t size = 0;
+  const void *resolved = bpf_map__initial_value(kconfig, &size);
+  auto off = mapInitialValueOffset(rec, idx, bpf_map__value_size(kconfig));
+  if (!off)
+    return off.takeError();
+  if (!resolved || size != bpf_map__value_size(kconfig) ||
+      std::memcmp(rec.blob.data() + *off, resolved, size) != 0)
+    return makeError(EPROTO, "the recorded .kconfig value is not the one libbpf resolved",
+                     "this libbpf's gen_loader output is not what bpfseal knows; report it");
+  for (const KconfigValue &k : values) {
+    if (uint64_t(k.baked.offset) + k.bytes.size() > size)
+      return makeError(EPROTO, "__kconfig extern '" + k.baked.name + "' lies outside the .kconfig map");
+    std::memcpy(rec.blob.data() + *off + k.baked.offset, k.bytes.data(), k.bytes.size());
   }
   return ok();
 }
@@ -236,9 +462,17 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     if (3 + k.name.size() > format::kMaxLoaderNameLen)
       return makeError(ENAMETOOLONG, "loader name 'lc-" + k.name + "' is longer than 31 chars");
 
-  auto baked = bakeValues(elf_bytes, options.sets);
+  std::vector<KconfigValue> kconfig_values;
+  auto baked = bakeValues(elf_bytes, options.sets, kconfig_values);
   if (!baked)
     return baked.takeError();
+  std::set<std::string> kconfig_given;
+  std::string kconfig_text; // libbpf resolves CONFIG_* from this, not the sealing machine
+  for (const KconfigValue &k : kconfig_values) {
+    kconfig_given.insert(k.baked.name);
+    if (!k.libbpf_placeholder.empty())
+      kconfig_text += k.libbpf_placeholder + "\n";
+  }
 
   // Units: the plugin's manifests, carried through the link.
   std::vector<std::string> unit_list;
@@ -260,7 +494,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
       c = '_';
 
   LibbpfLogCapture log;
-  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = object_name.c_str());
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = object_name.c_str(),
+              .kconfig = kconfig_text.empty() ? nullptr : kconfig_text.c_str());
   ObjectPtr obj(bpf_object__open_mem(elf_bytes.data(), elf_bytes.size(), &open_opts),
                 bpf_object__close);
   if (!obj) {
@@ -271,11 +506,23 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   auto slotted = elf::mapsWithInitialSlots(elf_bytes);
   if (!slotted)
     return slotted.takeError();
-  if (Status s = checkSupported(obj.get(), *slotted, options.allow_kconfig); !s)
+  auto disabled = disabledSet(obj.get(), options.disabled);
+  if (!disabled)
+    return disabled.takeError();
+  auto targets = attachTargets(obj.get(), options.attach_targets, *disabled);
+  if (!targets)
+    return targets.takeError();
+  if (Status s = applyMaxEntries(obj.get(), options.max_entries); !s)
+    return s.takeError();
+  if (Status s = checkSupported(obj.get(), *slotted, options.allow_kconfig, kconfig_given, *disabled); !s)
     return s.takeError();
   if (!bpf_object__next_program(obj.get(), nullptr))
     return makeError(ENOENT, "the object has no BPF programs",
                      "programs need a SEC(\"...\") annotation");
+  if (disabled->size() == programNames(obj.get()).size())
+    return makeError(EINVAL, "--disable leaves no program to load");
+  for (const std::string &name : *disabled)
+    bpf_program__set_autoload(bpf_object__find_program_by_name(obj.get(), name.c_str()), false);
 
   // A PERF_EVENT_ARRAY declared without max_entries gets the number of possible
   // CPUs from libbpf at load, which here means the *sealing* machine's count:
@@ -290,6 +537,9 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
       if (int err = bpf_map__set_max_entries(pm, kPerfEventArrayEntries); err)
         return makeError(-err, std::string("cannot size perf event array '") + bpf_map__name(pm) +
                                    "': " + log.lastWarning());
+
+  if (Status s = checkMapSizes(obj.get()); !s)
+    return s.takeError();
 
   // Record the load: with a gen_loader attached, bpf_object__load() emits
   // loader instructions and a data blob instead of calling bpf().
@@ -311,10 +561,17 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   }
   if (!gen_opts.insns || !gen_opts.data || gen_opts.insns_sz % sizeof(struct bpf_insn))
     return makeError(EFAULT, "libbpf's loader generator produced no loader");
-  std::span<const uint8_t> body(reinterpret_cast<const uint8_t *>(gen_opts.insns),
-                                gen_opts.insns_sz);
-  std::span<const uint8_t> blob(reinterpret_cast<const uint8_t *>(gen_opts.data),
-                                gen_opts.data_sz);
+  Recording rec;
+  rec.insns.assign(reinterpret_cast<const uint8_t *>(gen_opts.insns),
+                   reinterpret_cast<const uint8_t *>(gen_opts.insns) + gen_opts.insns_sz);
+  rec.blob.assign(reinterpret_cast<const uint8_t *>(gen_opts.data),
+                  reinterpret_cast<const uint8_t *>(gen_opts.data) + gen_opts.data_sz);
+  if (Status s = writeKconfig(obj.get(), rec, kconfig_values); !s)
+    return s.takeError();
+  if (Status s = retargetPrograms(obj.get(), rec, *targets); !s)
+    return s.takeError();
+  std::span<const uint8_t> body(rec.insns);
+  std::span<const uint8_t> blob(rec.blob);
 
   format::Manifest m;
   m.object_name = object_name;
@@ -325,6 +582,10 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   // skipped) and maps by their index in obj->maps: the iteration order below.
   struct bpf_program *prog;
   bpf_object__for_each_program(prog, obj.get()) {
+    if (disabled->count(bpf_program__name(prog))) {
+      m.disabled_programs.push_back(bpf_program__name(prog));
+      continue;
+    }
     format::ProgramInfo p;
     p.name = bpf_program__name(prog);
     p.section = bpf_program__section_name(prog);
@@ -332,6 +593,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     p.type = type ? type : std::to_string(int(bpf_program__type(prog)));
     p.attach_type = attachTypeOf(prog);
     p.source = units::sourceOf(unit_list, p.name, p.section);
+    if (auto it = targets->find(p.name); it != targets->end())
+      p.attach_target = it->second;
     m.programs.push_back(std::move(p));
   }
   struct bpf_map *map;
@@ -348,6 +611,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     m.maps.push_back(std::move(mi));
   }
   m.baked = baked.take();
+  for (const KconfigValue &k : kconfig_values)
+    m.baked.push_back(k.baked);
   m.units_json = units::toArray(unit_list);
 
   format::LoaderInfo kc;

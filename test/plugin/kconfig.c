@@ -26,7 +26,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-// TEXT: kconfig.c:[[#@LINE+1]]:12: error: 'LINUX_KERNEL_VERSION' is a __kconfig extern: libbpf would fill it from the kernel configuration of the machine that seals the object, not of the one that loads it (pass -fplugin-arg-bpfseal-allow-kconfig to accept that)
+// TEXT: kconfig.c:[[#@LINE+1]]:12: error: 'LINUX_KERNEL_VERSION' is a __kconfig extern: libbpf would fill it from the kernel configuration of the machine that seals the object, not of the one that loads it (give the target's value at seal time, 'bpfseal seal --set LINUX_KERNEL_VERSION=VALUE', and pass -fplugin-arg-bpfseal-allow-kconfig; the sealer refuses it unset)
 extern int LINUX_KERNEL_VERSION __kconfig; // expected-error {{'LINUX_KERNEL_VERSION' is a __kconfig extern}}
 // TEXT-NEXT: extern int LINUX_KERNEL_VERSION __kconfig;
 // TEXT-NEXT: {{^ *\| +\^$}}

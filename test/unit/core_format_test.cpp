@@ -23,7 +23,7 @@ SealedObject sampleSealed() {
   m.object_name = "core_minimal";
   m.license = "GPL";
   m.tool_version = "test";
-  m.programs.push_back({"count_enter", "raw_tp/sys_enter", "raw_tracepoint", "", "x.c:15"});
+  m.programs.push_back({"count_enter", "raw_tp/sys_enter", "raw_tracepoint", "", "x.c:15", ""});
   m.maps.push_back({"hits", "array", 4, 8, 1, 0, false});
   m.baked.push_back({"sample_rate", ".rodata", "unsigned int", "7", 0, 4});
   LoaderInfo kc{"kernel-check", LoaderKind::KernelCheck, {}, "7.3+"};

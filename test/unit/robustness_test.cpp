@@ -74,7 +74,7 @@ Manifest manifest() {
   m.object_name = "core_minimal";
   m.license = "GPL";
   m.tool_version = "test";
-  m.programs.push_back({"count_enter", "raw_tp/sys_enter", "raw_tracepoint", "", "x.c:1"});
+  m.programs.push_back({"count_enter", "raw_tp/sys_enter", "raw_tracepoint", "", "x.c:1", ""});
   m.maps.push_back({"counts", "array", 4, 8, 1, 0, false});
   m.loaders.push_back({kLoader, LoaderKind::KernelCheck, {}, ""});
   return m;

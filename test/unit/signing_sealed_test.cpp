@@ -89,7 +89,7 @@ SealedObject sampleSealed(std::string program_section = "raw_tp/sys_enter") {
   m.object_name = "core_minimal";
   m.license = "GPL";
   m.tool_version = "test";
-  m.programs.push_back({"count_enter", program_section, "raw_tracepoint", "", "x.c:15"});
+  m.programs.push_back({"count_enter", program_section, "raw_tracepoint", "", "x.c:15", ""});
   m.maps.push_back({"hits", "array", 4, 8, 1, 0, false});
   LoaderInfo kc{"kernel-check", LoaderKind::KernelCheck, {}, "7.3+"};
   LoaderInfo lc{"lc-host", LoaderKind::LoaderCheck, {32, 288, 64, 68, 72, 76}, "6.18.44"};

@@ -118,7 +118,7 @@ int runInspect(int argc, char **argv) {
   // Programs, maps and baked values exactly as the signed manifest holds them
   // (canonical JSON, already checked by readSealed).
   ojson manifest = ojson::parse(meta->manifest_json);
-  for (const char *key : {"programs", "maps", "baked"})
+  for (const char *key : {"programs", "maps", "baked", "disabled_programs"})
     j[key] = manifest[key];
   // Verdicts only when trust anchors were given; otherwise nothing below is
   // called verified and no signer is named from unverified bytes.
@@ -207,10 +207,16 @@ int runInspect(int argc, char **argv) {
               format::hex(sealed->metadata_sha256).c_str());
   std::printf("programs:      %zu\n", m.programs.size());
   for (const auto &p : m.programs)
-    std::printf("  %-24s section=%s type=%s attach=%s source=%s\n", printable(p.name).c_str(),
+    std::printf("  %-24s section=%s type=%s attach=%s source=%s%s%s\n", printable(p.name).c_str(),
                 printable(p.section).c_str(), printable(p.type).c_str(),
                 p.attach_type.empty() ? "-" : printable(p.attach_type).c_str(),
-                p.source.empty() ? "-" : printable(p.source).c_str());
+                p.source.empty() ? "-" : printable(p.source).c_str(),
+                p.attach_target.empty() ? "" : " attach_target=", printable(p.attach_target).c_str());
+  if (!m.disabled_programs.empty()) {
+    std::printf("disabled:      %zu (sealed, not loaded)\n", m.disabled_programs.size());
+    for (const auto &d : m.disabled_programs)
+      std::printf("  %s\n", printable(d).c_str());
+  }
   std::printf("maps:          %zu\n", m.maps.size());
   for (const auto &mp : m.maps)
     std::printf("  %-24s type=%s key=%u value=%u max_entries=%u flags=0x%x%s\n",

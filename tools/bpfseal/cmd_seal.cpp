@@ -29,7 +29,18 @@ void printHelp() {
       "  --set NAME=VALUE        write VALUE into the .rodata/.data global NAME before\n"
       "                          hashing (integers: decimal or 0x hex; bool: true/false;\n"
       "                          enums: enumerator name or number; char arrays: text).\n"
-      "                          Repeatable, once per NAME\n"
+      "                          Repeatable, once per NAME. A __kconfig extern\n"
+      "                          (CONFIG_*, LINUX_KERNEL_VERSION) takes the TARGET\n"
+      "                          kernel's value this way: one sealed file per kernel\n"
+      "                          configuration\n"
+      "  --max-entries MAP=N     max_entries of map MAP (bpf_map__set_max_entries at\n"
+      "                          seal time); a map left at 0 is refused\n"
+      "  --disable PROG          do not load program PROG (bpf_program__set_autoload)\n"
+      "  --attach-target PROG=FUNCTION\n"
+      "                          attach fentry/fexit/fmod_ret program PROG to kernel\n"
+      "                          function FUNCTION instead of its section's\n"
+      "                          (bpf_program__set_attach_target); looked up in the\n"
+      "                          target kernel's BTF at load\n"
       "  --kernel-btf FILE       also emit a loader-check variant for the kernel whose\n"
       "                          BTF is FILE (vmlinux ELF or raw BTF such as\n"
       "                          /sys/kernel/btf/vmlinux); equal layouts are merged\n"
@@ -52,6 +63,9 @@ int runSeal(int argc, char **argv) {
       {"name", required_argument, nullptr, 'n'},
       {"no-builtin-layouts", no_argument, nullptr, 'B'},
       {"allow-kconfig", no_argument, nullptr, 'K'},
+      {"max-entries", required_argument, nullptr, 'M'},
+      {"disable", required_argument, nullptr, 'D'},
+      {"attach-target", required_argument, nullptr, 'T'},
       {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   sealer::SealOptions opts;
@@ -72,6 +86,9 @@ int runSeal(int argc, char **argv) {
     case 'B': opts.builtin_layouts = false; break;
     case 'K': opts.allow_kconfig = true; break;
     case 'J': json = true; break;
+    case 'M': opts.max_entries.push_back(optarg); break;
+    case 'D': opts.disabled.push_back(optarg); break;
+    case 'T': opts.attach_targets.push_back(optarg); break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }

@@ -65,6 +65,10 @@ struct ProgramInfo {
   std::string type;        // libbpf_bpf_prog_type_str()
   std::string attach_type; // libbpf_bpf_attach_type_str(), may be empty
   std::string source;      // "file.bpf.c:42" when the plugin recorded it
+  // The kernel function an fentry/fexit/fmod_ret program attaches to when
+  // `bpfseal seal --attach-target` replaced the one its section names; empty:
+  // the section's.
+  std::string attach_target;
 };
 
 struct MapInfo {
@@ -102,7 +106,10 @@ struct Manifest {
   std::string tool_version; // bpfseal version that sealed the object
   std::vector<ProgramInfo> programs; // in loader ctx prog_desc order
   std::vector<MapInfo> maps;         // in loader ctx map_desc order
-  std::vector<BakedValue> baked;
+  std::vector<BakedValue> baked; // also ".kconfig" values (`--set` of __kconfig externs)
+  // Programs of the object that `bpfseal seal --disable` left out: not loaded,
+  // not in `programs`.
+  std::vector<std::string> disabled_programs;
   std::vector<LoaderInfo> loaders;
   std::string units_json = "[]"; // JSON array of the plugin's unit manifests
 };

@@ -51,9 +51,20 @@ struct SealOptions {
   // machine (its /proc/config.gz or /boot/config-*, its kernel version), and
   // those values are sealed: only right when that kernel is the target's.
   bool allow_kconfig = false;
+  // MAP=N: max_entries of map MAP (what tools set at run time with
+  // bpf_map__set_max_entries), recorded in the manifest's map list.
+  std::vector<std::string> max_entries;
+  // Programs not to load (bpf_program__set_autoload(false)); recorded in the
+  // manifest's disabled_programs.
+  std::vector<std::string> disabled;
+  // PROG=FUNCTION: the kernel function an fentry/fexit/fmod_ret program
+  // attaches to instead of the one its section names (what tools do with
+  // bpf_program__set_attach_target); the loader looks FUNCTION up in the
+  // target kernel's BTF. Recorded as the program's attach_target.
+  std::vector<std::string> attach_targets;
 };
 
-// Seals a linked BPF ELF: bakes `sets`, records the load with libbpf's
+// Seals a linked BPF ELF: bakes `sets` (also __kconfig externs), records the load with libbpf's
 // gen_loader (no kernel involved), emits the kernel-check loader and one
 // loader-check variant per layout, and returns the sealed object with empty
 // signature slots. Deterministic: equal inputs give equal bytes.

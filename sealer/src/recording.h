@@ -1,0 +1,41 @@
+// Edits of a gen_loader recording (loader instructions + data blob) for what
+// libbpf 1.1 decides on the sealing machine but the target must decide:
+// kconfig extern values and fentry/fexit attach targets. Each edit first
+// finds the exact instruction pattern libbpf's gen_loader.c emits for it and
+// refuses (never guesses) when the pattern is not there exactly as expected.
+#pragma once
+
+#include "bpfseal/error.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace bpfseal::sealer {
+
+struct Recording {
+  std::vector<uint8_t> insns; // struct bpf_insn[] of the gen_loader body
+  std::vector<uint8_t> blob;  // its data blob
+};
+
+// Blob offset of the initial value the loader writes into map `map_idx`
+// (bpf_gen__map_update_elem: "if (map_desc[idx].initial_value) copy_from_user
+// (value, ...)" then BPF_MAP_UPDATE_ELEM). Exactly one such site must exist.
+Result<uint32_t> mapInitialValueOffset(const Recording &rec, uint32_t map_idx, uint32_t value_size);
+
+// A BPF_FUNC_btf_find_by_name_kind call that resolves a program's attach
+// target at load (emit_find_attach_target), in loader order: one per program
+// with a BTF attach target, in the order the programs load.
+struct AttachSite {
+  size_t name_insn = 0; // index of the ld_imm64 loading the name's blob address
+  size_t len_insn = 0;  // index of "r2 = strlen(name) + 1"
+  std::string name;     // the name as recorded (with libbpf's prefix, e.g. "bpf_lsm_")
+};
+Result<std::vector<AttachSite>> attachSites(const Recording &rec);
+
+// Makes `site` look up `name` instead: appends it to the blob (8-aligned, as
+// gen_loader's add_data) and points the site at it.
+Status retargetAttachSite(Recording &rec, const AttachSite &site, const std::string &name);
+
+} // namespace bpfseal::sealer
