@@ -4,6 +4,7 @@
 #include "load_errors.h"
 #include "loader_ctx.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -84,11 +85,35 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
                            "attach to a tracepoint or raw tracepoint instead, or use a kernel with BPF "
                            "trampolines; 'bpfseal probe' shows it");
         }
+    if (std::optional<Error> cause = diagnoseLoaderFailure(sealed.manifest, err)) {
+      failure.diagnosed = true;
+      cause->msg = "loader '" + loader.info.name + "' failed: " + cause->msg;
+      return *cause;
+    }
     return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
                               "): the kernel refused a program or map of the object",
                      "");
   }
   return collectLoaderFds(sealed.manifest, ctx);
+}
+
+// Whether `log` holds the verifier's account of a program: an instruction
+// ("12: (85) call ..."), a function ("func#0 @0") or the totals. The loader's
+// log also collects what BTF loading prints (a type dump), which says
+// nothing about a refused map or attach target and must not be shown as one.
+bool isVerifierLog(std::string_view log) {
+  for (size_t start = 0; start < log.size();) {
+    size_t end = std::min(log.find('\n', start), log.size());
+    std::string_view line = log.substr(start, end - start);
+    size_t digits = 0;
+    while (digits < line.size() && line[digits] >= '0' && line[digits] <= '9')
+      ++digits;
+    if ((digits > 0 && digits < line.size() && line[digits] == ':') || line.starts_with("func#") ||
+        line.starts_with("processed "))
+      return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 } // namespace
@@ -98,7 +123,7 @@ Result<LoadedFds> runAttempt(const format::SealedObject &sealed, const Attempt &
   std::string log;
   auto fds = runAttemptOnce(sealed, attempt, options, options.log_level, &log, failure);
   if (fds || !failure.loader_ran || failure.in_prologue || failure.diagnosed) {
-    if (!fds && options.log_level && !log.empty()) {
+    if (!fds && options.log_level && isVerifierLog(log)) {
       Error e = fds.takeError();
       e.msg += "; verifier log (end): " + trimVerifierLog(log);
       return e;
@@ -108,7 +133,7 @@ Result<LoadedFds> runAttempt(const format::SealedObject &sealed, const Attempt &
   Error first = fds.takeError();
   if (options.log_level) {
     std::string tail = trimVerifierLog(log);
-    if (!tail.empty())
+    if (!tail.empty() && isVerifierLog(log))
       first.msg += "; verifier log (end): " + tail;
     return first;
   }
@@ -119,7 +144,7 @@ Result<LoadedFds> runAttempt(const format::SealedObject &sealed, const Attempt &
   if (again) // cannot normally happen; do not keep a load the caller saw fail
     return first;
   std::string tail = trimVerifierLog(log);
-  if (!tail.empty()) {
+  if (!tail.empty() && isVerifierLog(log)) {
     first.msg += "; verifier log (end): " + tail;
     first.hint = "fix the BPF program the log points at, rebuild and re-seal";
   } else if (first.hint.empty()) {

@@ -5,6 +5,7 @@
 #include "sys.h"
 
 #include <functional>
+#include <optional>
 
 namespace bpfseal {
 
@@ -54,6 +55,10 @@ struct AttachOutcome {
 // Attaches `program` by its section; `target` may be empty (attach.cpp).
 Result<AttachOutcome> attachProgram(const Program &program, std::string_view target,
                                     const AttachOptions &options);
+
+// The map or program whose refusal made a loader fail with -err, named from
+// the kernel's answers for each alone (diagnose.cpp); nullopt: not found.
+std::optional<Error> diagnoseLoaderFailure(const format::Manifest &manifest, int err);
 
 // Trims a verifier log to its last `lines` meaningful lines, one line joined by " | ".
 std::string trimVerifierLog(std::string_view log, size_t lines = 6);
