@@ -371,7 +371,7 @@ elif [ $VERIFIES = 1 ]; then
     got=$("$T" plain-load cgroup_device)
     [ "$got" = ok ] && result enforce-exemption-admitted PASS "unsigned cgroup_device from cgroup 1 admitted (rule exempt); socket_filter refused above" \
       || result enforce-exemption-admitted FAIL "cgroup_device load: $got"
-    "$B" load "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt" --exit-after-load --json >"$WORK/e-us.out" 2>&1
+    "$B" load "$OBJS/good.sealed.o" --path loader --mode userspace --cert "$CERTS/signer.crt" --exit-after-load --json >"$WORK/e-us.out" 2>&1
     e=$(errno_of "$WORK/e-us.out")
     [ "$e" = EPERM ] && result enforce-userspace-load-refused PASS "user-space-verified load: EPERM" \
       || result enforce-userspace-load-refused FAIL "got $e: $(lastline "$WORK/e-us.out")"
