@@ -29,7 +29,7 @@ using namespace bpfseal;
 namespace {
 
 // bpf_attr for BPF_MAP_CREATE as of 6.18 (the 6.1 UAPI headers here lack
-// excl_prog_hash); offsets from KERNEL_FACTS.md.
+// excl_prog_hash); offsets: docs/KERNEL.md, "Signing UAPI and its offsets".
 struct MapCreateAttr {
   uint32_t map_type, key_size, value_size, max_entries, map_flags, inner_map_fd, numa_node;
   char map_name[16];
@@ -148,7 +148,8 @@ struct RunResult {
 };
 
 // Creates, fills, freezes and hashes a metadata map made exclusive to the
-// all-zero digest (the first bypass in KERNEL_FACTS.md).
+// all-zero digest (the first bypass in docs/KERNEL.md, "The two bypasses of the
+// 6.18 scheme").
 Fd zeroDigestMap(const std::vector<uint8_t> &metadata, int *err) {
   static const format::Sha256 zero{};
   return metadataMap(metadata, &zero, err);

@@ -6,10 +6,11 @@
 # bpfseal (ART/bin/bpfseal) and the helper bpfseal-vmtest against the objects
 # prepare.sh made, and prints one line per test:
 #   @@RESULT <test> PASS|FAIL|SKIP <detail>
-# KIND says what this kernel is expected to do (KERNEL_FACTS.md): 6.12 and the
-# host cannot verify signatures (userspace mode must work, kernel mode must
-# fail closed); 6.18, 7.2 and 7.3 verify (kernel mode must work and refuse
-# every damaged input with the kernel's errno).
+# KIND says what this kernel is expected to do (docs/KERNEL.md, "Which scheme
+# each kernel implements"): 6.12 and the host cannot verify signatures
+# (userspace mode must work, kernel mode must fail closed); 6.18, 7.2 and 7.3
+# verify (kernel mode must work and refuse every damaged input with the
+# kernel's errno).
 ART=${1:?usage: guest-suite.sh ART KIND}
 KIND=${2:?usage: guest-suite.sh ART KIND}
 B=$ART/bin/bpfseal

@@ -62,7 +62,8 @@ constexpr int kExitFail = 1;
 constexpr int kExitSkip = 77;
 
 // union bpf_attr as 6.18+ kernels know it; bookworm's headers (6.1) lack the
-// signing fields, so the offsets are written down (KERNEL_FACTS.md).
+// signing fields, so the offsets are written down (docs/KERNEL.md, "Signing UAPI
+// and its offsets").
 constexpr size_t kAttrSize = 168;
 struct Attr {
   uint8_t b[kAttrSize] = {};

@@ -14,7 +14,8 @@ struct Error {
   std::string msg;    // one line: what failed and why
   std::string hint;   // one line: what the user can do about it (may be empty)
 
-  // "msg (errno NAME)" plus "; hint: ..." when a hint is set.
+  // "msg [ENAME]" (errnoName; no brackets when err is 0) plus " (hint: ...)"
+  // when a hint is set.
   std::string str() const;
 };
 

@@ -92,7 +92,7 @@ struct bpfseal_report {
 	enum bpfseal_level level;
 	const char *level_name;          /* "kernel-verified", "user-space-verified", ... */
 	const char *description;         /* one line, e.g. "user-space verified (cert CN=...), ..." */
-	const char *loader;              /* loader that ran: "kernel-check", "lc-host-6.18.44" */
+	const char *loader;              /* loader that ran: "kernel-check", "lc-6_18_44" */
 	const char *fallback;            /* auto mode: why it fell back; "" otherwise */
 	double load_ms;
 	size_t :0;

@@ -119,7 +119,9 @@ struct KernelSupport {
   bool kprobe_pmu = false;        // /sys/bus/event_source/devices/kprobe
   bool uprobe_pmu = false;
 };
-// Probed once per process (BTF parse + two tiny syscalls), then cached.
+// Probed once per process (BTF parse, then small loads and map creations:
+// signed-load errno, exclusive maps, fentry, syscall program, core_relos),
+// then cached.
 const KernelSupport &kernelSupport();
 // The loader-check variant of `sealed` whose layout equals the running
 // kernel's struct bpf_map, or nullptr.

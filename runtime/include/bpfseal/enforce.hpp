@@ -65,7 +65,8 @@ Result<PolicyStatus> status();
 // Reading consumes: two readers share one stream.
 Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_event &)> &sink);
 
-// Names for the event's fields ("prog_load", "refused", "signed", "syscall").
+// Names for the event's fields: kind ("prog_load"), decision ("refused"),
+// rule ("signed-allowed-keyring"), program type ("syscall").
 std::string eventKindName(uint8_t kind);
 std::string decisionName(uint8_t decision);
 std::string ruleName(uint8_t rule);

@@ -3,8 +3,9 @@
 // A signature is a detached DER CMS SignedData in upstream bpftool's form:
 // SHA-256, no certificates, no signed attributes, signer identified by the
 // certificate's subjectKeyIdentifier. That is the form the kernel's PKCS#7
-// parser verifies against a key in a keyring (KERNEL_FACTS.md, Signatures),
-// and the form `bpfseal verify` and libbpfseal's user-space mode check here.
+// parser verifies against a key in a keyring (docs/KERNEL.md, "Signatures:
+// CMS form, keyrings, errnos"), and the form `bpfseal verify` and
+// libbpfseal's user-space mode check here.
 #pragma once
 
 #include "bpfseal/error.h"
