@@ -17,6 +17,8 @@ packages=(
   softhsm2 libengine-pkcs11-openssl opensc
   # examples
   iproute2 iputils-ping
+  # style check (scripts/format-check.sh)
+  clang-format-19
 )
 
 sudo_cmd=()
