@@ -70,8 +70,13 @@ struct bpf_prog_aux___sig {
     __u8 verdict;
   } sig;
 } __attribute__((preserve_access_index));
-enum { SIG_KEYRING_BUILTIN = 1, SIG_KEYRING_SECONDARY = 2, SIG_KEYRING_PLATFORM = 3,
-       SIG_KEYRING_USER = 4, SIG_VERIFIED = 1 };
+enum {
+  SIG_KEYRING_BUILTIN = 1,
+  SIG_KEYRING_SECONDARY = 2,
+  SIG_KEYRING_PLATFORM = 3,
+  SIG_KEYRING_USER = 4,
+  SIG_VERIFIED = 1
+};
 // union bpf_attr's signing fields (6.18+).
 union bpf_attr___sig {
   struct {
@@ -118,8 +123,8 @@ static __always_inline bool serial_allowed(__s32 serial) {
 }
 
 SEC("lsm/bpf_prog_load")
-int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr,
-             struct bpf_token *token, bool kernel) {
+int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr, struct bpf_token *token,
+             bool kernel) {
   struct bpfseal_enforce_event e = {};
   fill_task(&e);
   e.kind = BPFSEAL_EV_PROG_LOAD;
@@ -139,7 +144,8 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr,
     __u64 *running = bpf_task_storage_get(&bpfseal_running, bpf_get_current_task_btf(), 0, 0);
     __u64 aux = running ? *running : 0;
     bool admitted = aux && bpf_map_lookup_elem(&bpfseal_loaders, &aux);
-    return decide(&e, admitted, admitted ? BPFSEAL_RULE_VERIFIED_LOADER : BPFSEAL_RULE_UNKNOWN_LOADER);
+    return decide(&e, admitted,
+                  admitted ? BPFSEAL_RULE_VERIFIED_LOADER : BPFSEAL_RULE_UNKNOWN_LOADER);
   }
 
   union bpf_attr___sig *a = (void *)attr;

@@ -74,7 +74,9 @@ int execve_enter(struct trace_event_raw_sys_enter *ctx) {
   }
   // Arguments left over: say so rather than print a shortened command line as complete.
   const char *extra = NULL;
-  if (!bpf_probe_read_user(&extra, sizeof(extra), &argv[max_args < EXECSNOOP_MAX_ARGS ? max_args : EXECSNOOP_MAX_ARGS]) && extra)
+  if (!bpf_probe_read_user(&extra, sizeof(extra),
+                           &argv[max_args < EXECSNOOP_MAX_ARGS ? max_args : EXECSNOOP_MAX_ARGS]) &&
+      extra)
     event->args_truncated = 1;
   return 0;
 }

@@ -102,8 +102,10 @@ public:
   }
   // Pings the host end from the namespace; a signal stops ping too.
   bool ping(int count) {
-    std::vector<std::string> args = {"ip",   "netns", "exec", netns_, "ping", "-q", "-c",
-                                      std::to_string(count), "-i", "0.2", "-W", "2", host_addr_};
+    std::vector<std::string> args = {"ip",      "netns", "exec", netns_,
+                                     "ping",    "-q",    "-c",   std::to_string(count),
+                                     "-i",      "0.2",   "-W",   "2",
+                                     host_addr_};
     std::string line;
     for (const auto &a : args)
       line += (line.empty() ? "" : " ") + a;
@@ -121,7 +123,6 @@ private:
   std::string netns_, host_if_, peer_if_, host_addr_, peer_addr_;
   bool created_ = false;
 };
-
 
 } // namespace
 
@@ -166,8 +167,7 @@ int main(int argc, char **argv) {
   if (!network.setup() || interrupted)
     return 1;
   std::printf("network: %s (%s) <-> %s in netns %s\n", network.hostInterface().c_str(),
-              network.hostAddr().c_str(), network.peerAddr().c_str(),
-              network.netns().c_str());
+              network.hostAddr().c_str(), network.peerAddr().c_str(), network.netns().c_str());
 
   auto attached = skel->progs().count_packets().attach(network.hostInterface());
   if (!attached)

@@ -70,8 +70,7 @@ std::string runSealJob(const SealJob &Job) {
   if (sys::fs::status(Job.OutputPath, FileStatus) ||
       !sys::fs::is_regular_file(FileStatus))
     return "clang did not write the object file";
-  if (Job.HadPreviousOutput &&
-      FileStatus.getUniqueID() == Job.PreviousOutput &&
+  if (Job.HadPreviousOutput && FileStatus.getUniqueID() == Job.PreviousOutput &&
       FileStatus.getLastModificationTime() == Job.PreviousModified)
     return "clang did not replace the previous object file";
 

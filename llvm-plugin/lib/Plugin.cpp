@@ -103,9 +103,9 @@ private:
     }
     // A missing key or certificate would otherwise surface only after the
     // whole compile, at exit.
-    for (auto [Name, Path] : {std::pair<const char *, const std::string *>{
-                                  "key", &Options.Key},
-                              {"cert", &Options.Cert}}) {
+    for (auto [Name, Path] :
+         {std::pair<const char *, const std::string *>{"key", &Options.Key},
+          {"cert", &Options.Cert}}) {
       if (Path->empty() || StringRef(*Path).starts_with("pkcs11:"))
         continue;
       if (!llvm::sys::fs::exists(*Path)) {

@@ -32,8 +32,7 @@ bool PluginOptions::apply(StringRef Arg, std::string &Error) {
     return false;
   }
   if (K == Kind::Flag && HasValue) {
-    Error = "argument '-fplugin-arg-bpfseal-" + Name.str() +
-            "' takes no value";
+    Error = "argument '-fplugin-arg-bpfseal-" + Name.str() + "' takes no value";
     return false;
   }
   if (K == Kind::Valued && Value.empty()) {
@@ -50,8 +49,8 @@ bool PluginOptions::apply(StringRef Arg, std::string &Error) {
     Seal = true;
   else if (Name == "set") {
     if (!Value.contains('=') || setTarget(Value).empty()) {
-      Error = "'-fplugin-arg-bpfseal-set=" + Value.str() +
-              "' is not NAME=VALUE";
+      Error =
+          "'-fplugin-arg-bpfseal-set=" + Value.str() + "' is not NAME=VALUE";
       return false;
     }
     Sets.push_back(Value.str());
@@ -72,12 +71,12 @@ bool PluginOptions::validate(std::string &Error) const {
   if (!Seal) {
     // `set` alone is fine: it names variables `bpfseal seal --set` will
     // bake later, which silences their const volatile warnings.
-    const char *SealOnly = !Key.empty()                 ? "key"
-                           : !Cert.empty()              ? "cert"
-                           : !KeyPass.empty()           ? "key-pass"
-                           : !KernelBtfFiles.empty()    ? "kernel-btf"
-                           : !ObjectName.empty()        ? "object-name"
-                                                        : nullptr;
+    const char *SealOnly = !Key.empty()              ? "key"
+                           : !Cert.empty()           ? "cert"
+                           : !KeyPass.empty()        ? "key-pass"
+                           : !KernelBtfFiles.empty() ? "kernel-btf"
+                           : !ObjectName.empty()     ? "object-name"
+                                                     : nullptr;
     if (SealOnly) {
       Error = std::string("'-fplugin-arg-bpfseal-") + SealOnly +
               "' only applies when sealing; add -fplugin-arg-bpfseal-seal";

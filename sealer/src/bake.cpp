@@ -4,8 +4,8 @@
 #include "libbpf_log.h"
 
 #include <bpf/btf.h>
-#include <elf.h>
 #include <bpf/libbpf.h>
+#include <elf.h>
 
 #include <algorithm>
 #include <cstring>
@@ -30,8 +30,7 @@ struct Var {
 };
 
 bool settableSection(const std::string &s) {
-  return s == ".rodata" || s == ".data" || s.rfind(".rodata.", 0) == 0 ||
-         s.rfind(".data.", 0) == 0;
+  return s == ".rodata" || s == ".data" || s.rfind(".rodata.", 0) == 0 || s.rfind(".data.", 0) == 0;
 }
 
 // What a value must look like for a variable, and how it is encoded.
@@ -146,8 +145,8 @@ Status encodeInteger(const TypeInfo &ti, bool negative, unsigned __int128 magnit
   unsigned bits = 8 * ti.size;
   auto outOfRange = [&] {
     return makeError(ERANGE,
-                     what + ": out of range for " + who + " (" + ti.c_name + ", " +
-                         rangeText(ti) + ")",
+                     what + ": out of range for " + who + " (" + ti.c_name + ", " + rangeText(ti) +
+                         ")",
                      "pass a value in range, in decimal or 0x hex");
   };
   uint64_t raw;
@@ -189,8 +188,8 @@ Status encodeValue(const struct btf *btf, const TypeInfo &ti, const std::string 
       bytes.assign(ti.size, 0);
       canonical = "false";
     } else {
-      return makeError(EINVAL, what + ": " + who + " (" + ti.c_name +
-                                   ") takes true, false, 1 or 0");
+      return makeError(EINVAL,
+                       what + ": " + who + " (" + ti.c_name + ") takes true, false, 1 or 0");
     }
     return ok();
   case TypeInfo::String:
@@ -282,8 +281,7 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
       return makeError(EINVAL, "--set '" + s + "': expected NAME=VALUE", kHintDeclare);
     std::string name = s.substr(0, eq);
     if (!seen.insert(name).second)
-      return makeError(EINVAL, "--set " + name + " given more than once",
-                       "set each variable once");
+      return makeError(EINVAL, "--set " + name + " given more than once", "set each variable once");
     wanted.emplace_back(name, s.substr(eq + 1));
   }
 
@@ -367,8 +365,9 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
     auto ti = describeType(btf, v.type_id);
     if (!ti)
       return makeError(EINVAL,
-                       what + ": '" + name + "' has a type --set cannot write (supported: "
-                                             "integers of 1/2/4/8 bytes, bool, enums, char arrays)",
+                       what + ": '" + name +
+                           "' has a type --set cannot write (supported: "
+                           "integers of 1/2/4/8 bytes, bool, enums, char arrays)",
                        "split it into scalar const volatile globals");
     std::vector<uint8_t> bytes;
     std::string canonical;
@@ -376,7 +375,8 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
       return s.takeError();
     if (v.section == ".kconfig") {
       if (bytes.size() != v.size)
-        return makeError(EINVAL, what + ": '" + name + "' is not where its BTF says (.kconfig size " +
+        return makeError(EINVAL, what + ": '" + name +
+                                     "' is not where its BTF says (.kconfig size " +
                                      std::to_string(v.size) + ")");
       KconfigValue k;
       k.baked = {name, v.section, ti->c_name, canonical, v.offset, v.size};
@@ -391,8 +391,9 @@ Result<std::vector<format::BakedValue>> bakeValues(std::vector<uint8_t> &elf_byt
     auto sec = elf::findSection(*sections, v.section);
     if (!sec || sec->type != SHT_PROGBITS || v.offset + uint64_t(bytes.size()) > sec->size ||
         bytes.size() != v.size)
-      return makeError(EINVAL, what + ": '" + name + "' is not where its BTF says (section " +
-                                   v.section + ", offset " + std::to_string(v.offset) + ")",
+      return makeError(EINVAL,
+                       what + ": '" + name + "' is not where its BTF says (section " + v.section +
+                           ", offset " + std::to_string(v.offset) + ")",
                        "rebuild the object; its BTF and sections disagree");
     std::memcpy(elf_bytes.data() + sec->offset + v.offset, bytes.data(), bytes.size());
     baked.push_back({name, v.section, ti->c_name, canonical, v.offset, v.size});

@@ -70,8 +70,8 @@ Result<std::vector<uint8_t>> linkObjects(const std::vector<std::string> &input_p
                        "pass the objects produced by clang (or by 'bpfseal link')");
     if (auto sec = elf::findSection(*secs, format::kUnitSection); sec && sec->size) {
       any_units = true;
-      if (Status s = units::collect({bytes->data() + sec->offset, size_t(sec->size)}, path,
-                                    unit_list);
+      if (Status s =
+              units::collect({bytes->data() + sec->offset, size_t(sec->size)}, path, unit_list);
           !s)
         return s.takeError();
     }
@@ -87,8 +87,8 @@ Result<std::vector<uint8_t>> linkObjects(const std::vector<std::string> &input_p
   std::unique_ptr<struct bpf_linker, decltype(&bpf_linker__free)> linker(
       bpf_linker__new(out_path.c_str(), &linker_opts), bpf_linker__free);
   if (!linker)
-    return makeError(errno ? errno : EINVAL, "libbpf cannot start the linker: " +
-                                                  log.lastWarning());
+    return makeError(errno ? errno : EINVAL,
+                     "libbpf cannot start the linker: " + log.lastWarning());
   for (const std::string &path : input_paths) {
     if (int err = bpf_linker__add_file(linker.get(), path.c_str(), nullptr); err) {
       std::string why = log.lastWarning();

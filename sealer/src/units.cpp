@@ -18,8 +18,7 @@ struct TooDeep {};
 
 ojson parseBounded(const std::string &text) {
   auto cb = [](int depth, ojson::parse_event_t ev, ojson &) {
-    if ((ev == ojson::parse_event_t::object_start ||
-         ev == ojson::parse_event_t::array_start) &&
+    if ((ev == ojson::parse_event_t::object_start || ev == ojson::parse_event_t::array_start) &&
         depth >= kMaxUnitDepth)
       throw TooDeep{};
     return true;

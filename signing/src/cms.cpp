@@ -5,8 +5,8 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 
@@ -19,8 +19,7 @@ namespace {
 // bpftool's flags (tools/bpf/bpftool/sign.c): no certificates in the message,
 // no signed attributes (so the signature is over the data's digest itself),
 // signer named by subjectKeyIdentifier, binary (no MIME canonicalisation).
-constexpr unsigned kSignFlags =
-    CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM;
+constexpr unsigned kSignFlags = CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM;
 constexpr unsigned kSignerFlags =
     CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP | CMS_USE_KEYID | CMS_NOATTR;
 
@@ -121,8 +120,8 @@ Status checkAlgorithms(CMS_ContentInfo *cms, CMS_SignerInfo *si) {
   int nid = OBJ_obj2nid(oid);
   bool rsa = nid == NID_rsaEncryption || nid == NID_sha256WithRSAEncryption ||
              nid == NID_sha384WithRSAEncryption || nid == NID_sha512WithRSAEncryption;
-  bool ec = nid == NID_ecdsa_with_SHA256 || nid == NID_ecdsa_with_SHA384 ||
-            nid == NID_ecdsa_with_SHA512;
+  bool ec =
+      nid == NID_ecdsa_with_SHA256 || nid == NID_ecdsa_with_SHA384 || nid == NID_ecdsa_with_SHA512;
   if (!rsa && !ec)
     return makeError(EBADMSG, "signature algorithm is neither RSA nor ECDSA");
   if (rsa && param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF)
@@ -144,8 +143,7 @@ Result<CmsPtr> parseCms(std::span<const uint8_t> der) {
   if (!cms)
     return sslError(EBADMSG, "signature is not a DER CMS message");
   if (p != der.data() + der.size())
-    return makeError(EBADMSG, "signature has " +
-                                  std::to_string(der.data() + der.size() - p) +
+    return makeError(EBADMSG, "signature has " + std::to_string(der.data() + der.size() - p) +
                                   " trailing bytes after the DER CMS message");
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
     return makeError(EBADMSG, "signature is a CMS message but not SignedData");
@@ -172,8 +170,8 @@ void describeSignerId(CMS_SignerInfo *si, SignerInfo &out) {
   ASN1_INTEGER *serial = nullptr;
   if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial) == 1) {
     if (keyid)
-      out.key_id_hex = hexOf(ASN1_STRING_get0_data(keyid),
-                             static_cast<size_t>(ASN1_STRING_length(keyid)));
+      out.key_id_hex =
+          hexOf(ASN1_STRING_get0_data(keyid), static_cast<size_t>(ASN1_STRING_length(keyid)));
     if (issuer)
       out.issuer = nameToString(issuer);
     if (serial)
@@ -232,12 +230,13 @@ Status checkSignerUsage(X509 *cert, const TrustPolicy &policy) {
                      "signer certificate " + who + " does not allow digitalSignature (keyUsage)",
                      "sign with a certificate issued for code signing");
   int crit = 0;
-  auto *eku = static_cast<EXTENDED_KEY_USAGE *>(
-      X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, nullptr));
+  auto *eku =
+      static_cast<EXTENDED_KEY_USAGE *>(X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, nullptr));
   if (!eku) {
     ERR_clear_error();
     if (crit == -2) // more than one extendedKeyUsage extension
-      return makeError(EKEYREJECTED, "signer certificate " + who + " has two extendedKeyUsage extensions");
+      return makeError(EKEYREJECTED,
+                       "signer certificate " + who + " has two extendedKeyUsage extensions");
     return ok(); // no EKU: any purpose (RFC 5280 4.2.1.12)
   }
   std::vector<std::string> wanted = policy.ekus;
@@ -254,17 +253,20 @@ Status checkSignerUsage(X509 *cert, const TrustPolicy &policy) {
         std::find(wanted.begin(), wanted.end(), oid) != wanted.end())
       match = true;
     int nid = OBJ_obj2nid(obj);
-    present += (present.empty() ? "" : ",") + (nid != NID_undef ? std::string(OBJ_nid2sn(nid)) : oid);
+    present +=
+        (present.empty() ? "" : ",") + (nid != NID_undef ? std::string(OBJ_nid2sn(nid)) : oid);
   }
   EXTENDED_KEY_USAGE_free(eku);
   if (!match) {
     std::string want;
     for (const auto &w : wanted)
-      want += (want.empty() ? "" : " or ") + (w == "1.3.6.1.5.5.7.3.3" ? std::string("codeSigning") : w);
-    return makeError(EKEYREJECTED,
-                     "signer certificate " + who + " is not for code signing (extendedKeyUsage " +
-                         present + ", need " + want + ")",
-                     "sign with a codeSigning certificate, or name the accepted purpose with --eku OID");
+      want += (want.empty() ? "" : " or ") +
+              (w == "1.3.6.1.5.5.7.3.3" ? std::string("codeSigning") : w);
+    return makeError(
+        EKEYREJECTED,
+        "signer certificate " + who + " is not for code signing (extendedKeyUsage " + present +
+            ", need " + want + ")",
+        "sign with a codeSigning certificate, or name the accepted purpose with --eku OID");
   }
   return ok();
 }
@@ -363,8 +365,10 @@ Result<TrustStore> loadTrustStore(const std::vector<std::string> &cert_files,
         X509 *cert = sk_X509_value(certs.get(), i);
         if (!(X509_get_extension_flags(cert) & EXFLAG_CA))
           return makeError(EINVAL,
-                           "'" + path + "' in the CA directory holds a certificate that is not a "
-                               "CA (" + nameToString(X509_get_subject_name(cert)) +
+                           "'" + path +
+                               "' in the CA directory holds a certificate that is not a "
+                               "CA (" +
+                               nameToString(X509_get_subject_name(cert)) +
                                "; basicConstraints CA:TRUE missing)",
                            "keep only CA certificates in --ca-dir; pin a signer with --cert");
         X509_up_ref(cert);
@@ -450,8 +454,10 @@ Result<SignerInfo> verifyDetached(const TrustStore &trust, std::span<const uint8
         return makeError(EKEYREJECTED,
                          "signer certificate " + nameToString(X509_get_subject_name(claimed)) +
                              " (carried in the signature) does not chain to a CA of the "
-                             "directory: " + X509_verify_cert_error_string(code),
-                         code == X509_V_ERR_CERT_HAS_EXPIRED || code == X509_V_ERR_CERT_NOT_YET_VALID
+                             "directory: " +
+                             X509_verify_cert_error_string(code),
+                         code == X509_V_ERR_CERT_HAS_EXPIRED ||
+                                 code == X509_V_ERR_CERT_NOT_YET_VALID
                              ? "re-sign with a certificate within its validity dates"
                              : "sign with a certificate issued by a CA of --ca-dir");
       }
@@ -503,8 +509,8 @@ Result<SignerInfo> describeSignature(std::span<const uint8_t> der_cms,
   SignerInfo info;
   describeSignerId(si, info);
   X509StackPtr embedded(CMS_get1_certs(cms->get()));
-  for (STACK_OF(X509) *set : {embedded.get(), known_certs.impl().anchors.get(),
-                              known_certs.impl().ca_certs.get()}) {
+  for (STACK_OF(X509) * set :
+       {embedded.get(), known_certs.impl().anchors.get(), known_certs.impl().ca_certs.get()}) {
     for (int i = 0; set && i < sk_X509_num(set); ++i)
       if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(set, i)) == 0) {
         describeCert(sk_X509_value(set, i), info);

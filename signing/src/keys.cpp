@@ -255,8 +255,9 @@ Result<PkeyPtr> loadKeyFromEngine(const std::string &uri, const std::string &mod
       !ENGINE_ctrl_cmd_string(ref.e, "PIN", pin->c_str(), 0))
     return sslError(EINVAL, "pkcs11 engine rejected the PIN");
   if (!ENGINE_init(ref.e))
-    return sslError(EIO, "cannot initialise the pkcs11 engine" +
-                             (module.empty() ? std::string() : " with module '" + module + "'"),
+    return sslError(EIO,
+                    "cannot initialise the pkcs11 engine" +
+                        (module.empty() ? std::string() : " with module '" + module + "'"),
                     "set PKCS11_MODULE_PATH (or --pkcs11-module) to the token's PKCS#11 module");
   ref.initialized = true;
   PkeyPtr key(ENGINE_load_private_key(ref.e, uri.c_str(), nullptr, nullptr));
@@ -332,7 +333,8 @@ Result<std::unique_ptr<SigningKey>> loadSigningKey(const std::string &key_spec,
 
   if (X509_check_private_key(impl->cert.get(), impl->key.get()) != 1)
     return sslError(EKEYREJECTED,
-                    "key '" + redactUri(key_spec) + "' does not match certificate '" + cert_path + "'",
+                    "key '" + redactUri(key_spec) + "' does not match certificate '" + cert_path +
+                        "'",
                     "pass the certificate that was issued for this key");
   return std::make_unique<SigningKey>(std::move(impl));
 }
@@ -367,8 +369,8 @@ Status addSubject(X509_NAME *name, const std::string &subject) {
                        "write the subject as \"CN=name,O=org\"");
     std::string field = trim(part.substr(0, eq)), value = trim(part.substr(eq + 1));
     if (!X509_NAME_add_entry_by_txt(name, field.c_str(), MBSTRING_UTF8,
-                                    reinterpret_cast<const unsigned char *>(value.c_str()), -1,
-                                    -1, 0))
+                                    reinterpret_cast<const unsigned char *>(value.c_str()), -1, -1,
+                                    0))
       return sslError(EINVAL, "bad subject field '" + field + "'",
                       "use fields such as CN, O, OU, C, emailAddress");
   }
@@ -445,10 +447,8 @@ Result<KeyMaterial> generateSigningKey(const KeygenOptions &options) {
     int nid;
     const char *value;
   } const exts[] = {
-      {NID_subject_key_identifier, "hash"},
-      {NID_authority_key_identifier, "keyid:always"},
-      {NID_basic_constraints, "critical,CA:FALSE"},
-      {NID_key_usage, "critical,digitalSignature"},
+      {NID_subject_key_identifier, "hash"},         {NID_authority_key_identifier, "keyid:always"},
+      {NID_basic_constraints, "critical,CA:FALSE"}, {NID_key_usage, "critical,digitalSignature"},
       {NID_ext_key_usage, "codeSigning"},
   };
   for (const auto &ext : exts)
@@ -467,8 +467,9 @@ Result<KeyMaterial> generateSigningKey(const KeygenOptions &options) {
     out.key_pem.assign(bytes.begin(), bytes.end());
     OPENSSL_cleanse(bytes.data(), bytes.size());
   }
-  out.cert_pem = pemOf([](BIO *b, void *c) { return PEM_write_bio_X509(b, static_cast<X509 *>(c)); },
-                       cert.get());
+  out.cert_pem =
+      pemOf([](BIO *b, void *c) { return PEM_write_bio_X509(b, static_cast<X509 *>(c)); },
+            cert.get());
   unsigned char *der = nullptr;
   int der_len = i2d_X509(cert.get(), &der);
   if (der_len <= 0 || out.cert_pem.empty())

@@ -67,7 +67,8 @@ bool fixHashes(std::vector<uint8_t> &bytes) {
   std::memcpy(index.data() + 24, s.data(), 32);
   for (size_t off = 56; off + 96 <= index.size(); off += 96) {
     uint8_t *e = index.data() + off;
-    std::string name(reinterpret_cast<const char *>(e), strnlen(reinterpret_cast<const char *>(e), 32));
+    std::string name(reinterpret_cast<const char *>(e),
+                     strnlen(reinterpret_cast<const char *>(e), 32));
     std::span<uint8_t> insns = elf.section(format::kLoaderSectionPrefix + name);
     putU32(e + 36, uint32_t(insns.size() / 8));
     format::Sha256 is = format::sha256(insns);
@@ -110,8 +111,7 @@ void exercise(std::span<const uint8_t> file) {
   if (rewritten) {
     auto again = format::readSealed(*rewritten);
     if (!again) {
-      std::fprintf(stderr, "rewritten object no longer reads: %s\n",
-                   again.error().str().c_str());
+      std::fprintf(stderr, "rewritten object no longer reads: %s\n", again.error().str().c_str());
       std::abort();
     }
   }

@@ -85,8 +85,7 @@ TEST(SigningKeygen, CertificateHasTheExtensionsTheKernelNeeds) {
   EXPECT_EQ(X509_verify(cert, X509_get0_pubkey(cert)), 1);
   ASSERT_NE(X509_get0_subject_key_id(cert), nullptr);
   ASSERT_NE(X509_get0_authority_key_id(cert), nullptr);
-  EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(cert),
-                                  X509_get0_authority_key_id(cert)),
+  EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(cert), X509_get0_authority_key_id(cert)),
             0);
   EXPECT_EQ(X509_check_ca(cert), 0);
   EXPECT_TRUE(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE);
@@ -241,7 +240,8 @@ TEST(SigningKeys, EncryptedPemNeedsItsPassphrase) {
   std::string enc_path = dir.file("enc.pem");
   BIO *out = BIO_new_file(enc_path.c_str(), "wb");
   static char pass[] = "correct horse";
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out, pkey, EVP_aes_256_cbc(), nullptr, 0, nullptr, pass), 1);
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out, pkey, EVP_aes_256_cbc(), nullptr, 0, nullptr, pass),
+            1);
   BIO_free(out);
   EVP_PKEY_free(pkey);
 

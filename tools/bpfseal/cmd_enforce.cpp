@@ -82,7 +82,7 @@ void printStatus(const enforce::PolicyStatus &s) {
     return;
   }
   std::printf("enforcement: active, mode %s%s\n", s.mode.c_str(),
-              !s.self_protected ? ", NOT self-protected (start did not finish)"
+              !s.self_protected   ? ", NOT self-protected (start did not finish)"
               : s.mode == "audit" ? ", self-protection logged only (audit mode)"
                                   : ", self-protected");
   std::printf("signer: the kernel verified the policy against keyring %s\n",
@@ -244,9 +244,10 @@ int runEnforce(int argc, char **argv) {
     std::printf("enforcement started: %s\n", r->verification.c_str());
     printStatus(r->status);
     if (!r->preexisting_syscall_progs.empty())
-      std::printf("note: %zu syscall program(s) from before enforcement still exist; what they load is "
-                  "refused (rule unadmitted-loader, docs/SECURITY.md)\n",
-                  r->preexisting_syscall_progs.size());
+      std::printf(
+          "note: %zu syscall program(s) from before enforcement still exist; what they load is "
+          "refused (rule unadmitted-loader, docs/SECURITY.md)\n",
+          r->preexisting_syscall_progs.size());
   }
   return 0;
 }
@@ -268,9 +269,10 @@ int runAudit(int argc, char **argv) {
     case 'j': json = true; break;
     case 'f': follow = true; break;
     case 'h':
-      std::printf("usage: bpfseal audit [--json] [--follow]\n\n"
-                  "Prints the decisions of the active enforcement policy (bpfseal enforce), one per\n"
-                  "line (JSON lines with --json), and consumes them; --follow waits for more.\n");
+      std::printf(
+          "usage: bpfseal audit [--json] [--follow]\n\n"
+          "Prints the decisions of the active enforcement policy (bpfseal enforce), one per\n"
+          "line (JSON lines with --json), and consumes them; --follow waits for more.\n");
       return 0;
     default: return usageError("audit", "unknown option");
     }
@@ -281,13 +283,18 @@ int runAudit(int argc, char **argv) {
   std::signal(SIGTERM, onSignal);
   Status s = enforce::readAudit(follow, [&](const bpfseal_enforce_event &e) {
     std::string comm = escaped(e.comm, sizeof e.comm), name = escaped(e.name, sizeof e.name);
-    std::string verdict = e.sig_verdict == BPFSEAL_VERDICT_NONE ? "none" : std::to_string(e.sig_verdict);
+    std::string verdict =
+        e.sig_verdict == BPFSEAL_VERDICT_NONE ? "none" : std::to_string(e.sig_verdict);
     if (json) {
-      nlohmann::ordered_json j = {
-          {"ts_ns", e.ts_ns}, {"event", enforce::eventKindName(e.kind)},
-          {"decision", enforce::decisionName(e.decision)}, {"rule", enforce::ruleName(e.rule)},
-          {"mode", e.mode ? "audit" : "enforce"}, {"pid", e.pid}, {"uid", e.uid}, {"comm", comm},
-          {"cgroup_id", e.cgroup_id}};
+      nlohmann::ordered_json j = {{"ts_ns", e.ts_ns},
+                                  {"event", enforce::eventKindName(e.kind)},
+                                  {"decision", enforce::decisionName(e.decision)},
+                                  {"rule", enforce::ruleName(e.rule)},
+                                  {"mode", e.mode ? "audit" : "enforce"},
+                                  {"pid", e.pid},
+                                  {"uid", e.uid},
+                                  {"comm", comm},
+                                  {"cgroup_id", e.cgroup_id}};
       if (e.kind == BPFSEAL_EV_PROG_LOAD) {
         j["prog_type"] = enforce::progTypeName(e.prog_type);
         j["name"] = name;

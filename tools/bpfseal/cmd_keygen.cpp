@@ -21,17 +21,16 @@ namespace {
 constexpr char kCmd[] = "keygen";
 
 void printHelp() {
-  std::printf(
-      "usage: bpfseal keygen --key KEY.pem --cert CERT.pem [options]\n\n"
-      "Makes an RSA key (PKCS#8 PEM, mode 0600) and a self-signed X.509 v3\n"
-      "certificate for signing sealed objects and for the kernel keyring.\n\n"
-      "  --key FILE        private key to write (PEM)\n"
-      "  --cert FILE       certificate to write (PEM)\n"
-      "  --der FILE        also write the certificate as DER (for keyctl padd)\n"
-      "  --subject DN      certificate subject, default \"CN=bpfseal signing key\"\n"
-      "  --days N          validity in days, default 3650\n"
-      "  --bits N          RSA key size, default 3072\n"
-      "  --force           overwrite existing files\n");
+  std::printf("usage: bpfseal keygen --key KEY.pem --cert CERT.pem [options]\n\n"
+              "Makes an RSA key (PKCS#8 PEM, mode 0600) and a self-signed X.509 v3\n"
+              "certificate for signing sealed objects and for the kernel keyring.\n\n"
+              "  --key FILE        private key to write (PEM)\n"
+              "  --cert FILE       certificate to write (PEM)\n"
+              "  --der FILE        also write the certificate as DER (for keyctl padd)\n"
+              "  --subject DN      certificate subject, default \"CN=bpfseal signing key\"\n"
+              "  --days N          validity in days, default 3650\n"
+              "  --bits N          RSA key size, default 3072\n"
+              "  --force           overwrite existing files\n");
 }
 
 bool exists(const std::string &path) {
@@ -53,11 +52,11 @@ bool parseUnsigned(const char *text, unsigned &out) {
 
 int runKeygen(int argc, char **argv) {
   static const option kOptions[] = {
-      {"key", required_argument, nullptr, 'k'},   {"cert", required_argument, nullptr, 'c'},
-      {"der", required_argument, nullptr, 'd'},   {"subject", required_argument, nullptr, 's'},
-      {"days", required_argument, nullptr, 'D'},  {"bits", required_argument, nullptr, 'b'},
-      {"force", no_argument, nullptr, 'f'},       {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+      {"key", required_argument, nullptr, 'k'},  {"cert", required_argument, nullptr, 'c'},
+      {"der", required_argument, nullptr, 'd'},  {"subject", required_argument, nullptr, 's'},
+      {"days", required_argument, nullptr, 'D'}, {"bits", required_argument, nullptr, 'b'},
+      {"force", no_argument, nullptr, 'f'},      {"json", no_argument, nullptr, 'J'},
+      {"help", no_argument, nullptr, 'h'},       {nullptr, 0, nullptr, 0}};
   std::string key_path, cert_path, der_path;
   signing::KeygenOptions opts;
   bool force = false;
@@ -127,9 +126,12 @@ int runKeygen(int argc, char **argv) {
       return fail(st.error());
   }
   if (json) {
-    nlohmann::ordered_json j = {{"ok", true},      {"key", key_path},
-                                {"bits", opts.bits}, {"cert", cert_path},
-                                {"subject", material->subject}, {"key_id", material->key_id_hex}};
+    nlohmann::ordered_json j = {{"ok", true},
+                                {"key", key_path},
+                                {"bits", opts.bits},
+                                {"cert", cert_path},
+                                {"subject", material->subject},
+                                {"key_id", material->key_id_hex}};
     if (!der_path.empty())
       j["cert_der"] = der_path;
     std::printf("%s\n", jsonText(j).c_str());

@@ -17,20 +17,20 @@ namespace {
 constexpr char kCmd[] = "link";
 
 void printHelp() {
-  std::printf(
-      "usage: bpfseal link IN.bpf.o... -o OUT.bpf.o\n\n"
-      "Links BPF objects with libbpf's bpf_linker (as 'bpftool gen object') and\n"
-      "merges their .bpfseal.unit manifests (from the bpfseal Clang plugin) into\n"
-      "one JSON array, so 'bpfseal seal' signs where every program came from.\n\n"
-      "  -o, --output OUT   the linked object (written atomically; required)\n"
-      "  -h, --help         this text\n");
+  std::printf("usage: bpfseal link IN.bpf.o... -o OUT.bpf.o\n\n"
+              "Links BPF objects with libbpf's bpf_linker (as 'bpftool gen object') and\n"
+              "merges their .bpfseal.unit manifests (from the bpfseal Clang plugin) into\n"
+              "one JSON array, so 'bpfseal seal' signs where every program came from.\n\n"
+              "  -o, --output OUT   the linked object (written atomically; required)\n"
+              "  -h, --help         this text\n");
 }
 
 } // namespace
 
 int runLink(int argc, char **argv) {
   static const option kOptions[] = {{"output", required_argument, nullptr, 'o'},
-                                    {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
+                                    {"json", no_argument, nullptr, 'J'},
+                                    {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   std::string output;
   optind = 1;
@@ -59,12 +59,13 @@ int runLink(int argc, char **argv) {
   if (Status s = format::writeFileAtomic(output, *linked); !s)
     return reportError(kCmd, s.error());
   if (json)
-    std::printf("%s\n", jsonText({{"ok", true}, {"inputs", inputs}, {"output", output},
-                                  {"size", linked->size()}})
-                            .c_str());
+    std::printf(
+        "%s\n",
+        jsonText({{"ok", true}, {"inputs", inputs}, {"output", output}, {"size", linked->size()}})
+            .c_str());
   else
-    std::printf("linked %zu objects -> %s (%zu bytes)\n", inputs.size(),
-                printable(output).c_str(), linked->size());
+    std::printf("linked %zu objects -> %s (%zu bytes)\n", inputs.size(), printable(output).c_str(),
+                linked->size());
   return 0;
 }
 

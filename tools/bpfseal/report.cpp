@@ -15,8 +15,11 @@ bool g_json_errors = false;
 size_t utf8Length(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
-  size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                               : (c & 0xf8) == 0xf0 ? 4 : 0;
+  size_t n = c < 0x80             ? 1
+             : (c & 0xe0) == 0xc0 ? 2
+             : (c & 0xf0) == 0xe0 ? 3
+             : (c & 0xf8) == 0xf0 ? 4
+                                  : 0;
   if (n == 0 || i + n > s.size())
     return 0;
   for (size_t k = 1; k < n; ++k)
@@ -54,9 +57,7 @@ std::string printable(std::string_view s) {
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       case '\\': out += "\\\\"; break;
-      default:
-        std::snprintf(buf, sizeof buf, "\\x%02x", c);
-        out += buf;
+      default: std::snprintf(buf, sizeof buf, "\\x%02x", c); out += buf;
       }
     } else if (c1) {
       std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(s[i + 1]));
@@ -122,14 +123,15 @@ Result<SealedFile> readSealedFile(const std::string &path, const char *parse_hin
 int usageError(const char *command, const std::string &what) {
   if (g_json_errors) {
     nlohmann::ordered_json report = {{"ok", false},
-                                     {"error", errorJson(command, makeError(EINVAL, what,
-                                                         std::string("run 'bpfseal ") + command +
-                                                             " --help'"))}};
+                                     {"error",
+                                      errorJson(command, makeError(EINVAL, what,
+                                                                   std::string("run 'bpfseal ") +
+                                                                       command + " --help'"))}};
     report["error"]["usage"] = true;
     std::printf("%s\n", jsonText(report).c_str());
   }
-  std::fprintf(stderr, "bpfseal %s: error: %s (hint: run 'bpfseal %s --help')\n",
-               command, printable(what).c_str(), command);
+  std::fprintf(stderr, "bpfseal %s: error: %s (hint: run 'bpfseal %s --help')\n", command,
+               printable(what).c_str(), command);
   return 2;
 }
 

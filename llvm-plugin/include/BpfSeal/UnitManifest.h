@@ -39,9 +39,9 @@ inline constexpr unsigned MaxLoaderMaps = 64;     // MAX_USED_MAPS
 /// carry any more.
 struct LimitViolation {
   enum KindType { Programs, Maps } Kind;
-  std::string Name;      // function, map, or ".bss (holding x)"
+  std::string Name;       // function, map, or ".bss (holding x)"
   std::string LookupName; // the global to point the diagnostic at
-  unsigned Number = 0;   // its position, i.e. Limit + 1
+  unsigned Number = 0;    // its position, i.e. Limit + 1
   unsigned Limit = 0;
 };
 
