@@ -9,6 +9,8 @@ packages=(
   libbpf-dev libelf-dev zlib1g-dev libssl-dev openssl libkeyutils-dev keyutils
   bpftool googletest libgtest-dev libgmock-dev
   python3 nlohmann-json3-dev
+  # <sys/sdt.h> for the USDT target program of test/realworld/usdt_attach.test
+  systemtap-sdt-dev
   # guest-kernel matrix (test/vm)
   qemu-system-x86 busybox-static cpio xz-utils zstd file debian-archive-keyring
   # fuzzers (test/fuzz, -fsanitize=fuzzer)

@@ -76,10 +76,14 @@ bool parseAttachType(std::string_view name, bpf_attach_type &out) {
   return false;
 }
 
+} // namespace
+
 int perfEventOpen(perf_event_attr *attr, int pid, int cpu) {
   long fd = ::syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   return fd < 0 ? -errno : static_cast<int>(fd);
 }
+
+namespace {
 
 // A BPF program on a perf event: a perf link where the kernel has them (5.15+),
 // else the PERF_EVENT_IOC_SET_BPF ioctl (detached by closing the event).
@@ -168,6 +172,8 @@ Result<AttachOutcome> attachTracing(const Program &p, const Section &s) {
   return out;
 }
 
+} // namespace
+
 // The perf PMU type and the bit of `config` that makes a return probe.
 Result<std::pair<uint32_t, int>> probePmu(const char *pmu) {
   std::string base = std::string("/sys/bus/event_source/devices/") + pmu;
@@ -187,6 +193,8 @@ Result<std::pair<uint32_t, int>> probePmu(const char *pmu) {
   }
   return std::make_pair(type, bit);
 }
+
+namespace {
 
 // A kprobe or uprobe perf event: config1 names the function (kprobe) or the
 // binary (uprobe), config2 the offset into it.
@@ -282,6 +290,8 @@ Result<AttachOutcome> attachKprobeMulti(const Program &p, const Section &s, bool
   return out;
 }
 
+} // namespace
+
 std::string findInPath(const std::string &binary) {
   if (binary.find('/') != std::string::npos)
     return binary;
@@ -303,6 +313,8 @@ std::string findInPath(const std::string &binary) {
   }
   return binary;
 }
+
+namespace {
 
 // File offset of FUNCTION in the ELF file `path`: the symbol's address
 // translated through the PT_LOAD segment that holds it, as uprobes want.
@@ -565,14 +577,6 @@ Result<AttachOutcome> attachKsyscall(const Program &p, const Section &s, bool re
   return attachKprobe(p, wrapped, retprobe);
 }
 
-Result<AttachOutcome> refuseUsdt(const Program &p) {
-  return makeError(EOPNOTSUPP,
-                   "program '" + p.name() + "': USDT programs need libbpf's USDT manager, which "
-                   "fills the __bpf_usdt_specs maps at attach time; bpfseal cannot attach them",
-                   "attach it yourself (bpf_program__attach_usdt needs a libbpf object), or use "
-                   "--no-attach / Object::load without attachAll");
-}
-
 // How a section kind attaches. One entry per kind, as libbpf's section_defs:
 // a program's kind selects its entry, and nothing else in this file knows
 // section names.
@@ -627,7 +631,7 @@ constexpr SectionDef kSectionDefs[] = {
     {"kretsyscall", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kretsyscall, true, nullptr},
     {"uprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Uprobe, true, nullptr},
     {"uretprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Uretprobe, true, nullptr},
-    {"usdt", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Usdt, false, nullptr},
+    {"usdt", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Usdt, true, nullptr},
     {"xdp", false, BPF_PROG_TYPE_XDP, kAny, AttachHow::Xdp, false, nullptr},
     {"tc", false, BPF_PROG_TYPE_SCHED_CLS, kAny, AttachHow::Tc, false, nullptr},
     {"tcx", false, BPF_PROG_TYPE_SCHED_CLS, kAny, AttachHow::Tc, false, nullptr},
@@ -677,7 +681,7 @@ bool typeMatches(const SectionDef &d, std::string_view manifest_type) {
 } // namespace
 
 Result<AttachOutcome> attachProgram(const Program &program, std::string_view target,
-                                    const AttachOptions &options) {
+                                    const AttachOptions &options, const UsdtSpecs &usdt) {
   const Section s = splitSection(program.section());
   const SectionDef *def = findSectionDef(s.kind);
   if (!def)
@@ -710,7 +714,7 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
   case AttachHow::Kretsyscall: return attachKsyscall(program, s, true);
   case AttachHow::Uprobe: return attachUprobe(program, s, target, false);
   case AttachHow::Uretprobe: return attachUprobe(program, s, target, true);
-  case AttachHow::Usdt: return refuseUsdt(program);
+  case AttachHow::Usdt: return attachUsdt(program, s.rest, target, usdt);
   case AttachHow::Xdp: return attachXdp(program, target);
   case AttachHow::Tc: return attachTc(program, s, target);
   case AttachHow::Cgroup: return attachCgroup(program, target, options);

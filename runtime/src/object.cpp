@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,15 +114,33 @@ struct Object::Impl {
   LoadedFds fds;                          // owns programs[i].fd_, maps[i].fd_
   std::vector<LinkResources> link_owned;  // parallel to links
   std::vector<std::string> pinned;        // paths pinned by pin()
+  uint32_t next_usdt_spec = 0;            // next free id in __bpf_usdt_specs
+
+  UsdtSpecs usdtSpecs() {
+    UsdtSpecs u;
+    for (const Map &m : maps)
+      if (m.name() == "__bpf_usdt_specs") {
+        u.map_fd = m.fd();
+        u.max_entries = m.info().max_entries;
+        u.next_id = &next_usdt_spec;
+      }
+    return u;
+  }
 
   // An attached program's Link and what keeps it attached, in step.
+  // A USDT probe with several sites gives one Link per site.
   void keepLink(const Program &p, AttachOutcome &outcome) {
-    Link link;
-    link.program_ = p.name();
-    link.description_ = outcome.description;
-    link.fd_ = outcome.resources.link.get();
-    links.push_back(std::move(link));
-    link_owned.push_back(std::move(outcome.resources));
+    auto keep = [&](LinkResources &res, std::string description) {
+      Link link;
+      link.program_ = p.name();
+      link.description_ = std::move(description);
+      link.fd_ = res.link.get();
+      links.push_back(std::move(link));
+      link_owned.push_back(std::move(res));
+    };
+    keep(outcome.resources, outcome.description);
+    for (size_t i = 0; i < outcome.more.size(); ++i)
+      keep(outcome.more[i], outcome.description + " site " + std::to_string(i + 2));
   }
 };
 
@@ -187,7 +206,7 @@ Result<AttachResult> Object::attach(std::string_view program, std::string_view t
     return makeError(ENOENT, "no program named '" + std::string(program) + "' in " + impl_->name,
                      "'bpfseal inspect' lists the programs");
   AttachOptions options;
-  auto outcome = attachProgram(*p, target, options);
+  auto outcome = attachProgram(*p, target, options, impl_->usdtSpecs());
   if (!outcome)
     return outcome.takeError();
   AttachResult result{p->name(), p->section(), outcome->attached, outcome->description};
@@ -215,7 +234,7 @@ Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options
     }
     auto it = options.targets.find(p.name());
     std::string_view target = it == options.targets.end() ? std::string_view() : it->second;
-    auto outcome = attachProgram(p, target, options);
+    auto outcome = attachProgram(p, target, options, impl_->usdtSpecs());
     if (!outcome) {
       // Leave nothing of this call behind.
       while (impl_->links.size() > first_new) {
@@ -284,9 +303,13 @@ Status Object::pin(const std::string &dir) {
   for (const Map &m : impl_->maps)
     if (st)
       st = pinOne(m.fd(), dir + "/maps/" + pinName(m.name()));
-  for (const Link &l : impl_->links)
+  // links/PROG; a program with several links (USDT sites) adds PROG_2, PROG_3...
+  std::map<std::string, int> link_count;
+  for (const Link &l : impl_->links) {
+    int n = ++link_count[l.program()];
     if (st && l.fd() >= 0)
-      st = pinOne(l.fd(), dir + "/links/" + pinName(l.program()));
+      st = pinOne(l.fd(), dir + "/links/" + pinName(l.program()) + (n == 1 ? "" : "_" + std::to_string(n)));
+  }
   if (!st) {
     rollback();
     return st;

@@ -5,6 +5,7 @@
 #include "sys.h"
 
 #include <functional>
+#include <linux/perf_event.h>
 #include <optional>
 
 namespace bpfseal {
@@ -50,11 +51,33 @@ struct AttachOutcome {
   bool attached = false;
   std::string description;
   LinkResources resources;
+  // Further attachments of the same program (a USDT probe with several
+  // sites: one uprobe link each), kept and pinned like `resources`.
+  std::vector<LinkResources> more;
 };
+
+// The object's __bpf_usdt_specs map (usdt.bpf.h) and the next free spec id.
+struct UsdtSpecs {
+  int map_fd = -1;
+  uint32_t max_entries = 0;
+  uint32_t *next_id = nullptr;
+};
+
+// Helpers of attach.cpp shared with usdt.cpp.
+int perfEventOpen(perf_event_attr *attr, int pid, int cpu); // fd or -errno
+// The perf PMU's type and the bit of `config` that makes a return probe.
+Result<std::pair<uint32_t, int>> probePmu(const char *pmu);
+// A binary named without '/' looked up in PATH and the library directories.
+std::string findInPath(const std::string &binary);
 
 // Attaches `program` by its section; `target` may be empty (attach.cpp).
 Result<AttachOutcome> attachProgram(const Program &program, std::string_view target,
-                                    const AttachOptions &options);
+                                    const AttachOptions &options, const UsdtSpecs &usdt = {});
+
+// USDT: the probe from the section ("usdt/BINARY:PROVIDER:NAME") or the
+// target ("BINARY:PROVIDER:NAME[@PID]") (usdt.cpp).
+Result<AttachOutcome> attachUsdt(const Program &p, std::string_view section_rest, std::string_view target,
+                                 const UsdtSpecs &specs);
 
 // The map or program whose refusal made a loader fail with -err, named from
 // the kernel's answers for each alone (diagnose.cpp); nullopt: not found.

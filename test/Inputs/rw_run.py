@@ -54,6 +54,8 @@ def main():
     ap.add_argument("--target", action="append", default=[])
     ap.add_argument("--set-self", action="append", default=[],
                     help="VAR: --set VAR=<pid of the trigger> (the trigger is started first, stopped)")
+    ap.add_argument("--trigger-stopped", action="store_true",
+                    help="start the trigger first, stopped; {trigger_pid} in --target names it")
     ap.add_argument("--after-load", action="append", default=[],
                     help="shell command run after loading, before the trigger; {pin} is the pin dir")
     ap.add_argument("--trigger", help="shell command run after attaching")
@@ -71,6 +73,8 @@ def main():
     a = ap.parse_args()
     if a.set_self and not a.trigger:
         ap.error("--set-self needs --trigger (the process whose pid is baked)")
+    if a.trigger_stopped and not a.trigger:
+        ap.error("--trigger-stopped needs --trigger")
     cg = None
     if a.cgroup:
         cg = f"/sys/fs/cgroup/unified/bpfseal-rw-{os.getpid()}"
@@ -115,7 +119,7 @@ def pipeline(a):
     # stopped (SIGSTOP via a shell) so its pid is known at seal time.
     trig = None
     seal_args = list(a.seal_arg)
-    if a.set_self:
+    if a.set_self or a.trigger_stopped:
         trig = subprocess.Popen(["sh", "-c", "kill -STOP $$; exec " + a.trigger],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for var in a.set_self:
@@ -152,7 +156,7 @@ def pipeline(a):
     cmd = [a.bpfseal, "load", sealed, "--mode", "auto", "--cert", cert, "--pin", pin,
            "--exit-after-load", *a.load_arg]
     for t in a.target:
-        cmd += ["--target", t]
+        cmd += ["--target", t.replace("{trigger_pid}", str(trig.pid)) if trig else t]
     p = run(cmd, check=False)
     if p.returncode:
         shutil.rmtree(pin, ignore_errors=True)
@@ -208,6 +212,9 @@ def pipeline(a):
             trig.send_signal(18)  # SIGCONT
             out, _ = trig.communicate(timeout=60)
             print(f"STEP: trigger: exit {trig.returncode}")
+            if a.trigger_stopped:
+                for line in out.strip().splitlines():
+                    print(f"STEP: trigger out: {line}")
         elif a.trigger:
             t = subprocess.run(a.trigger, shell=True, capture_output=True, text=True, timeout=60)
             print(f"STEP: trigger: exit {t.returncode}")

@@ -42,7 +42,8 @@ void printHelp() {
       "  --ca-dir DIR      directory of CA certificates a signer must chain to\n"
       "  --keyring ID      session (default), user, builtin, secondary, platform, .bpf, or a serial\n"
       "  --target P=T      attach target of program P: interface (xdp, tc: IFACE[:egress]),\n"
-      "                    cgroup directory (cgroup/*), BINARY:FUNCTION (uprobe)\n"
+      "                    cgroup directory (cgroup/*), BINARY:FUNCTION (uprobe),\n"
+      "                    BINARY:PROVIDER:NAME[@PID] (usdt)\n"
       "  --pin DIR         pin programs, maps and links under DIR/{progs,maps,links} (bpffs);\n"
       "                    pinned links stay attached after exit\n"
       "  --no-attach       load only\n"
@@ -256,7 +257,7 @@ int runLoad(int argc, char **argv) {
                             "bpfseal inspect lists its programs"));
     if (target.empty())
       return fail(makeError(EINVAL, "--target " + prog + "=: empty target",
-                            "an interface, a cgroup directory or BINARY:FUNCTION"));
+                            "an interface, a cgroup directory, BINARY:FUNCTION or BINARY:PROVIDER:NAME[@PID]"));
   }
   if (!pin_dir.empty())
     if (Status st = checkPinDir(pin_dir, manifest); !st)

@@ -132,7 +132,8 @@ const format::LoaderImage *matchingLoaderCheck(const format::SealedObject &seale
 
 struct AttachOptions {
   // Program name -> target: an interface (xdp, tc, tcx; "eth0" or
-  // "eth0:egress"), a cgroup directory (cgroup/*), "BINARY:FUNCTION" (uprobe).
+  // "eth0:egress"), a cgroup directory (cgroup/*), "BINARY:FUNCTION" (uprobe),
+  // "BINARY:PROVIDER:NAME[@PID]" (usdt; one uprobe per site of the probe).
   std::map<std::string, std::string> targets;
   std::string default_cgroup = "/sys/fs/cgroup/unified";
   // Programs to leave alone (loaded, not attached).
