@@ -151,6 +151,19 @@ Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const form
   return r;
 }
 
+// A loader the kernel refused on a kernel whose probe already said it cannot
+// run one (the loader path asked for explicitly): name that cause.
+Error loaderPathUnavailable(Error e, const KernelSupport &ks) {
+  if (ks.runsLoader())
+    return e;
+  e.msg += ": this kernel cannot run a loader program (" +
+           (ks.syscall_prog_errno ? "BPF_PROG_TYPE_SYSCALL refused with " + errnoName(ks.syscall_prog_errno)
+                                  : std::string("no CO-RE relocation at BPF_PROG_LOAD")) +
+           ")";
+  e.hint = "use --path auto or --path libbpf (CO-RE in user space)";
+  return e;
+}
+
 Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::SealedObject &sealed,
                                  const LoadOptions &options, const KernelSupport &ks, LoadedFds &out) {
   if (options.trusted_certs.empty() && options.ca_dir.empty())
@@ -205,7 +218,7 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
     Attempt a{lc, false, true, true, false};
     auto fds = runAttempt(sealed, a, options, failure);
     if (!fds)
-      return fds.takeError();
+      return loaderPathUnavailable(fds.takeError(), ks);
     out = fds.take();
     r.level = VerificationLevel::UserspaceVerifiedKernelHash;
     r.description = "user-space verified (" + signerText(*signer) +
@@ -215,7 +228,7 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
   Attempt a{kc, false, ks.exclusive_maps, ks.map_hash && ks.exclusive_maps, false};
   auto fds = runAttempt(sealed, a, options, failure);
   if (!fds)
-    return fds.takeError();
+    return loaderPathUnavailable(fds.takeError(), ks);
   out = fds.take();
   r.level = VerificationLevel::UserspaceVerified;
   r.description = "user-space verified (" + signerText(*signer) +

@@ -9,13 +9,15 @@
 # directory is complete, nothing is downloaded.
 #
 # KIND  suite             package pattern
+# 5.10  bullseye          linux-image-5.10.0-*-cloud-amd64
+# 6.1   bookworm          linux-image-6.1.0-*-cloud-amd64
 # 6.12  trixie            linux-image-6.12.*-cloud-amd64
 # 6.18  trixie-backports  linux-image-6.18.*-cloud-amd64
 # 7.2   sid               linux-binary-7.2.*-cloud-amd64
-# 7.3   experimental      linux-binary-7.3*-cloud-amd64
+# 7.3   trixie-backports  linux-binary-7.3.*-cloud-amd64 (the release; experimental only had 7.3-rc7)
 #
 # Exit status: 0 ok, 77 skip (no network to the archive / no apt), 1 error.
-# Result files in $CACHE_DIR/kernels/<KIND>/: vmlinuz, vmlinux, package, version.
+# Result files in $CACHE_DIR/kernels/<KIND>-<SUITE>/: vmlinuz, vmlinux, package, version.
 set -eu
 
 kind=${1:?usage: fetch-kernel.sh KIND [CACHE_DIR]}
@@ -26,14 +28,26 @@ log() { echo "fetch-kernel[$kind]: $*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
 
 case $kind in
+  5.10) suite=bullseye;         pattern='^linux-image-5\.10\.0-[0-9]+-cloud-amd64$' ;;
+  6.1)  suite=bookworm;         pattern='^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' ;;
   6.12) suite=trixie;           pattern='^linux-image-6\.12\.[0-9]+\+deb[0-9]+-cloud-amd64$' ;;
   6.18) suite=trixie-backports; pattern='^linux-image-6\.18\.[0-9]+\+deb[0-9]+-cloud-amd64$' ;;
   7.2)  suite=sid;              pattern='^linux-binary-7\.2\.[0-9]+\+deb[0-9]+-cloud-amd64$' ;;
-  7.3)  suite=experimental;     pattern='^linux-binary-7\.3[^-]*-cloud-amd64$' ;;
-  *) log "unknown kernel kind '$kind' (known: 6.12 6.18 7.2 7.3)"; exit 1 ;;
+  7.3)  suite=trixie-backports; pattern='^linux-binary-7\.3\.[0-9]+\+deb[0-9]+-cloud-amd64$' ;;
+  *) log "unknown kernel kind '$kind' (known: 5.10 6.1 6.12 6.18 7.2 7.3)"; exit 1 ;;
 esac
 
-kdir=$cache/kernels/$kind
+# The suite is part of the cache key: a kind that moves suite (7.3: from the
+# experimental rc to the trixie-backports release) is fetched anew.
+kdir=$cache/kernels/$kind-$suite
+# A cache made before the suite was part of the key (kernels/<KIND>) is reused
+# when its package is one this suite's pattern names (not the old 7.3 rc).
+legacy=$cache/kernels/$kind
+if [ ! -e "$kdir" ] && [ -s "$legacy/vmlinuz" ] && [ -s "$legacy/vmlinux" ] &&
+   grep -Eq "$pattern" "$legacy/package" 2>/dev/null; then
+  # Hard links: a run of an older checkout may be using the old directory.
+  cp -al "$legacy" "$kdir.tmp$$" && mv "$kdir.tmp$$" "$kdir" || rm -rf "$kdir.tmp$$"
+fi
 if [ -s "$kdir/vmlinuz" ] && [ -s "$kdir/vmlinux" ] && [ -s "$kdir/package" ]; then
   log "cached: $(cat "$kdir/package")"
   echo "$kdir"
@@ -60,11 +74,14 @@ keyring=${BPFSEAL_VM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 apt_dir=$cache/apt
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$cache/debs" "$kdir"
 cat > "$apt_dir/sources.list.tmp" <<EOF
+deb [signed-by=$keyring] $uri bullseye main
+deb [signed-by=$keyring] $uri bookworm main
 deb [signed-by=$keyring] $uri trixie main
 deb [signed-by=$keyring] $uri trixie-backports main
 deb [signed-by=$keyring] $uri sid main
-deb [signed-by=$keyring] $uri experimental main
 EOF
+# Other suites than the cached indexes were made for: refresh them now.
+cmp -s "$apt_dir/sources.list.tmp" "$apt_dir/sources.list" || rm -f "$apt_dir/updated.stamp"
 mv "$apt_dir/sources.list.tmp" "$apt_dir/sources.list"
 
 apt_opts="-o Dir::Etc::SourceList=$apt_dir/sources.list -o Dir::Etc::SourceParts=/dev/null
@@ -76,7 +93,7 @@ apt_opts="-o Dir::Etc::SourceList=$apt_dir/sources.list -o Dir::Etc::SourceParts
 # BPFSEAL_VM_INDEX_MAX_AGE minutes, default 720, is reused).
 stamp=$apt_dir/updated.stamp
 if [ -z "$(find "$stamp" -mmin -"${BPFSEAL_VM_INDEX_MAX_AGE:-720}" 2>/dev/null)" ]; then
-  log "apt-get update ($uri: trixie trixie-backports sid experimental)"
+  log "apt-get update ($uri: bullseye bookworm trixie trixie-backports sid)"
   # apt-get update exits 0 on unreachable mirrors; it reports W:/E: lines instead.
   if ! out=$(timeout 300 apt-get $apt_opts update 2>&1); then
     echo "$out" >&2

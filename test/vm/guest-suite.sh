@@ -7,10 +7,12 @@
 # prepare.sh made, and prints one line per test:
 #   @@RESULT <test> PASS|FAIL|SKIP <detail>
 # KIND says what this kernel is expected to do (docs/KERNEL.md, "Which scheme
-# each kernel implements"): 6.12 and the host cannot verify signatures
-# (userspace mode must work, kernel mode must fail closed); 6.18, 7.2 and 7.3
-# verify (kernel mode must work and refuse every damaged input with the
-# kernel's errno).
+# each kernel implements"): 5.10, 6.1, 6.12 and the host cannot verify
+# signatures (userspace mode must work, kernel mode must fail closed); 6.18,
+# 7.2 and 7.3 verify (kernel mode must work and refuse every damaged input
+# with the kernel's errno). 5.10 cannot run a loader program either (no
+# BPF_PROG_TYPE_SYSCALL, no CO-RE at BPF_PROG_LOAD): user-space and auto mode
+# take the libbpf path there.
 ART=${1:?usage: guest-suite.sh ART KIND}
 KIND=${2:?usage: guest-suite.sh ART KIND}
 B=$ART/bin/bpfseal
@@ -24,6 +26,14 @@ case $KIND in
   6.18|7.2|7.3) VERIFIES=1 ;;
   *) VERIFIES=0 ;;
 esac
+# Kernels where only the libbpf path (CO-RE in user space) can create programs.
+case $KIND in
+  5.10) LIBBPF_ONLY=1 ;;
+  *) LIBBPF_ONLY=0 ;;
+esac
+# The libbpf path trusts the sealed ELF only where the signature covers the
+# whole file (format v2); it refuses a v1 object, naming the format.
+FORMAT=$("$B" inspect --json "$OBJS/good.sealed.o" 2>/dev/null | sed -n 's/.*"format_version" *: *\([0-9]*\).*/\1/p' | head -n 1)
 # The 6.18 scheme (loader-check, map->sha) and its bypasses: 6.18.x and 7.2;
 # the host is 6.18 without the verifier, so the attacks run unsigned there.
 case $KIND in
@@ -75,6 +85,7 @@ load_ok() {
       sleep 0.5
       count=$("$T" map-value vm_hits 0 2>/dev/null || echo 0)
       tgid=$("$T" map-value vm_hits 1 2>/dev/null || echo 0)
+      "$T" prog-xlated vm_count >"$WORK/$name.xlated" 2>&1
       break
     fi
     kill -0 $pid 2>/dev/null || break
@@ -83,6 +94,7 @@ load_ok() {
   rc=$?
   level=$(sed -n 's/.*"level" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
   loader=$(sed -n 's/.*"loader" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
+  level_text=$(sed -n 's/.*"level_text" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
   ms=$(sed -n 's/.*"load_ms" *: *\([0-9]*\).*/\1/p' "$out" | head -n 1)
   loader_ok=1
   if [ -n "${EXPECT_LOADER:-}" ]; then
@@ -100,8 +112,10 @@ load_ok() {
     result "$name" FAIL "counted $count, not a multiple of the baked increment $EXPECT_MULTIPLE"
   elif [ $loader_ok = 0 ]; then
     result "$name" FAIL "ran loader '$loader', expected $EXPECT_LOADER on $KIND"
+  elif [ -n "${EXPECT_LEVEL_TEXT:-}" ] && [ "$level_text" != "$EXPECT_LEVEL_TEXT" ]; then
+    result "$name" FAIL "level '$level_text', expected '$EXPECT_LEVEL_TEXT' on $KIND"
   else
-    result "$name" PASS "level=${level:-?} loader=${loader:-?} load_ms=${ms:-?} events=$count last_tgid=$tgid"
+    result "$name" PASS "level=${level:-?}${level_text:+ ($level_text)} loader=${loader:-?} load_ms=${ms:-?} events=$count last_tgid=$tgid"
   fi
   cp "$out" "$WORK/last-ok.out"
 }
@@ -151,7 +165,25 @@ load_refused() {
   fi
 }
 
-echo "@@KERNEL $(uname -r) kind=$KIND verifies=$VERIFIES"
+# load_libbpf NAME OBJ ARGS...: a load that takes the libbpf path. A format
+# v1 object must be refused (EPROTONOSUPPORT, naming the format) creating
+# nothing; a v2 object must load as load_ok with the CO-RE-in-user-space level.
+load_libbpf() {
+  if [ "${FORMAT:-0}" -lt 2 ] 2>/dev/null; then
+    lname=$1
+    shift
+    REFUSAL_TEXT='format v2'
+    load_refused "$lname" EPROTONOSUPPORT "$@"
+    REFUSAL_TEXT=
+  else
+    saved_loader=${EXPECT_LOADER:-}
+    EXPECT_LOADER='none (libbpf)' EXPECT_LEVEL_TEXT='user-space-verified (CO-RE in user space)'
+    load_ok "$@"
+    EXPECT_LOADER=$saved_loader EXPECT_LEVEL_TEXT=
+  fi
+}
+
+echo "@@KERNEL $(uname -r) kind=$KIND verifies=$VERIFIES libbpf_only=$LIBBPF_ONLY format=${FORMAT:-?}"
 
 # ---- probe -------------------------------------------------------------------
 # PROBE_PROGS: programs the runtime's kernel probe creates (and drops) per
@@ -163,12 +195,15 @@ if "$B" probe --json >"$WORK/probe.json" 2>&1; then
     PROBE_PROGS=$(( ${p1% *} - ${p0% *} - 1 ))
   fi
   v=$(tr -d ' \n' <"$WORK/probe.json" | sed -n 's/.*"verifies_signatures":\(true\|false\).*/\1/p')
+  lp=$(tr -d ' \n' <"$WORK/probe.json" | sed -n 's/.*"load_path":"\([a-z]*\)".*/\1/p')
   want=false
   [ $VERIFIES = 1 ] && want=true
-  if [ "$v" = "$want" ]; then
-    result probe PASS "verifies_signatures=$v"
+  want_lp=loader
+  [ $LIBBPF_ONLY = 1 ] && want_lp=libbpf
+  if [ "$v" = "$want" ] && [ "$lp" = "$want_lp" ]; then
+    result probe PASS "verifies_signatures=$v load_path=$lp"
   else
-    result probe FAIL "verifies_signatures='$v', expected $want"
+    result probe FAIL "verifies_signatures='$v' load_path='$lp', expected $want and $want_lp"
   fi
 else
   result probe FAIL "$(lastline "$WORK/probe.json")"
@@ -184,14 +219,20 @@ SESSION_CERT=$("$T" add-cert session "$CERTS/signer.der" 2>"$WORK/session.err") 
 # ---- loads that must work --------------------------------------------------------
 # Which loader each mode must pick here, by the kernel's behaviour and BTF:
 # load-time verification (7.3) takes kernel-check in kernel mode; kernels
-# with map->sha run their lc-<layout> variant; 6.12 has no map->sha.
+# with map->sha run their lc-<layout> variant; 6.1 and 6.12 have no map->sha;
+# 5.10 runs no loader (libbpf path, load_libbpf).
 case $KIND in
-  6.12) EXPECT_USERSPACE='kernel-check' EXPECT_KERNEL= ;;
+  5.10) EXPECT_USERSPACE= EXPECT_KERNEL= ;;
+  6.1|6.12) EXPECT_USERSPACE='kernel-check' EXPECT_KERNEL= ;;
   7.3) EXPECT_USERSPACE='lc-*' EXPECT_KERNEL='kernel-check' ;;
   *) EXPECT_USERSPACE='lc-*' EXPECT_KERNEL='lc-*' ;;
 esac
 EXPECT_LOADER=$EXPECT_USERSPACE
-load_ok userspace "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
+if [ $LIBBPF_ONLY = 1 ]; then
+  load_libbpf userspace "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
+else
+  load_ok userspace "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
+fi
 if [ $VERIFIES = 1 ]; then
   EXPECT_LOADER=$EXPECT_KERNEL
   if [ -n "$KR" ]; then
@@ -213,7 +254,11 @@ else
   # Kernel mode cannot be honoured: it must fail closed, creating nothing.
   load_refused kernel-mode-fails-closed EOPNOTSUPP \
     "$OBJS/good.sealed.o" --mode kernel --keyring session
-  load_ok auto "$OBJS/good.sealed.o" --mode auto --cert "$CERTS/signer.crt"
+  if [ $LIBBPF_ONLY = 1 ]; then
+    load_libbpf auto "$OBJS/good.sealed.o" --mode auto --cert "$CERTS/signer.crt"
+  else
+    load_ok auto "$OBJS/good.sealed.o" --mode auto --cert "$CERTS/signer.crt"
+  fi
 fi
 
 # A value baked at seal time (--set increment=1000000007) reaches the kernel: every
@@ -221,10 +266,46 @@ fi
 EXPECT_MULTIPLE=1000000007
 if [ $VERIFIES = 1 ]; then
   load_ok baked-config "$OBJS/set.sealed.o" --mode kernel --keyring "${KR:-session}"
+elif [ $LIBBPF_ONLY = 1 ]; then
+  load_libbpf baked-config "$OBJS/set.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
 else
   load_ok baked-config "$OBJS/set.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
 fi
 EXPECT_MULTIPLE=
+
+# ---- the libbpf path (CO-RE in user space) ----------------------------------------
+if [ $LIBBPF_ONLY = 1 ]; then
+  # A BTF file given by option instead of /sys/kernel/btf/vmlinux (kernels
+  # built without it): here a copy of the kernel's own.
+  if cp /sys/kernel/btf/vmlinux "$WORK/vmlinux.btf" 2>/dev/null; then
+    load_libbpf libbpf-btf-file "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/signer.crt" --btf "$WORK/vmlinux.btf"
+  else
+    result libbpf-btf-file SKIP "no /sys/kernel/btf/vmlinux to copy on $KIND"
+  fi
+  # The loader path asked for explicitly: this kernel refuses the loader
+  # program (5.10: E2BIG, its bpf_attr predates the fields the loader's
+  # BPF_PROG_LOAD uses; EINVAL for the program type elsewhere), the runtime
+  # names that cause, and nothing of the object is created.
+  REFUSAL_TEXT='cannot run a loader program'
+  load_refused loader-path-unavailable "E2BIG EINVAL" "$OBJS/good.sealed.o" \
+    --path loader --mode userspace --cert "$CERTS/signer.crt"
+  REFUSAL_TEXT=
+  result same-xlated-both-paths SKIP "$KIND has only the libbpf path"
+else
+  # Both paths exist here: the libbpf path asked for explicitly must hold the
+  # same program in the kernel as the loader path did (row userspace).
+  load_libbpf userspace-libbpf "$OBJS/good.sealed.o" --path libbpf --mode userspace --cert "$CERTS/signer.crt"
+  if [ "${FORMAT:-0}" -lt 2 ] 2>/dev/null; then
+    result same-xlated-both-paths SKIP "format v$FORMAT object: the libbpf path refuses it (needs format v2)"
+  elif [ -s "$WORK/userspace.xlated" ] && ! grep -q '^error' "$WORK/userspace.xlated" &&
+       cmp -s "$WORK/userspace.xlated" "$WORK/userspace-libbpf.xlated"; then
+    result same-xlated-both-paths PASS "vm_count: $(grep -c . "$WORK/userspace.xlated") xlated insns equal (maps by name)"
+  else
+    sed "s/^/@@LOG xlated-loader: /" "$WORK/userspace.xlated"
+    sed "s/^/@@LOG xlated-libbpf: /" "$WORK/userspace-libbpf.xlated"
+    result same-xlated-both-paths FAIL "xlated instructions differ between the loader and the libbpf path"
+  fi
+fi
 
 # ---- refusals -----------------------------------------------------------------------
 if [ $VERIFIES = 1 ]; then

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-matrix.sh [--kernels 6.12,6.18,7.2,7.3,host] [--report-dir DIR] [--build-dir DIR]
+# run-matrix.sh [--kernels 5.10,6.1,6.12,6.18,7.2,7.3,host] [--report-dir DIR] [--build-dir DIR]
 #               [--cache DIR] [--timeout SECONDS]
 #
 # The kernel matrix (test/README.md). For each kernel: fetch the newest Debian
@@ -20,7 +20,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-kernels=6.12,6.18,7.2,7.3,host
+kernels=5.10,6.1,6.12,6.18,7.2,7.3,host
 build=${BPFSEAL_BUILD_DIR:-$src/build}
 report=
 cache=${BPFSEAL_VM_CACHE:-/var/cache/bpfseal-vm}
@@ -170,7 +170,7 @@ run_host() {
 
 list=$(echo "$kernels" | tr ',' ' ')
 for k in $list; do
-  case $k in 6.12|6.18|7.2|7.3|host) ;; *) log "unknown kernel '$k' (6.12 6.18 7.2 7.3 host)"; exit 2 ;; esac
+  case $k in 5.10|6.1|6.12|6.18|7.2|7.3|host) ;; *) log "unknown kernel '$k' (5.10 6.1 6.12 6.18 7.2 7.3 host)"; exit 2 ;; esac
 done
 for k in $list; do
   rm -rf "${report:?}/$k"

@@ -8,6 +8,8 @@
 //   next-ids                    "PROG_ID MAP_ID" the kernel hands out now (see cmdNextIds)
 //   prog-count NAME             programs named NAME
 //   map-value NAME KEY          u64 at KEY of the newest array map named NAME
+//   prog-xlated NAME            the newest program named NAME as the kernel holds it: its
+//                               xlated instructions one a line, map references by map name
 //   keyring-new DESC            new keyring in the session keyring; print serial
 //   keyring-drop SERIAL         unlink it from the session keyring
 //   add-cert KEYRING CERT.der   add an X.509 cert ("session" or a serial); print key serial
@@ -183,6 +185,43 @@ int cmdMapValue(const std::string &name, uint32_t key) {
   if (fd.fd < 0 || bpf_map_lookup_elem(fd.fd, &key, &value))
     die("cannot read map %s[%u]: %s", name.c_str(), key, strerror(errno));
   printf("%llu\n", (unsigned long long)value);
+  return 0;
+}
+
+// The kernel dumps a map reference (ld_imm64 BPF_PSEUDO_MAP_FD/VALUE) with
+// the map's id, which differs per load: print the map's name instead, so two
+// loads of one object compare equal line by line.
+int cmdProgXlated(const std::string &name) {
+  uint32_t best = 0;
+  for (uint32_t id : progIds())
+    if (progName(id) == name)
+      best = id;
+  if (!best)
+    die("no program named %s", name.c_str());
+  Fd fd(bpf_prog_get_fd_by_id(best));
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  if (fd.fd < 0 || bpf_obj_get_info_by_fd(fd.fd, &info, &len))
+    die("cannot get info of program %s: %s", name.c_str(), strerror(errno));
+  std::vector<bpf_insn> insns(info.xlated_prog_len / sizeof(bpf_insn));
+  if (insns.empty())
+    die("program %s: no xlated instructions (not root, or bpf_jit_harden?)", name.c_str());
+  info = {};
+  info.xlated_prog_len = uint32_t(insns.size() * sizeof(bpf_insn));
+  info.xlated_prog_insns = reinterpret_cast<uintptr_t>(insns.data());
+  len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd.fd, &info, &len))
+    die("cannot dump program %s: %s", name.c_str(), strerror(errno));
+  for (size_t i = 0; i < insns.size(); ++i) {
+    const bpf_insn &in = insns[i];
+    if (in.code == (BPF_LD | BPF_IMM | BPF_DW) &&
+        (in.src_reg == BPF_PSEUDO_MAP_FD || in.src_reg == BPF_PSEUDO_MAP_VALUE) && i + 1 < insns.size()) {
+      printf("ld_imm64 r%d map %s + %d\n", in.dst_reg, mapName(uint32_t(in.imm)).c_str(), insns[i + 1].imm);
+      ++i;
+      continue;
+    }
+    printf("%02x %x %x %d %d\n", in.code, in.dst_reg, in.src_reg, in.off, in.imm);
+  }
   return 0;
 }
 
@@ -705,8 +744,8 @@ int cmdStaleLoader(const std::string &dir, const std::string &waitfile) {
 
 void usage() {
   fprintf(stderr,
-          "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | map-value NAME KEY | keyring-new DESC |\n"
-          "       keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
+          "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | prog-xlated NAME | map-value NAME KEY |\n"
+          "       keyring-new DESC | keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
           "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
           "[--keyring ID | --unsigned]\n");
   exit(2);
@@ -727,6 +766,8 @@ int main(int argc, char **argv) {
     printf("%d\n", progsNamed(argv[2]));
     return 0;
   }
+  if (cmd == "prog-xlated" && argc == 3)
+    return cmdProgXlated(argv[2]);
   if (cmd == "map-value" && argc == 4)
     return cmdMapValue(argv[2], uint32_t(strtoul(argv[3], nullptr, 0)));
   if (cmd == "keyring-new" && argc == 3)

@@ -40,7 +40,9 @@ std::string verdict(const KernelSupport &ks) {
                     : ks.signed_load_errno == EOPNOTSUPP
                         ? "built without signature verification (signed loads fail with EOPNOTSUPP)"
                         : "signed loads fail with " + errnoName(ks.signed_load_errno);
-  std::string user = ks.layout && ks.map_hash && ks.exclusive_maps
+  std::string user = !ks.runsLoader() ? "user-space verification only, CO-RE in user space (libbpf path: "
+                                       "this kernel cannot run a loader program)"
+                     : ks.layout && ks.map_hash && ks.exclusive_maps
                          ? "user-space verification with the metadata hash re-checked in kernel (loader-check)"
                          : "user-space verification only";
   return "kernel mode unavailable (" + why + "); " + user;
@@ -79,6 +81,10 @@ int runProbe(int argc, char **argv) {
         {"trampoline_errno", ks.trampoline_errno ? errnoName(ks.trampoline_errno) : ""},
         {"kprobe_pmu", ks.kprobe_pmu},
         {"uprobe_pmu", ks.uprobe_pmu},
+        {"syscall_prog", ks.syscall_prog_errno == 0},
+        {"syscall_prog_errno", ks.syscall_prog_errno ? errnoName(ks.syscall_prog_errno) : ""},
+        {"core_at_load", ks.core_at_load},
+        {"load_path", ks.runsLoader() ? "loader" : "libbpf"},
     };
     if (ks.layout)
       j["map_layout"] = {{"excl", ks.layout->excl_off},
@@ -112,6 +118,12 @@ int runProbe(int argc, char **argv) {
               ks.trampoline_errno ? ("refused (" + errnoName(ks.trampoline_errno) + ")").c_str() : "yes");
   std::printf("kprobe PMU:            %s\n", yn(ks.kprobe_pmu));
   std::printf("uprobe PMU:            %s\n", yn(ks.uprobe_pmu));
+  std::printf("loader programs:       %s (BPF_PROG_TYPE_SYSCALL)\n",
+              ks.syscall_prog_errno ? ("refused (" + errnoName(ks.syscall_prog_errno) + ")").c_str() : "yes");
+  std::printf("CO-RE at load:         %s (BPF_PROG_LOAD core_relos)\n", yn(ks.core_at_load));
+  std::printf("load path (auto):      %s\n",
+              ks.runsLoader() ? "loader (the signed loader creates the programs)"
+                              : "libbpf (CO-RE in user space; no loader can run here)");
   std::printf("verdict:               %s\n", verdict(ks).c_str());
   return 0;
 }
