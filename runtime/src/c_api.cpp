@@ -15,6 +15,7 @@
 struct bpfseal_object {
   bpfseal::Object obj;
   std::optional<bpfseal::LoadReport> report;
+  std::string level_text; // levelText(*report), owned here for bpfseal_report
   std::vector<bpfseal::AttachResult> attached;
 };
 
@@ -115,7 +116,7 @@ struct bpfseal_object *bpfseal_object__open_mem(const void *buf, size_t size, co
       std::span<const uint8_t>(static_cast<const uint8_t *>(buf), size), name ? name : "<memory>");
   if (!obj)
     return failNull<bpfseal_object>(obj.error());
-  auto *out = new (std::nothrow) bpfseal_object{obj.take(), std::nullopt, {}};
+  auto *out = new (std::nothrow) bpfseal_object{obj.take(), std::nullopt, {}, {}};
   if (!out)
     return failNull<bpfseal_object>(bpfseal::makeError(ENOMEM, "out of memory"));
   return out;
@@ -127,7 +128,7 @@ struct bpfseal_object *bpfseal_object__open_file(const char *path) {
   auto obj = bpfseal::Object::openFile(path);
   if (!obj)
     return failNull<bpfseal_object>(obj.error());
-  auto *out = new (std::nothrow) bpfseal_object{obj.take(), std::nullopt, {}};
+  auto *out = new (std::nothrow) bpfseal_object{obj.take(), std::nullopt, {}, {}};
   if (!out)
     return failNull<bpfseal_object>(bpfseal::makeError(ENOMEM, "out of memory"));
   return out;
@@ -159,10 +160,21 @@ int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_o
   lo.log_level = OPTS_GET(opts, log_level, 0u);
   if (unsigned size = OPTS_GET(opts, log_size, 0u))
     lo.log_size = size;
+  switch (OPTS_GET(opts, path, BPFSEAL_PATH_AUTO)) {
+  case BPFSEAL_PATH_AUTO: lo.path = bpfseal::LoadPath::Auto; break;
+  case BPFSEAL_PATH_LOADER: lo.path = bpfseal::LoadPath::Loader; break;
+  case BPFSEAL_PATH_LIBBPF: lo.path = bpfseal::LoadPath::Libbpf; break;
+  default:
+    return fail(bpfseal::makeError(EINVAL, "unknown bpfseal_load_opts.path " + std::to_string(opts->path),
+                                   "use BPFSEAL_PATH_AUTO, _LOADER or _LIBBPF"));
+  }
+  if (const char *btf = OPTS_GET(opts, btf_path, nullptr))
+    lo.btf_path = btf;
   auto report = obj->obj.load(lo);
   if (!report)
     return fail(report.error());
   obj->report = report.take();
+  obj->level_text = bpfseal::levelText(*obj->report);
   return 0;
 }
 
@@ -283,6 +295,8 @@ int bpfseal_object__report(const struct bpfseal_object *obj, struct bpfseal_repo
   full.loader = r.loader.c_str();
   full.fallback = r.fallback.c_str();
   full.load_ms = r.load_ms;
+  full.path = r.path == bpfseal::LoadPath::Libbpf ? "libbpf" : "loader";
+  full.level_text = obj->level_text.c_str();
   size_t n = report->sz < sizeof(full) ? report->sz : sizeof(full);
   std::memcpy(report, &full, n);
   return 0;

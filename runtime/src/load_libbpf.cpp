@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -70,8 +71,11 @@ const format::MapInfo *findMap(const format::Manifest &m, std::string_view name)
 
 std::string orEmpty(const char *s) { return s ? s : ""; }
 
-// Programs the manifest lists load; the others do not. Each listed program
-// must be in the ELF with the manifest's section and type.
+// Programs the manifest lists load; the others (its disabled_programs, and
+// anything else the ELF holds) do not. Each listed program must be in the
+// ELF with the manifest's section and type; one whose attach target was
+// replaced at seal time (--attach-target) gets that target, as the recorded
+// loader looks it up in the running kernel's BTF.
 Status selectPrograms(bpf_object *obj, const format::Manifest &manifest) {
   size_t listed = 0;
   bpf_program *prog;
@@ -90,7 +94,14 @@ Status selectPrograms(bpf_object *obj, const format::Manifest &manifest) {
                       orEmpty(libbpf_bpf_prog_type_str(bpf_program__type(prog))) + "', the manifest says '" +
                       info->type + "'");
     bpf_program__set_autoload(prog, true);
+    if (!info->attach_target.empty() && bpf_program__set_attach_target(prog, 0, info->attach_target.c_str()))
+      return makeError(errno, "cannot set the attach target of program '" + info->name + "' to '" +
+                                  info->attach_target + "' (from the signed manifest)",
+                       "the running kernel's BTF must have that function; 'bpfseal inspect' shows the target");
   }
+  for (const std::string &name : manifest.disabled_programs)
+    if (findProgram(manifest, name))
+      return mismatch("program '" + name + "' is both loaded and disabled");
   if (listed != manifest.programs.size())
     for (const format::ProgramInfo &p : manifest.programs)
       if (!bpf_object__find_program_by_name(obj, p.name.c_str()))
@@ -121,6 +132,120 @@ Status configureMaps(bpf_object *obj, const format::Manifest &manifest) {
   return ok();
 }
 
+// ---- baked __kconfig values (docs/FORMAT.md, "Seal-time configuration") ----
+
+// One `--set` value of a __kconfig extern: the bytes the recorded loader puts
+// into the .kconfig map, and the line of libbpf's kconfig syntax that makes
+// libbpf resolve the extern to the same value (none for LINUX_* externs,
+// which libbpf computes itself and cannot be told).
+struct KconfigExpectation {
+  const format::BakedValue *baked;
+  std::vector<uint8_t> bytes;
+  std::string libbpf_line;
+};
+
+bool parseDecimal(const std::string &text, bool &negative, uint64_t &magnitude) {
+  size_t i = 0;
+  negative = !text.empty() && text[0] == '-';
+  i = negative ? 1 : 0;
+  if (i >= text.size() || text.size() - i > 20)
+    return false;
+  magnitude = 0;
+  for (; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9')
+      return false;
+    uint64_t next = magnitude * 10 + uint64_t(text[i] - '0');
+    if (next / 10 != magnitude)
+      return false;
+    magnitude = next;
+  }
+  return true;
+}
+
+// The manifest stores the sealer's canonical text (`true`/`false`, decimal,
+// an enumerator name, or the string); its type says how it was encoded.
+Result<KconfigExpectation> kconfigExpectation(const format::BakedValue &v) {
+  KconfigExpectation k{&v, std::vector<uint8_t>(v.size, 0), {}};
+  bool config = v.name.rfind("CONFIG_", 0) == 0;
+  auto unsupported = [&] {
+    return makeError(EOPNOTSUPP, "the libbpf path cannot apply the baked __kconfig value " + v.name + "=" + v.value +
+                                     " (type " + v.type + ")",
+                     "use --path loader on a kernel that runs the loader");
+  };
+  if (v.size == 0 || v.size > 4096)
+    return unsupported();
+  if (v.type.rfind("char[", 0) == 0) {
+    if (v.value.size() + 1 > v.size || v.value.find_first_of("\"\\\n") != std::string::npos)
+      return unsupported();
+    std::memcpy(k.bytes.data(), v.value.data(), v.value.size());
+    k.libbpf_line = v.name + "=\"" + v.value + "\"";
+  } else if (v.value == "true" || v.value == "false") {
+    k.bytes[0] = v.value == "true";
+    k.libbpf_line = v.name + (v.value == "true" ? "=y" : "=n");
+  } else if (v.type == "enum libbpf_tristate") {
+    // libbpf's own tristate: TRI_NO 0, TRI_YES 1, TRI_MODULE 2.
+    static const struct { const char *name; uint8_t value; char text; } kTri[] = {
+        {"TRI_NO", 0, 'n'}, {"TRI_YES", 1, 'y'}, {"TRI_MODULE", 2, 'm'}};
+    const auto *t = std::find_if(std::begin(kTri), std::end(kTri), [&](const auto &e) { return v.value == e.name; });
+    if (t == std::end(kTri) || v.size != 4)
+      return unsupported();
+    k.bytes[0] = t->value;
+    k.libbpf_line = v.name + "=" + t->text;
+  } else {
+    bool negative = false;
+    uint64_t magnitude = 0;
+    if (!parseDecimal(v.value, negative, magnitude) || v.size > 8)
+      return unsupported();
+    uint64_t raw = negative ? uint64_t(0) - magnitude : magnitude;
+    for (uint32_t i = 0; i < v.size; ++i)
+      k.bytes[i] = uint8_t(raw >> (8 * i));
+    k.libbpf_line = v.name + "=" + v.value;
+  }
+  if (!config)
+    k.libbpf_line.clear();
+  return k;
+}
+
+Result<std::vector<KconfigExpectation>> kconfigExpectations(const format::Manifest &manifest) {
+  std::vector<KconfigExpectation> out;
+  for (const format::BakedValue &v : manifest.baked) {
+    if (v.section != ".kconfig")
+      continue;
+    auto k = kconfigExpectation(v);
+    if (!k)
+      return k.takeError();
+    out.push_back(k.take());
+  }
+  return out;
+}
+
+// After the load: the .kconfig map holds exactly the baked bytes (libbpf
+// freezes it; LINUX_* values are libbpf's own, so a running kernel that
+// differs from the value baked at seal time is refused here).
+Status checkKconfig(bpf_object *obj, const std::vector<KconfigExpectation> &expected) {
+  if (expected.empty())
+    return ok();
+  bpf_map *kconfig = nullptr, *map;
+  bpf_object__for_each_map(map, obj) {
+    std::string name = orEmpty(bpf_map__name(map));
+    if (bpf_map__is_internal(map) && name.size() >= 8 && name.compare(name.size() - 8, 8, ".kconfig") == 0)
+      kconfig = map;
+  }
+  size_t size = 0;
+  const uint8_t *value = kconfig ? static_cast<const uint8_t *>(bpf_map__initial_value(kconfig, &size)) : nullptr;
+  if (!value)
+    return mismatch("baked __kconfig values but no .kconfig map in the ELF");
+  for (const KconfigExpectation &k : expected) {
+    if (uint64_t(k.baked->offset) + k.bytes.size() > size)
+      return mismatch("baked __kconfig value " + k.baked->name + " lies outside the .kconfig map");
+    if (std::memcmp(value + k.baked->offset, k.bytes.data(), k.bytes.size()) != 0)
+      return makeError(ESTALE, "the running kernel's " + k.baked->name + " differs from the value baked at seal time (" +
+                                   k.baked->value + ")",
+                       "re-seal the object for this kernel with --set " + k.baked->name + "=VALUE");
+  }
+  return ok();
+}
+
 Result<sys::UniqueFd> dupFd(int fd, const std::string &what) {
   int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0)
@@ -132,8 +257,16 @@ Result<sys::UniqueFd> dupFd(int fd, const std::string &what) {
 
 Result<LoadedFds> loadElfWithLibbpf(std::span<const uint8_t> elf, const format::Manifest &manifest,
                                     const LoadOptions &options) {
+  auto kconfig = kconfigExpectations(manifest);
+  if (!kconfig)
+    return kconfig.takeError();
+  std::string kconfig_text;
+  for (const KconfigExpectation &k : *kconfig)
+    if (!k.libbpf_line.empty())
+      kconfig_text += k.libbpf_line + "\n";
   LibbpfMessages messages;
   LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = manifest.object_name.c_str(),
+              .kconfig = kconfig_text.empty() ? nullptr : kconfig_text.c_str(),
               .btf_custom_path = options.btf_path.empty() ? nullptr : options.btf_path.c_str(),
               .kernel_log_level = options.log_level);
   UniqueBpfObject obj(bpf_object__open_mem(elf.data(), elf.size(), &open_opts));
@@ -157,6 +290,8 @@ Result<LoadedFds> loadElfWithLibbpf(std::span<const uint8_t> elf, const format::
                             : "fix the BPF program the log points at, rebuild and re-seal; 'bpfseal probe' "
                               "shows what this kernel supports");
   }
+  if (Status st = checkKconfig(obj.get(), *kconfig); !st)
+    return st.takeError();
   // The object's fds, copied in manifest order; closing the libbpf object
   // then leaves exactly these.
   LoadedFds fds;

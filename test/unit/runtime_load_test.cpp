@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sys/utsname.h>
 #include <set>
 #include <thread>
 #include <unistd.h>
@@ -190,7 +191,7 @@ struct Fixture {
   ~Fixture() { std::filesystem::remove_all(dir); }
 
   std::vector<uint8_t> sealAndSign(const std::string &path, const signing::SigningKey &key,
-                                   const std::string &name) {
+                                   const std::string &name, const std::vector<std::string> &sets = {}) {
     auto elf = format::readFile(path);
     if (!elf) {
       error = elf.error().str();
@@ -198,6 +199,7 @@ struct Fixture {
     }
     sealer::SealOptions opts;
     opts.object_name = name;
+    opts.sets = sets;
     auto sealed = sealer::sealObject(*elf, opts);
     if (!sealed) {
       error = sealed.error().str();
@@ -685,6 +687,71 @@ TEST(RuntimeLoad, LibbpfPathHoldsTheSameProgramsAsTheLoaderPath) {
                   prog.c_str(), held.insns.size(), held.tag.c_str(), other.tag.c_str());
     }
     EXPECT_EQ(maps[0], maps[1]) << name;
+  }
+  EXPECT_EQ(leftoverSince(before), 0u);
+}
+
+// A baked __kconfig value (docs/FORMAT.md, "Seal-time configuration") on the
+// libbpf path: LINUX_KERNEL_VERSION is computed by libbpf, so a value baked
+// for this kernel gives the same .kconfig map as the loader path, and a value
+// baked for another kernel is refused (ESTALE) leaving nothing behind.
+TEST(RuntimeLoad, LibbpfPathAppliesAndChecksBakedKconfig) {
+  SKIP_UNLESS_KERNEL();
+  if (!kernelSupport().runsLoader())
+    GTEST_SKIP() << "this kernel cannot run the loader path to compare with";
+  const Fixture &fx = fixture();
+  ASSERT_TRUE(fx.error.empty()) << fx.error;
+  std::string obj = fx.dir + "/seal_kconfig.bpf.o";
+  std::string cmd = "/usr/lib/llvm-19/bin/clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
+                    std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/seal_kconfig.bpf.c -o " + obj;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  // libbpf's LINUX_KERNEL_VERSION: KERNEL_VERSION(major, minor, min(patch, 255)) of uname -r.
+  utsname u{};
+  ASSERT_EQ(::uname(&u), 0);
+  unsigned major = 0, minor = 0, patch = 0;
+  ASSERT_EQ(std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch), 3) << u.release;
+  unsigned version = (major << 16) + (minor << 8) + std::min(patch, 255u);
+  auto key = signing::loadSigningKey(fx.dir + "/k0.pem", fx.cert);
+  ASSERT_TRUE(key) << key.error().str();
+  Fixture &mfx = const_cast<Fixture &>(fx);
+  auto here = mfx.sealAndSign(obj, **key, "kcfg", {"LINUX_KERNEL_VERSION=" + std::to_string(version)});
+  ASSERT_FALSE(here.empty()) << fx.error;
+  auto other = mfx.sealAndSign(obj, **key, "kcfg", {"LINUX_KERNEL_VERSION=" + std::to_string(version ^ 0x100)});
+  ASSERT_FALSE(other.empty()) << fx.error;
+  Mark before = mark();
+  {
+    auto loaded = Object::openMemory(here, "kcfg");
+    ASSERT_TRUE(loaded) << loaded.error().str();
+    LoadOptions o = userspace(fx.cert);
+    o.path = LoadPath::Loader;
+    ASSERT_TRUE(loaded->load(o));
+    const Map *loader_kconfig = nullptr;
+    for (const Map &m : loaded->maps())
+      if (m.name().ends_with(".kconfig"))
+        loader_kconfig = &m;
+    ASSERT_NE(loader_kconfig, nullptr);
+    HeldMap via_loader = heldMap(loader_kconfig->fd());
+
+    auto opened = Object::openMemory(here, "kcfg");
+    ASSERT_TRUE(opened);
+    const format::Manifest &m = opened->sealed().manifest;
+    auto fds = loadElfWithLibbpf(here, m, o);
+    ASSERT_TRUE(fds) << fds.error().str();
+    bool compared = false;
+    for (size_t i = 0; i < m.maps.size(); ++i)
+      if (m.maps[i].name.ends_with(".kconfig")) {
+        EXPECT_EQ(heldMap(fds->maps[i].get()), via_loader);
+        compared = true;
+      }
+    EXPECT_TRUE(compared);
+  }
+  {
+    auto opened = Object::openMemory(other, "kcfg");
+    ASSERT_TRUE(opened);
+    auto fds = loadElfWithLibbpf(other, opened->sealed().manifest, userspace(fx.cert));
+    ASSERT_FALSE(fds);
+    EXPECT_EQ(fds.error().err, ESTALE) << fds.error().str();
+    EXPECT_NE(fds.error().msg.find("LINUX_KERNEL_VERSION"), std::string::npos) << fds.error().str();
   }
   EXPECT_EQ(leftoverSince(before), 0u);
 }

@@ -63,6 +63,14 @@ enum bpfseal_level {
 	BPFSEAL_LEVEL_USERSPACE_VERIFIED = 3,            /* CMS here; metadata hash checked here only */
 };
 
+/* Which path creates the programs (bpfseal load --path). */
+enum bpfseal_load_path {
+	BPFSEAL_PATH_AUTO = 0,   /* the signed loader where this kernel can run one, else libbpf */
+	BPFSEAL_PATH_LOADER = 1, /* the signed loader program (kernel CO-RE) */
+	BPFSEAL_PATH_LIBBPF = 2, /* libbpf loads the verified ELF, CO-RE in user space; user-space
+				    verification only (needs a format v2 object) */
+};
+
 struct bpfseal_load_opts {
 	size_t sz;                       /* sizeof(struct bpfseal_load_opts) */
 	enum bpfseal_mode mode;
@@ -72,9 +80,12 @@ struct bpfseal_load_opts {
 					    "secondary", "platform", ".bpf" or a serial */
 	unsigned int log_level;          /* verifier log level for the object's programs */
 	unsigned int log_size;           /* bytes; 0: 1 MiB */
+	enum bpfseal_load_path path;     /* BPFSEAL_PATH_AUTO (0) unless asked for */
+	const char *btf_path;            /* libbpf path: kernel BTF where /sys/kernel/btf/vmlinux
+					    is missing; NULL: that file */
 	size_t :0;
 };
-#define bpfseal_load_opts__last_field log_size
+#define bpfseal_load_opts__last_field btf_path
 
 struct bpfseal_attach_opts {
 	size_t sz;                       /* sizeof(struct bpfseal_attach_opts) */
@@ -95,9 +106,12 @@ struct bpfseal_report {
 	const char *loader;              /* loader that ran: "kernel-check", "lc-6_18_44" */
 	const char *fallback;            /* auto mode: why it fell back; "" otherwise */
 	double load_ms;
+	const char *path;                /* "loader" or "libbpf" */
+	const char *level_text;          /* level in words incl. the path, e.g.
+					    "user-space-verified (CO-RE in user space)" */
 	size_t :0;
 };
-#define bpfseal_report__last_field load_ms
+#define bpfseal_report__last_field level_text
 
 /* Parse and cross-check the seal (no kernel access, no signature check yet). */
 BPFSEAL_API struct bpfseal_object *bpfseal_object__open_file(const char *path);
