@@ -354,6 +354,15 @@ else
   result unknown-keyring SKIP "no kernel verification on $KIND (keyrings unused)"
 fi
 
+# The libbpf path refuses every damaged input the loader path refuses, before
+# anything of the object exists (on 5.10 the rows above already ran on it).
+if [ $LIBBPF_ONLY = 0 ]; then
+  L="--path libbpf --mode userspace --cert $CERTS/signer.crt"
+  load_refused libbpf-tampered-loader EKEYREJECTED "$OBJS/tampered-loader.sealed.o" $L
+  load_refused libbpf-tampered-metadata EKEYREJECTED "$OBJS/tampered-metadata.sealed.o" $L
+  load_refused libbpf-junk-signature EBADMSG "$OBJS/junk-sig.sealed.o" $L
+fi
+
 # ---- the two bypasses of the 6.18 scheme ----------------------------------------------
 bypass() { # attack target expectation-name
   out=$WORK/$3.out
