@@ -72,7 +72,7 @@ std::vector<std::string> stringList(const char *const *list) {
 }
 
 bpfseal::Error nullObject() {
-  return bpfseal::makeError(EINVAL, "object is NULL", "open it with bpfseal_object__open_file()");
+  return bpfseal::makeError(EINVAL, "object is NULL", "open it with bpfseal_object__open_file(path, NULL)");
 }
 
 } // namespace
@@ -109,11 +109,9 @@ const char *bpfseal_level_name(enum bpfseal_level level) {
   return "none";
 }
 
-struct bpfseal_object *bpfseal_object__open_mem(const void *buf, size_t size, const char *name) {
-  if (!buf || !size)
-    return failNull<bpfseal_object>(bpfseal::makeError(EINVAL, "empty buffer for a sealed object"));
-  auto obj = bpfseal::Object::openMemory(
-      std::span<const uint8_t>(static_cast<const uint8_t *>(buf), size), name ? name : "<memory>");
+namespace {
+
+struct bpfseal_object *wrapOpened(bpfseal::Result<bpfseal::Object> obj) {
   if (!obj)
     return failNull<bpfseal_object>(obj.error());
   auto *out = new (std::nothrow) bpfseal_object{obj.take(), std::nullopt, {}, {}};
@@ -122,16 +120,32 @@ struct bpfseal_object *bpfseal_object__open_mem(const void *buf, size_t size, co
   return out;
 }
 
-struct bpfseal_object *bpfseal_object__open_file(const char *path) {
+} // namespace
+
+struct bpfseal_object *bpfseal_object__open_mem(const void *buf, size_t size,
+                                                const struct bpfseal_open_opts *opts) {
+  if (!OPTS_VALID(opts, bpfseal_open_opts))
+    return nullptr;
+  if (!buf || !size)
+    return failNull<bpfseal_object>(bpfseal::makeError(EINVAL, "empty buffer for a sealed object"));
+  const char *name = OPTS_GET(opts, object_name, nullptr);
+  return wrapOpened(bpfseal::Object::openMemory(
+      std::span<const uint8_t>(static_cast<const uint8_t *>(buf), size), name ? name : "<memory>"));
+}
+
+struct bpfseal_object *bpfseal_object__open_file(const char *path,
+                                                 const struct bpfseal_open_opts *opts) {
+  if (!OPTS_VALID(opts, bpfseal_open_opts))
+    return nullptr;
   if (!path)
     return failNull<bpfseal_object>(bpfseal::makeError(EINVAL, "path is NULL"));
-  auto obj = bpfseal::Object::openFile(path);
-  if (!obj)
-    return failNull<bpfseal_object>(obj.error());
-  auto *out = new (std::nothrow) bpfseal_object{obj.take(), std::nullopt, {}, {}};
-  if (!out)
-    return failNull<bpfseal_object>(bpfseal::makeError(ENOMEM, "out of memory"));
-  return out;
+  const char *name = OPTS_GET(opts, object_name, nullptr);
+  if (!name)
+    return wrapOpened(bpfseal::Object::openFile(path));
+  auto bytes = bpfseal::format::readFile(path);
+  if (!bytes)
+    return failNull<bpfseal_object>(bytes.error());
+  return wrapOpened(bpfseal::Object::openMemory(*bytes, name));
 }
 
 int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_opts *opts) {

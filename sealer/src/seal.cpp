@@ -441,12 +441,12 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     for (KernelLayout &have : layouts)
       if (have.layout == k.layout) {
         if (have.kernels.find(k.kernels) == std::string::npos)
-          have.kernels += ", " + k.kernels;
+          have.kernels.append(", ").append(k.kernels);
         return;
       }
     for (const KernelLayout &have : layouts)
-      if (have.name == k.name)
-        k.name += "-" + std::to_string(layouts.size());
+      if (have.name == k.name) // append in place: `"-" + temporary` trips GCC 12's -Wrestrict at -O3
+        k.name.append("-").append(std::to_string(layouts.size()));
     layouts.push_back(std::move(k));
   };
   if (options.builtin_layouts)

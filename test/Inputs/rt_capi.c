@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
 	int fds_before = count_fds();
 
 	/* Errors: NULL + errno + a message. */
-	struct bpfseal_object *obj = bpfseal_object__open_file("/nonexistent.sealed.o");
+	struct bpfseal_object *obj = bpfseal_object__open_file("/nonexistent.sealed.o", NULL);
 	CHECK(!obj && errno == ENOENT);
 	printf("open missing: errno=%d msg=%s\n", errno, bpfseal_strerror_last());
 
@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
 	char *buf = malloc(size);
 	CHECK(buf && fread(buf, 1, size, f) == (size_t)size);
 	fclose(f);
-	obj = bpfseal_object__open_mem(buf, size, "rt_count (memory)");
+	BPFSEAL_OPTS(bpfseal_open_opts, oo, .object_name = "rt_count (memory)");
+	obj = bpfseal_object__open_mem(buf, size, &oo);
 	memset(buf, 0, size);
 	free(buf);
 	CHECK(obj);

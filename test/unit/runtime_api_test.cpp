@@ -52,14 +52,42 @@ TEST(RuntimeApi, LevelNamesAgreeBetweenCAndCxx) {
   EXPECT_STREQ(bpfseal_level_name(BPFSEAL_LEVEL_NONE), "none");
 }
 
+TEST(RuntimeApi, CApiOpenOptsAreCheckedLikeLibbpfs) {
+  std::vector<char> junk(4096, 'x');
+  struct bpfseal_open_opts tiny = {};
+  tiny.sz = 2;
+  errno = 0;
+  EXPECT_EQ(bpfseal_object__open_mem(junk.data(), junk.size(), &tiny), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_NE(std::string(bpfseal_strerror_last()).find("bpfseal_open_opts.sz is 2"), std::string::npos)
+      << bpfseal_strerror_last();
+  // A newer caller's struct: accepted only while the fields we do not know are zero.
+  struct {
+    struct bpfseal_open_opts known;
+    uint64_t newer_field;
+  } newer = {};
+  newer.known.sz = sizeof(newer);
+  newer.newer_field = 1;
+  EXPECT_EQ(bpfseal_object__open_file("/nonexistent.sealed.o",
+                                      reinterpret_cast<const struct bpfseal_open_opts *>(&newer)),
+            nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  newer.newer_field = 0;
+  EXPECT_EQ(bpfseal_object__open_file("/nonexistent.sealed.o",
+                                      reinterpret_cast<const struct bpfseal_open_opts *>(&newer)),
+            nullptr);
+  EXPECT_EQ(errno, ENOENT); // the options passed; the file is what is missing
+}
+
 TEST(RuntimeApi, CApiRejectsBadArgumentsWithAMessage) {
   errno = 0;
-  EXPECT_EQ(bpfseal_object__open_file(nullptr), nullptr);
+  EXPECT_EQ(bpfseal_object__open_file(nullptr, nullptr), nullptr);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(bpfseal_object__open_mem(nullptr, 0, nullptr), nullptr);
   EXPECT_EQ(errno, EINVAL);
   std::vector<char> junk(4096, 'x');
-  EXPECT_EQ(bpfseal_object__open_mem(junk.data(), junk.size(), "junk"), nullptr);
+  BPFSEAL_OPTS(bpfseal_open_opts, named, .object_name = "junk");
+  EXPECT_EQ(bpfseal_object__open_mem(junk.data(), junk.size(), &named), nullptr);
   EXPECT_NE(errno, 0);
   EXPECT_NE(std::string(bpfseal_strerror_last()).find("junk: "), std::string::npos)
       << bpfseal_strerror_last();

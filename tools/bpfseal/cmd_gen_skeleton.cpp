@@ -448,9 +448,10 @@ std::string renderCHeader(const SkeletonModel &m) {
     o += "  skel->progs." + p.accessor + " = -1;\n";
   for (const auto &mp : m.maps)
     o += "  skel->maps." + mp.accessor + " = -1;\n";
-  o += "  skel->obj = bpfseal_object__open_mem(" + m.name + "_sealed_object, sizeof(" + m.name +
-       "_sealed_object),\n                                       " +
+  o += "  BPFSEAL_OPTS(bpfseal_open_opts, open_opts, .object_name = " +
        cString(m.name + " (embedded)") + ");\n"
+       "  skel->obj = bpfseal_object__open_mem(" + m.name + "_sealed_object, sizeof(" + m.name +
+       "_sealed_object),\n                                       &open_opts);\n"
        "  if (!skel->obj) {\n    int err = errno;\n    free(skel);\n    errno = err;\n"
        "    return NULL;\n  }\n  return skel;\n}\n\n";
   o += "/* Verifies (per opts->mode) and loads; then fills skel->progs and skel->maps. */\n"

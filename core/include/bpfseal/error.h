@@ -2,6 +2,8 @@
 // bpfseal component.
 #pragma once
 
+#include "bpfseal/api.h"
+
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -16,10 +18,10 @@ struct Error {
 
   // "msg [ENAME]" (errnoName; no brackets when err is 0) plus " (hint: ...)"
   // when a hint is set.
-  std::string str() const;
+  BPFSEAL_API std::string str() const;
 };
 
-Error makeError(int err, std::string msg, std::string hint = {});
+BPFSEAL_API Error makeError(int err, std::string msg, std::string hint = {});
 
 // A value or an Error. Deliberately small: no exceptions cross library
 // boundaries, and the C API maps an Error onto -errno plus a message.
@@ -46,6 +48,6 @@ using Status = Result<Ok>;
 inline Status ok() { return Ok{}; }
 
 // Name of an errno value ("EKEYREJECTED"), or its number if unknown.
-std::string errnoName(int err);
+BPFSEAL_API std::string errnoName(int err);
 
 } // namespace bpfseal

@@ -3,6 +3,7 @@
 // inspect, the runtime) parses it through this API.
 #pragma once
 
+#include "bpfseal/api.h"
 #include "bpfseal/error.h"
 
 #include <array>
@@ -35,7 +36,7 @@ enum class LoaderKind : uint32_t {
   // exclusivity at the offsets of one struct bpf_map layout (6.18 scheme).
   LoaderCheck = 2,
 };
-std::string_view loaderKindName(LoaderKind kind); // "kernel-check", ...
+BPFSEAL_API std::string_view loaderKindName(LoaderKind kind); // "kernel-check", ...
 
 // What a failing loader-check prologue returns as the loader's retval. The
 // gen_loader body after it returns only 0 or a kernel -errno, so positive
@@ -142,8 +143,8 @@ struct SealedObject {
   Sha256 metadata_sha256{};
   std::vector<LoaderImage> loaders;
 
-  const LoaderImage *findLoader(std::string_view name) const;
-  size_t blobSize() const;
+  BPFSEAL_API const LoaderImage *findLoader(std::string_view name) const;
+  BPFSEAL_API size_t blobSize() const;
 };
 
 // Parses and cross-checks a sealed object: the index, the metadata hash, each

@@ -2,7 +2,7 @@
  * attach it. A thin layer over the C++ API (bpfseal/bpfseal.hpp) for C
  * programs; same semantics, libbpf's conventions:
  *
- *   struct bpfseal_object *obj = bpfseal_object__open_file("app.sealed.o");
+ *   struct bpfseal_object *obj = bpfseal_object__open_file("app.sealed.o", NULL);
  *   if (!obj) { fprintf(stderr, "%s\n", bpfseal_strerror_last()); ... }
  *   const char *certs[] = { "signer.crt", NULL };
  *   BPFSEAL_OPTS(bpfseal_load_opts, lo, .mode = BPFSEAL_MODE_USERSPACE,
@@ -33,7 +33,10 @@
 extern "C" {
 #endif
 
+/* What libbpfseal.so exports (bpfseal/api.h says more; same definition). */
+#ifndef BPFSEAL_API
 #define BPFSEAL_API __attribute__((visibility("default")))
+#endif
 
 /* Declares and zero-initializes an options struct with `sz` set, in C and
  * C++ (fields left out are zero; no -Wmissing-field-initializers noise):
@@ -70,6 +73,14 @@ enum bpfseal_load_path {
 	BPFSEAL_PATH_LIBBPF = 2, /* libbpf loads the verified ELF, CO-RE in user space; user-space
 				    verification only (needs a format v2 object) */
 };
+
+struct bpfseal_open_opts {
+	size_t sz;                       /* sizeof(struct bpfseal_open_opts) */
+	const char *object_name;         /* name used in messages; NULL: the path, or
+					    "<memory>" for open_mem */
+	size_t :0;
+};
+#define bpfseal_open_opts__last_field object_name
 
 struct bpfseal_load_opts {
 	size_t sz;                       /* sizeof(struct bpfseal_load_opts) */
@@ -113,11 +124,13 @@ struct bpfseal_report {
 };
 #define bpfseal_report__last_field level_text
 
-/* Parse and cross-check the seal (no kernel access, no signature check yet). */
-BPFSEAL_API struct bpfseal_object *bpfseal_object__open_file(const char *path);
-/* `buf` is copied; `name` (may be NULL) is used in messages. */
+/* Parse and cross-check the seal (no kernel access, no signature check yet).
+ * opts may be NULL. */
+BPFSEAL_API struct bpfseal_object *bpfseal_object__open_file(const char *path,
+							     const struct bpfseal_open_opts *opts);
+/* `buf` is copied. */
 BPFSEAL_API struct bpfseal_object *bpfseal_object__open_mem(const void *buf, size_t size,
-							    const char *name);
+							    const struct bpfseal_open_opts *opts);
 
 /* Verify per opts->mode (NULL opts: auto, no trust anchors), load and take
  * ownership of every program and map. On failure nothing is left behind. */

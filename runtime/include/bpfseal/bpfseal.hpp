@@ -14,6 +14,7 @@
 // modes and ownership rules; bpfseal/bpfseal.h is the same API for C.
 #pragma once
 
+#include "bpfseal/api.h"
 #include "bpfseal/error.h"
 #include "bpfseal/format.h"
 
@@ -35,8 +36,8 @@ enum class LoadMode {
   Kernel,    // the kernel checks the signature against keyring_id
   Userspace, // libbpfseal checks the CMS against trusted certificates
 };
-Result<LoadMode> parseLoadMode(std::string_view text); // "auto" | "kernel" | "userspace"
-std::string_view loadModeName(LoadMode mode);
+BPFSEAL_API Result<LoadMode> parseLoadMode(std::string_view text); // "auto" | "kernel" | "userspace"
+BPFSEAL_API std::string_view loadModeName(LoadMode mode);
 
 // How the object's programs and maps are created once the signatures are
 // verified. Loader: the signed loader program runs in the kernel (needs
@@ -55,12 +56,12 @@ enum class VerificationLevel {
   UserspaceVerified,          // CMS verified here; metadata hash checked here only
 };
 // "kernel-verified", "user-space-verified+kernel-hash", "user-space-verified"
-std::string_view verificationLevelName(VerificationLevel level);
+BPFSEAL_API std::string_view verificationLevelName(VerificationLevel level);
 
 // Keyring ids: "session" (-3), "user" (-4), "builtin" (0), "secondary" (1),
 // "platform" (2), ".bpf" (-9), or a number (a keyring serial).
-Result<int32_t> parseKeyring(std::string_view text);
-std::string keyringName(int32_t id); // "-3 session", "123456"
+BPFSEAL_API Result<int32_t> parseKeyring(std::string_view text);
+BPFSEAL_API std::string keyringName(int32_t id); // "-3 session", "123456"
 
 struct LoadOptions {
   LoadMode mode = LoadMode::Auto;
@@ -122,10 +123,10 @@ struct KernelSupport {
 // Probed once per process (BTF parse, then small loads and map creations:
 // signed-load errno, exclusive maps, fentry, syscall program, core_relos),
 // then cached.
-const KernelSupport &kernelSupport();
+BPFSEAL_API const KernelSupport &kernelSupport();
 // The loader-check variant of `sealed` whose layout equals the running
 // kernel's struct bpf_map, or nullptr.
-const format::LoaderImage *matchingLoaderCheck(const format::SealedObject &sealed,
+BPFSEAL_API const format::LoaderImage *matchingLoaderCheck(const format::SealedObject &sealed,
                                                const KernelSupport &kernel);
 
 // ---- attaching ------------------------------------------------------------
@@ -196,44 +197,44 @@ public:
 
   // Parses the seal (format::readSealed: index, hashes, manifest); no kernel
   // access, no signature check yet.
-  static Result<Object> openFile(const std::string &path);
-  static Result<Object> openMemory(std::span<const uint8_t> bytes,
-                                   std::string display_name = "<memory>");
+  BPFSEAL_API static Result<Object> openFile(const std::string &path);
+  BPFSEAL_API static Result<Object> openMemory(std::span<const uint8_t> bytes,
+                                               std::string display_name = "<memory>");
 
-  Object(Object &&) noexcept;
-  Object &operator=(Object &&) noexcept;
-  ~Object();
+  BPFSEAL_API Object(Object &&) noexcept;
+  BPFSEAL_API Object &operator=(Object &&) noexcept;
+  BPFSEAL_API ~Object();
 
   // Verifies according to `options.mode`, creates the metadata map, loads and
   // runs the loader, and takes ownership of the programs and maps it made.
   // On failure nothing is left behind. An Object loads once.
-  Result<LoadReport> load(const LoadOptions &options = {});
+  BPFSEAL_API Result<LoadReport> load(const LoadOptions &options = {});
 
   // Attaches every program by its section (libbpf conventions). Programs that
   // need a target nobody gave, or no attachment at all, come back as
   // "not attached (needs ...)". On error everything attached by this call is
   // detached again.
-  Result<std::vector<AttachResult>> attachAll(const AttachOptions &options = {});
+  BPFSEAL_API Result<std::vector<AttachResult>> attachAll(const AttachOptions &options = {});
   // Attaches one program; `target` as in AttachOptions::targets.
-  Result<AttachResult> attach(std::string_view program, std::string_view target = {});
-  void detachAll();
+  BPFSEAL_API Result<AttachResult> attach(std::string_view program, std::string_view target = {});
+  BPFSEAL_API void detachAll();
 
   // Pins programs, maps and links under dir/{progs,maps,links}/NAME (bpffs;
   // mounts /sys/fs/bpf when missing). On error removes what it pinned.
-  Status pin(const std::string &dir);
+  BPFSEAL_API Status pin(const std::string &dir);
 
-  const std::string &name() const;
-  const format::SealedObject &sealed() const;
-  bool loaded() const;
-  const std::vector<Program> &programs() const;
-  const std::vector<Map> &maps() const;
-  const std::vector<Link> &links() const;
-  const Program *findProgram(std::string_view name) const;
-  const Map *findMap(std::string_view name) const;
+  BPFSEAL_API const std::string &name() const;
+  BPFSEAL_API const format::SealedObject &sealed() const;
+  BPFSEAL_API bool loaded() const;
+  BPFSEAL_API const std::vector<Program> &programs() const;
+  BPFSEAL_API const std::vector<Map> &maps() const;
+  BPFSEAL_API const std::vector<Link> &links() const;
+  BPFSEAL_API const Program *findProgram(std::string_view name) const;
+  BPFSEAL_API const Map *findMap(std::string_view name) const;
   // fd by name, -1 if there is none. Maps match their full name
   // ("app.rodata") or, for internal maps, the short one (".rodata").
-  int programFd(std::string_view name) const;
-  int mapFd(std::string_view name) const;
+  BPFSEAL_API int programFd(std::string_view name) const;
+  BPFSEAL_API int mapFd(std::string_view name) const;
 
 private:
   explicit Object(std::unique_ptr<Impl> impl);

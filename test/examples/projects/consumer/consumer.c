@@ -8,7 +8,7 @@
 int main(int argc, char **argv) {
   if (argc != 2)
     return fprintf(stderr, "usage: %s FILE\n", argv[0]), 2;
-  struct bpfseal_object *obj = bpfseal_object__open_file(argv[1]);
+  struct bpfseal_object *obj = bpfseal_object__open_file(argv[1], NULL);
   if (obj) {
     printf("opened %s\n", argv[1]);
     bpfseal_object__close(obj);
