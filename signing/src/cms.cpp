@@ -253,8 +253,9 @@ Status checkSignerUsage(X509 *cert, const TrustPolicy &policy) {
         std::find(wanted.begin(), wanted.end(), oid) != wanted.end())
       match = true;
     int nid = OBJ_obj2nid(obj);
-    present +=
-        (present.empty() ? "" : ",") + (nid != NID_undef ? std::string(OBJ_nid2sn(nid)) : oid);
+    if (!present.empty())
+      present += ',';
+    present += nid != NID_undef ? std::string(OBJ_nid2sn(nid)) : oid;
   }
   EXTENDED_KEY_USAGE_free(eku);
   if (!match) {
