@@ -152,7 +152,7 @@ int main(int argc, char **argv) {
 	/* The libbpf path (CO-RE in user space), asked for explicitly, with the
 	 * kernel's BTF given as a file: the same exact count. It needs a format
 	 * v2 object; a v1 one is refused, naming the format, creating nothing. */
-	obj = bpfseal_object__open_file(path);
+	obj = bpfseal_object__open_file(path, NULL);
 	CHECK(obj);
 	BPFSEAL_OPTS(bpfseal_load_opts, lb, .mode = BPFSEAL_MODE_USERSPACE,
 		     .trusted_certs = certs, .path = BPFSEAL_PATH_LIBBPF,
