@@ -184,6 +184,9 @@ int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_o
   }
   if (const char *btf = OPTS_GET(opts, btf_path, nullptr))
     lo.btf_path = btf;
+  if (const char *name = OPTS_GET(opts, expect_name, nullptr))
+    lo.expect_name = name;
+  lo.min_version = OPTS_GET(opts, min_version, 0ull);
   auto report = obj->obj.load(lo);
   if (!report)
     return fail(report.error());

@@ -176,13 +176,29 @@ Result<Object> Object::openFile(const std::string &path) {
 Result<LoadReport> Object::load(const LoadOptions &options) {
   if (impl_->loaded)
     return makeError(EALREADY, impl_->name + " is already loaded", "open the object again to load another copy");
+  const format::Manifest &m = impl_->sealed.manifest;
+  // Before anything exists in the kernel. The manifest is not verified yet,
+  // but a refusal is safe either way, and an admitted object's manifest is
+  // exactly what the chosen loader's signature covers.
+  if (!options.expect_name.empty() && m.object_name != options.expect_name)
+    return makeError(EKEYREJECTED,
+                     impl_->name + ": signed object name is '" + format::escapeText(m.object_name) +
+                         "', not the expected '" + format::escapeText(options.expect_name) + "'",
+                     "load the object built for this purpose (names are set with 'bpfseal seal --name')");
+  if (m.object_version < options.min_version)
+    return makeError(EKEYREJECTED,
+                     impl_->name + ": signed object version " + std::to_string(m.object_version) +
+                         " is older than the minimum " + std::to_string(options.min_version),
+                     "deploy the current object (rollback refused; versions are set with "
+                     "'bpfseal seal --version N')");
   LoadedFds fds;
   auto report = loadSealed(impl_->file, impl_->sealed, options, fds);
   if (!report) {
     Error e = report.takeError();
     return e;
   }
-  const format::Manifest &m = impl_->sealed.manifest;
+  report->object_name = m.object_name;
+  report->object_version = m.object_version;
   impl_->fds = std::move(fds);
   impl_->programs.resize(m.programs.size());
   for (size_t i = 0; i < m.programs.size(); ++i) {

@@ -7,7 +7,6 @@
 #include "bpfseal/version.h"
 #include "elf_util.h"
 #include "libbpf_log.h"
-#include "prologue.h"
 #include "recording.h"
 #include "units.h"
 
@@ -575,6 +574,7 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
 
   format::Manifest m;
   m.object_name = object_name;
+  m.object_version = options.object_version;
   m.license = licenseOf(elf_bytes, *sections);
   m.tool_version = BPFSEAL_VERSION_STRING;
   // gen_loader numbers programs in the order bpf_object__load_progs() loads
@@ -629,26 +629,11 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     m.loaders.push_back(std::move(lc));
   }
 
-  format::SealedObject sealed;
-  sealed.metadata = format::buildMetadata(blob, m);
-  sealed.metadata_sha256 = format::sha256(sealed.metadata);
-  if (sealed.metadata.size() > UINT32_MAX / 2)
-    return makeError(E2BIG, "metadata is larger than a map value can be");
-  for (const format::LoaderInfo &info : m.loaders) {
-    PrologueSpec spec;
-    spec.kind = info.kind;
-    spec.layout = info.layout;
-    spec.nr_maps = uint32_t(m.maps.size());
-    spec.metadata_size = uint32_t(sealed.metadata.size());
-    spec.metadata_sha = sealed.metadata_sha256;
-    format::LoaderImage image;
-    image.info = info;
-    image.insns = buildPrologue(spec);
-    image.insns.insert(image.insns.end(), body.begin(), body.end());
-    sealed.loaders.push_back(std::move(image));
-  }
-  sealed.manifest = std::move(m);
-  return format::writeSealed(elf_bytes, sealed);
+  format::SealInput input;
+  input.blob.assign(blob.begin(), blob.end());
+  input.loader_body.assign(body.begin(), body.end());
+  input.manifest = std::move(m);
+  return format::writeSealed(elf_bytes, input);
 }
 
 } // namespace bpfseal::sealer

@@ -2,7 +2,6 @@
 // exactly the bytes that loader's kernel scheme verifies.
 #include "bpfseal/signing.h"
 
-#include <cstring>
 #include <map>
 
 namespace bpfseal::signing {
@@ -28,28 +27,6 @@ Result<std::vector<uint8_t>> signSealedFile(std::span<const uint8_t> sealed_file
   return format::replaceSignatures(sealed_file, signatures);
 }
 
-Status checkEmbeddedMetadataHash(const format::SealedObject &sealed,
-                                 const format::LoaderImage &loader) {
-  if (loader.info.kind != format::LoaderKind::LoaderCheck)
-    return ok();
-  uint32_t words[8];
-  std::memcpy(words, sealed.metadata_sha256.data(), sizeof words);
-  size_t next = 0;
-  for (size_t off = 0; off + 8 <= loader.insns.size() && next < 8; off += 8) {
-    uint32_t imm;
-    std::memcpy(&imm, loader.insns.data() + off + 4, 4);
-    if (imm == words[next])
-      ++next;
-  }
-  if (next == 8)
-    return ok();
-  return makeError(EKEYREJECTED,
-                   "loader '" + loader.info.name +
-                       "' does not embed the SHA-256 of this metadata (metadata replaced "
-                       "or loader from another build)",
-                   "re-seal and re-sign the object");
-}
-
 Status verifySealed(const format::SealedObject &sealed, const TrustStore &trust,
                     std::vector<LoaderVerdict> &verdicts) {
   verdicts.clear();
@@ -67,10 +44,7 @@ Status verifySealed(const format::SealedObject &sealed, const TrustStore &trust,
                           "sign the object with 'bpfseal sign --key K --cert C'");
     } else if (auto signer = verifyDetached(trust, payload, loader.signature)) {
       v.signer = *signer;
-      if (Status bound = checkEmbeddedMetadataHash(sealed, loader); !bound)
-        v.error = bound.takeError();
-      else
-        v.ok = true;
+      v.ok = true;
     } else {
       v.error = signer.takeError();
       v.error.msg = "loader '" + v.loader + "': " + v.error.msg;

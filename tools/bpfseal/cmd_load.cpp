@@ -31,7 +31,8 @@ void printHelp() {
       "usage: bpfseal load SEALED.o [--mode auto|kernel|userspace] [--cert CERT]...\n"
       "                    [--ca-dir DIR] [--keyring ID] [--pin DIR] [--target PROG=TARGET]...\n"
       "                    [--no-attach] [--json] [--exit-after-load | --duration SECONDS]\n"
-      "                    [--log-level N] [--path auto|loader|libbpf] [--btf FILE]\n\n"
+      "                    [--log-level N] [--path auto|loader|libbpf] [--btf FILE]\n"
+      "                    [--expect-name NAME] [--min-version N]\n\n"
       "Verifies and loads a sealed object, attaches every program by its section,\n"
       "prints the verification level and the attachments, and holds them until\n"
       "SIGINT or SIGTERM, then detaches.\n\n"
@@ -55,6 +56,8 @@ void printHelp() {
       "                    verified ELF, user-space verification only (kernels before 5.17);\n"
       "                    auto (default): loader where the kernel can run it\n"
       "  --btf FILE        kernel BTF for the libbpf path where /sys/kernel/btf/vmlinux is missing\n"
+      "  --expect-name N   refuse an object whose signed name is not N (nothing is created)\n"
+      "  --min-version N   refuse an object whose signed version is below N (rollback)\n"
       "  --json            machine-readable report on stdout\n");
 }
 
@@ -152,7 +155,8 @@ Status checkPinDir(const std::string &dir, const format::Manifest &m) {
 } // namespace
 
 int runLoad(int argc, char **argv) {
-  enum { kPin = 256, kNoAttach, kExitAfterLoad, kDuration, kLogLevel, kCaDir, kPath, kBtf };
+  enum { kPin = 256, kNoAttach, kExitAfterLoad, kDuration, kLogLevel, kCaDir, kPath, kBtf,
+         kExpectName, kMinVersion };
   static const option kOptions[] = {{"mode", required_argument, nullptr, 'm'},
                                     {"cert", required_argument, nullptr, 'c'},
                                     {"ca-dir", required_argument, nullptr, kCaDir},
@@ -166,6 +170,8 @@ int runLoad(int argc, char **argv) {
                                     {"log-level", required_argument, nullptr, kLogLevel},
                                     {"path", required_argument, nullptr, kPath},
                                     {"btf", required_argument, nullptr, kBtf},
+                                    {"expect-name", required_argument, nullptr, kExpectName},
+                                    {"min-version", required_argument, nullptr, kMinVersion},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   LoadOptions lo;
@@ -220,6 +226,20 @@ int runLoad(int argc, char **argv) {
       break;
     }
     case kBtf: lo.btf_path = optarg; break;
+    case kExpectName:
+      lo.expect_name = optarg;
+      if (lo.expect_name.empty())
+        return usageError(kCmd, "--expect-name needs a non-empty name");
+      break;
+    case kMinVersion: {
+      char *end = nullptr;
+      errno = 0;
+      unsigned long long v = std::strtoull(optarg, &end, 10);
+      if (!*optarg || *end || errno || optarg[0] == '-')
+        return usageError(kCmd, "--min-version needs a decimal number from 0 to 2^64-1");
+      lo.min_version = v;
+      break;
+    }
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }
@@ -266,7 +286,8 @@ int runLoad(int argc, char **argv) {
   if (!loaded)
     return fail(loaded.error());
   const LoadReport &r = *loaded;
-  report["object"] = obj->sealed().manifest.object_name;
+  report["object"] = r.object_name;
+  report["version"] = r.object_version;
   report["mode"] = std::string(loadModeName(r.mode));
   report["level"] = std::string(verificationLevelName(r.level));
   report["level_words"] = levelWords(r.level) +
@@ -285,8 +306,10 @@ int runLoad(int argc, char **argv) {
     report["keyring"] = keyringName(r.keyring_id);
   report["load_ms"] = r.load_ms;
   if (!json) {
-    std::printf("loaded %s (%zu programs, %zu maps) in %.2f ms\n", printable(input).c_str(),
-                obj->programs().size(), obj->maps().size(), r.load_ms);
+    std::printf("loaded %s (object %s version %llu, %zu programs, %zu maps) in %.2f ms\n",
+                printable(input).c_str(), printable(r.object_name).c_str(),
+                static_cast<unsigned long long>(r.object_version), obj->programs().size(),
+                obj->maps().size(), r.load_ms);
     std::printf("verification: %s: %s\n", levelText(r).c_str(), printable(r.description).c_str());
     if (!r.fallback.empty())
       std::printf("note: %s\n", printable(r.fallback).c_str());

@@ -7,7 +7,9 @@
 
 #include <getopt.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,8 @@ void printHelp() {
       "                          /sys/kernel/btf/vmlinux); equal layouts are merged\n"
       "  --name NAME             object name, the prefix of internal map names\n"
       "                          (default: IN's file name up to the first '.')\n"
+      "  --version N             signed object version (default 0); loaders can refuse\n"
+      "                          older ones with 'bpfseal load --min-version N'\n"
       "  --no-builtin-layouts    only the --kernel-btf layouts, not the built-in\n"
       "                          measured ones\n"
       "  --allow-kconfig         accept __kconfig externs, resolved (and sealed) from\n"
@@ -61,6 +65,7 @@ int runSeal(int argc, char **argv) {
       {"set", required_argument, nullptr, 's'},
       {"kernel-btf", required_argument, nullptr, 'k'},
       {"name", required_argument, nullptr, 'n'},
+      {"version", required_argument, nullptr, 'V'},
       {"no-builtin-layouts", no_argument, nullptr, 'B'},
       {"allow-kconfig", no_argument, nullptr, 'K'},
       {"max-entries", required_argument, nullptr, 'M'},
@@ -83,6 +88,15 @@ int runSeal(int argc, char **argv) {
       if (opts.object_name.empty())
         return usageError(kCmd, "--name needs a non-empty name");
       break;
+    case 'V': {
+      char *end = nullptr;
+      errno = 0;
+      unsigned long long v = std::strtoull(optarg, &end, 10);
+      if (!*optarg || *end || errno || optarg[0] == '-')
+        return usageError(kCmd, "--version needs a decimal number from 0 to 2^64-1");
+      opts.object_version = v;
+      break;
+    }
     case 'B': opts.builtin_layouts = false; break;
     case 'K': opts.allow_kconfig = true; break;
     case 'J': json = true; break;

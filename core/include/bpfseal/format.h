@@ -16,7 +16,7 @@
 
 namespace bpfseal::format {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr char kIndexSection[] = ".bpfseal.index";
 inline constexpr char kMetadataSection[] = ".bpfseal.meta";
 inline constexpr char kLoaderSectionPrefix[] = ".bpfseal.loader.";
@@ -26,7 +26,10 @@ inline constexpr char kMetadataTrailerMagic[8] = {'B', 'P', 'F', 'S',
                                                   'M', 'E', 'T', 'A'};
 inline constexpr size_t kMaxLoaderNameLen = 31;
 inline constexpr size_t kMaxSignatureSize = 4096; // as upstream bpftool
-
+// Every .bpfseal.sig.<name> section is a fixed-size slot: u32 length (LE),
+// the DER signature, zeros. `seal` reserves it and `sign` only fills it, so
+// signing moves no byte of the file and the file digest can cover the rest.
+inline constexpr size_t kSignatureSlotSize = 8 + kMaxSignatureSize;
 using Sha256 = std::array<uint8_t, 32>;
 
 enum class LoaderKind : uint32_t {
@@ -98,11 +101,22 @@ struct LoaderInfo {
   std::string kernels; // which kernels this variant was measured on
 };
 
+// SHA-256 of one ELF section of the sealed file as it was written (every
+// section but the metadata, loader and signature sections, which the file
+// digest blanks). Lets a reader name the section that changed.
+struct SectionDigest {
+  std::string name;
+  uint64_t size = 0;
+  Sha256 sha256{};
+  bool operator==(const SectionDigest &) const = default;
+};
+
 // Everything the runtime uses to decide what runs where. It is stored inside
 // the metadata, so the hash chain and every signature cover it.
 struct Manifest {
   uint32_t format_version = kFormatVersion;
   std::string object_name;  // e.g. "app"; prefix of internal map names
+  uint64_t object_version = 0; // `seal --version N`: rollback protection
   std::string license;
   std::string tool_version; // bpfseal version that sealed the object
   std::vector<ProgramInfo> programs; // in loader ctx prog_desc order
@@ -113,6 +127,11 @@ struct Manifest {
   std::vector<std::string> disabled_programs;
   std::vector<LoaderInfo> loaders;
   std::string units_json = "[]"; // JSON array of the plugin's unit manifests
+  // Whole-file coverage (filled in by writeSealed): the digest of the file
+  // with the contents of .bpfseal.meta, .bpfseal.loader.* and .bpfseal.sig.*
+  // zeroed, and the digest of every other section.
+  Sha256 file_digest{};
+  std::vector<SectionDigest> sections;
 };
 
 // Canonical JSON: fixed key order, no insignificant whitespace, so equal
@@ -138,6 +157,7 @@ struct LoaderImage {
 };
 
 struct SealedObject {
+  std::vector<uint8_t> file;     // the whole file as read and checked
   std::vector<uint8_t> metadata;
   Manifest manifest;            // parsed from metadata
   Sha256 metadata_sha256{};
@@ -147,20 +167,39 @@ struct SealedObject {
   BPFSEAL_API size_t blobSize() const;
 };
 
-// Parses and cross-checks a sealed object: the index, the metadata hash, each
-// loader's hash, and that the index agrees with the signed manifest. Any
-// disagreement is an error; nothing here checks signatures.
+// Parses and cross-checks a sealed object. Any disagreement is an error:
+//  - the ELF is well formed (what llvm-readelf accepts: sizes, no overlaps);
+//  - the file digest and every section digest equal the manifest's, so every
+//    byte but the metadata, loader and signature contents is bound to the
+//    manifest (the error names the section, or "file layout");
+//  - the index agrees with the manifest's loader list;
+//  - every loader is exactly bpfseal's prologue for its declared kind and
+//    layout (embedding this metadata's SHA-256) followed by one loader body
+//    shared by all loaders, so no loader can be relabelled or lack a check;
+//  - signature slots hold a length and zeros after the signature.
+// Nothing here checks signatures (signing/ does): the manifest, and through
+// it the file digest, is trusted only once a loader's signature verifies.
 Result<SealedObject> readSealed(std::span<const uint8_t> file);
 
-// Writes `sealed` as extra sections after the sections of `base_elf` (a BPF
-// ELF, copied unchanged but for `section_overrides`, e.g. baked .rodata).
+// What the sealer hands the writer: the gen_loader recording and the
+// manifest. The writer builds every loader (prologue + body) and fills the
+// manifest's file and section digests.
+struct SealInput {
+  std::vector<uint8_t> blob;        // gen_loader data blob
+  std::vector<uint8_t> loader_body; // gen_loader instructions
+  Manifest manifest;
+};
+
+// Writes a sealed object: the sections of `base_elf` (a BPF ELF, copied
+// unchanged but for `section_overrides`, e.g. baked .rodata), then the index,
+// metadata, loaders and empty signature slots.
 Result<std::vector<uint8_t>>
-writeSealed(std::span<const uint8_t> base_elf, const SealedObject &sealed,
+writeSealed(std::span<const uint8_t> base_elf, const SealInput &input,
             const std::map<std::string, std::vector<uint8_t>>
                 &section_overrides = {});
 
-// Returns `file` with the signature sections replaced by `signatures`
-// (by loader name; loaders not named keep theirs). Nothing else changes.
+// Returns `file` with the signature slots of the named loaders filled with
+// `signatures` (loaders not named keep theirs). Only slot bytes change.
 Result<std::vector<uint8_t>>
 replaceSignatures(std::span<const uint8_t> file,
                   const std::map<std::string, std::vector<uint8_t>> &signatures);
@@ -169,6 +208,12 @@ replaceSignatures(std::span<const uint8_t> file,
 // KernelCheck: insns || metadata;  LoaderCheck: insns.
 std::vector<uint8_t> signedPayload(const SealedObject &sealed,
                                    const LoaderImage &loader);
+
+// Text from an artifact or a user, made safe for a terminal, a log or a JSON
+// string shown to a person: ASCII controls, DEL, backslash, bytes that are
+// not UTF-8, C1 controls and bidirectional overrides become \xNN / \u{NNNN};
+// everything else (printable ASCII and UTF-8 text) is kept.
+std::string escapeText(std::string_view text);
 
 Sha256 sha256(std::span<const uint8_t> bytes);
 std::string hex(std::span<const uint8_t> bytes);

@@ -94,9 +94,11 @@ struct bpfseal_load_opts {
 	enum bpfseal_load_path path;     /* BPFSEAL_PATH_AUTO (0) unless asked for */
 	const char *btf_path;            /* libbpf path: kernel BTF where /sys/kernel/btf/vmlinux
 					    is missing; NULL: that file */
+	const char *expect_name;         /* refuse unless the signed object name is this; NULL: any */
+	unsigned long long min_version;  /* refuse a signed object version below this */
 	size_t :0;
 };
-#define bpfseal_load_opts__last_field btf_path
+#define bpfseal_load_opts__last_field min_version
 
 struct bpfseal_attach_opts {
 	size_t sz;                       /* sizeof(struct bpfseal_attach_opts) */

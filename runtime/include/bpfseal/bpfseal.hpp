@@ -75,6 +75,11 @@ struct LoadOptions {
   LoadPath path = LoadPath::Auto;
   // Libbpf path: kernel BTF for CO-RE when /sys/kernel/btf/vmlinux is missing.
   std::string btf_path;
+  // Rollback protection: every object a key ever signed stays valid, so a
+  // loader names what it wants. Checked before anything is created; the
+  // name and version are the signed manifest's (seal --name / --version).
+  std::string expect_name;   // empty: any object name
+  uint64_t min_version = 0;  // refuse older signed object versions
 };
 
 struct LoadReport {
@@ -89,6 +94,8 @@ struct LoadReport {
   std::string signer_subject;     // user-space modes: the verified signer
   std::string signer_key_id;
   int32_t keyring_id = 0;         // kernel mode
+  std::string object_name;        // the signed manifest's object name and version
+  uint64_t object_version = 0;
   double load_ms = 0;
   LoadPath path = LoadPath::Loader; // taken: Loader, or Libbpf (CO-RE in user space)
   std::string path_reason;          // why Libbpf was taken (requested, or what the kernel lacks)

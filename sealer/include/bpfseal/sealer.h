@@ -45,6 +45,10 @@ struct SealOptions {
   // Empty: "obj" (libbpf would name a memory buffer after its address, which
   // is not deterministic). The CLI and the plugin pass defaultObjectName().
   std::string object_name;
+  // Signed object version (`--version N`): a loader can demand a minimum
+  // (`bpfseal load --min-version`), so an old signed object cannot be
+  // replayed once a newer one is deployed.
+  uint64_t object_version = 0;
   // Emit the built-in loader-check variants (tests may turn this off).
   bool builtin_layouts = true;
   // Accept __kconfig externs. libbpf then resolves them on the sealing

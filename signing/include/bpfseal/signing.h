@@ -148,17 +148,10 @@ struct LoaderVerdict {
   Error error;         // set when !ok: names the loader and the cause
 };
 
-// A loader-check variant's signature covers only its instructions; they are
-// bound to the metadata by the SHA-256(metadata) its prologue compares with
-// map->sha. This checks that the hash is there: the eight little-endian
-// 32-bit words of `sealed.metadata_sha256` must appear, in order, among the
-// instructions' 32-bit immediates (ld_imm64 halves or 32-bit compares).
-// Other loader kinds pass trivially.
-Status checkEmbeddedMetadataHash(const format::SealedObject &sealed,
-                                 const format::LoaderImage &loader);
-
-// Verifies every loader's signature of an already parsed (hash-chain checked)
-// sealed object, and for loader-check variants checkEmbeddedMetadataHash.
+// Verifies every loader's signature of a sealed object that format::readSealed
+// accepted (so each loader is bpfseal's own prologue for its declared kind and
+// layout, embedding the metadata hash, and every other byte of the file is
+// bound to the manifest inside that metadata).
 // `verdicts` gets one entry per loader; the Status is the first
 // failure, or ok when every loader verified.
 Status verifySealed(const format::SealedObject &sealed, const TrustStore &trust,

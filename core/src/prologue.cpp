@@ -1,10 +1,10 @@
-#include "prologue.h"
+#include "bpfseal/prologue.h"
 
 #include <linux/bpf.h>
 
 #include <cstring>
 
-namespace bpfseal::sealer {
+namespace bpfseal::format {
 namespace {
 
 // struct bpf_loader_ctx is 24 bytes, then struct bpf_map_desc[] of 16 bytes:
@@ -93,10 +93,10 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
     e.stx(BPF_W, R1, R0, int16_t(off + kMaxEntriesOff));
     e.stx(BPF_DW, R1, R0, int16_t(off + kInitialValueOff));
   }
-  if (spec.kind != format::LoaderKind::LoaderCheck)
+  if (spec.kind != LoaderKind::LoaderCheck)
     return e.finish();
 
-  const format::MapLayout &l = spec.layout;
+  const MapLayout &l = spec.layout;
   // r2 = the struct bpf_map of fd_array[0], the metadata map.
   e.ldImm64(R2, BPF_PSEUDO_MAP_IDX, 0);
 
@@ -141,7 +141,7 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
 
   // Positive verdicts: the gen_loader body returns only 0 or -errno, so the
   // runtime can tell a prologue refusal from a kernel refusal.
-  using format::PrologueVerdict;
+  
   e.bind(Emitter::kWrongLayout);
   e.movImm(R0, int32_t(PrologueVerdict::WrongLayout));
   e.exit();
@@ -155,4 +155,15 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
   return e.finish();
 }
 
-} // namespace bpfseal::sealer
+PrologueSpec prologueSpecFor(const Manifest &manifest, const LoaderInfo &loader,
+                             std::span<const uint8_t> metadata) {
+  PrologueSpec spec;
+  spec.kind = loader.kind;
+  spec.layout = loader.layout;
+  spec.nr_maps = uint32_t(manifest.maps.size());
+  spec.metadata_size = uint32_t(metadata.size());
+  spec.metadata_sha = sha256(metadata);
+  return spec;
+}
+
+} // namespace bpfseal::format
