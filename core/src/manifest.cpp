@@ -251,13 +251,17 @@ Result<Manifest> parseManifest(std::string_view text) {
     for (const ojson &lj : arrayField(j, "loaders")) {
       LoaderInfo l;
       l.name = field<std::string>(lj, "name");
+      // Loader names become file and section names (sign --detached DIR).
+      if (!detail::validLoaderName(l.name))
+        return malformed("loader name '" + escapeText(l.name.substr(0, 64)) +
+                         "' has characters outside [a-z0-9_-] or is not 1..31 long");
       std::string kind = field<std::string>(lj, "kind");
       if (kind == loaderKindName(LoaderKind::KernelCheck))
         l.kind = LoaderKind::KernelCheck;
       else if (kind == loaderKindName(LoaderKind::LoaderCheck))
         l.kind = LoaderKind::LoaderCheck;
       else
-        return malformed("unknown loader kind '" + kind + "'");
+        return malformed("unknown loader kind '" + escapeText(kind.substr(0, 64)) + "'");
       const ojson &lay = member(lj, "layout");
       l.layout.excl_off = field<int32_t>(lay, "excl_off");
       l.layout.excl_prog_sha_off = field<uint32_t>(lay, "excl_prog_sha_off");

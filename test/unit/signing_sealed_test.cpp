@@ -4,8 +4,11 @@
 #include "bpfseal/format.h"
 #include "bpfseal/signing.h"
 
+#include <gelf.h>
 #include <gtest/gtest.h>
+#include <libelf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -60,31 +63,9 @@ std::vector<uint8_t> baseElf() {
   return bytes ? bytes.take() : std::vector<uint8_t>{};
 }
 
-void putInsn(std::vector<uint8_t> &out, uint8_t code, uint8_t regs, int16_t off, uint32_t imm) {
-  uint8_t insn[8] = {code, regs};
-  std::memcpy(insn + 2, &off, 2);
-  std::memcpy(insn + 4, &imm, 4);
-  out.insert(out.end(), insn, insn + 8);
-}
-
-// Loader-check instructions that carry `sha` the way a prologue compares it:
-// four ld_imm64 (two halves each) interleaved with other instructions.
-std::vector<uint8_t> loaderCheckInsns(const Sha256 &sha) {
-  std::vector<uint8_t> insns;
-  putInsn(insns, 0xb7, 0x00, 0, 0); // r0 = 0
-  for (int q = 0; q < 4; ++q) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, sha.data() + q * 8, 4);
-    std::memcpy(&hi, sha.data() + q * 8 + 4, 4);
-    putInsn(insns, 0x18, 0x03, 0, lo); // ld_imm64 r3
-    putInsn(insns, 0x00, 0x00, 0, hi);
-    putInsn(insns, 0x5d, 0x32, 40, 0); // if r2 != r3 goto fail
-  }
-  putInsn(insns, 0x95, 0x00, 0, 0); // exit
-  return insns;
-}
-
-SealedObject sampleSealed(std::string program_section = "raw_tp/sys_enter") {
+// Three loaders: the kernel-check one and two loader-check variants whose
+// layouts differ in one offset only (as 6.18.15's and 7.3's struct bpf_map).
+SealInput sampleInput(std::string program_section = "raw_tp/sys_enter") {
   Manifest m;
   m.object_name = "core_minimal";
   m.license = "GPL";
@@ -93,24 +74,39 @@ SealedObject sampleSealed(std::string program_section = "raw_tp/sys_enter") {
   m.maps.push_back({"hits", "array", 4, 8, 1, 0, false});
   LoaderInfo kc{"kernel-check", LoaderKind::KernelCheck, {}, "7.3+"};
   LoaderInfo lc{"lc-host", LoaderKind::LoaderCheck, {32, 288, 64, 68, 72, 76}, "6.18.44"};
-  m.loaders = {kc, lc};
+  LoaderInfo lc2{"lc-other", LoaderKind::LoaderCheck, {32, 280, 64, 68, 72, 76}, "6.18.15"};
+  m.loaders = {kc, lc, lc2};
   m.units_json = R"([{"source":"x.c"}])";
-  SealedObject s;
-  s.metadata = buildMetadata(std::vector<uint8_t>(200, 0xab), m);
-  s.manifest = m;
-  s.metadata_sha256 = sha256(s.metadata);
-  std::vector<uint8_t> kc_insns;
-  putInsn(kc_insns, 0xb7, 0x00, 0, 0);
-  putInsn(kc_insns, 0x95, 0x00, 0, 0);
-  s.loaders.push_back({kc, kc_insns, {}});
-  s.loaders.push_back({lc, loaderCheckInsns(s.metadata_sha256), {}});
-  return s;
+  SealInput in;
+  in.blob.assign(200, 0xab);
+  // The loader body: r0 = 0; exit.
+  in.loader_body = {0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
+  in.manifest = m;
+  return in;
 }
 
-std::vector<uint8_t> writeSample(const SealedObject &s) {
-  auto file = writeSealed(baseElf(), s);
+std::vector<uint8_t> writeSample(const SealInput &in) {
+  auto file = writeSealed(baseElf(), in);
   EXPECT_TRUE(file) << (file ? "" : file.error().str());
   return file ? file.take() : std::vector<uint8_t>{};
+}
+
+// Where a section of `file` is, by name (libelf, not the reader under test).
+std::pair<size_t, size_t> sectionRange(std::vector<uint8_t> &file, const std::string &want) {
+  elf_version(EV_CURRENT);
+  Elf *elf = elf_memory(reinterpret_cast<char *>(file.data()), file.size());
+  size_t shstrndx = 0;
+  elf_getshdrstrndx(elf, &shstrndx);
+  std::pair<size_t, size_t> range{0, 0};
+  for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    gelf_getshdr(scn, &sh);
+    const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+    if (name && want == name)
+      range = {size_t(sh.sh_offset), size_t(sh.sh_size)};
+  }
+  elf_end(elf);
+  return range;
 }
 
 // The first failing verdict's error, or "" when everything verified.
@@ -135,7 +131,7 @@ std::map<std::string, std::vector<uint8_t>> signaturesOf(std::span<const uint8_t
 } // namespace
 
 TEST(SigningSealed, SignThenVerifyEveryLoader) {
-  std::vector<uint8_t> file = writeSample(sampleSealed());
+  std::vector<uint8_t> file = writeSample(sampleInput());
   auto key = loadKey(0);
   ASSERT_TRUE(key);
 
@@ -148,7 +144,7 @@ TEST(SigningSealed, SignThenVerifyEveryLoader) {
   std::vector<LoaderVerdict> verdicts;
   Status st = verifySealed(*sealed, trust(0), verdicts);
   ASSERT_TRUE(st) << st.error().str();
-  ASSERT_EQ(verdicts.size(), 2u);
+  ASSERT_EQ(verdicts.size(), 3u);
   for (const auto &v : verdicts) {
     EXPECT_TRUE(v.ok) << v.loader;
     EXPECT_EQ(v.signer.key_id_hex, key->keyIdHex());
@@ -167,7 +163,7 @@ TEST(SigningSealed, SignThenVerifyEveryLoader) {
 }
 
 TEST(SigningSealed, ResignWithAnotherKeyChangesOnlySignatures) {
-  std::vector<uint8_t> file = writeSample(sampleSealed());
+  std::vector<uint8_t> file = writeSample(sampleInput());
   auto first = signSealedFile(file, *loadKey(0));
   ASSERT_TRUE(first);
   auto second = signSealedFile(*first, *loadKey(1));
@@ -184,7 +180,8 @@ TEST(SigningSealed, ResignWithAnotherKeyChangesOnlySignatures) {
     EXPECT_NE(a->loaders[i].signature, b->loaders[i].signature);
   }
   // Stripping the signatures of both gives the identical unsigned file.
-  std::map<std::string, std::vector<uint8_t>> none = {{"kernel-check", {}}, {"lc-host", {}}};
+  std::map<std::string, std::vector<uint8_t>> none = {
+      {"kernel-check", {}}, {"lc-host", {}}, {"lc-other", {}}};
   auto a0 = replaceSignatures(*first, none), b0 = replaceSignatures(*second, none);
   ASSERT_TRUE(a0 && b0);
   EXPECT_EQ(*a0, *b0);
@@ -192,77 +189,47 @@ TEST(SigningSealed, ResignWithAnotherKeyChangesOnlySignatures) {
 }
 
 TEST(SigningSealed, ConsistentlyRewrittenObjectsFailTheSignature) {
-  // An attacker who rewrites a section and fixes up the index still cannot
-  // produce the signature: build such objects and carry the old signatures over.
+  // An attacker without the key re-seals a changed object (every digest, the
+  // index and the prologues consistent) and carries the old signatures over.
   auto key = loadKey(0);
-  SealedObject original = sampleSealed();
+  SealInput original = sampleInput();
   auto signed_file = signSealedFile(writeSample(original), *key);
   ASSERT_TRUE(signed_file);
   auto sigs = signaturesOf(*signed_file);
 
-  auto withOldSignatures = [&](SealedObject s) {
-    auto file = writeSample(s);
-    auto out = replaceSignatures(file, sigs);
+  auto withOldSignatures = [&](const SealInput &in) {
+    auto out = replaceSignatures(writeSample(in), sigs);
     EXPECT_TRUE(out);
     return out ? out.take() : std::vector<uint8_t>{};
   };
-
-  // Loader-check instructions changed (one immediate of the exit path).
-  SealedObject lc_changed = original;
-  lc_changed.loaders[1].insns[0 + 4] ^= 1;
-  std::string err = verifyFile(withOldSignatures(lc_changed), trust(0));
-  EXPECT_NE(err.find("lc-host"), std::string::npos) << err;
-  EXPECT_NE(err.find("EKEYREJECTED"), std::string::npos) << err;
-
-  // Kernel-check instructions changed.
-  SealedObject kc_changed = original;
-  kc_changed.loaders[0].insns[4] ^= 1;
-  err = verifyFile(withOldSignatures(kc_changed), trust(0));
-  EXPECT_NE(err.find("kernel-check"), std::string::npos) << err;
-
-  // Manifest changed (attach point of the program): the kernel-check
-  // signature covers it; the loader-check variant is bound by its embedded
-  // metadata hash, which no longer matches.
-  SealedObject manifest_changed = sampleSealed("raw_tp/sys_exit");
-  manifest_changed.loaders = original.loaders;
-  err = verifyFile(withOldSignatures(manifest_changed), trust(0));
-  EXPECT_NE(err.find("kernel-check"), std::string::npos) << err;
-  {
-    auto sealed = readSealed(withOldSignatures(manifest_changed));
-    ASSERT_TRUE(sealed);
+  auto everyLoaderFails = [&](const std::vector<uint8_t> &file, const char *what) {
+    auto sealed = readSealed(file);
+    ASSERT_TRUE(sealed) << what << ": " << sealed.error().str();
     std::vector<LoaderVerdict> verdicts;
-    EXPECT_FALSE(verifySealed(*sealed, trust(0), verdicts));
-    ASSERT_EQ(verdicts.size(), 2u);
-    EXPECT_FALSE(verdicts[0].ok);
-    EXPECT_FALSE(verdicts[1].ok);
-    EXPECT_NE(verdicts[1].error.msg.find("does not embed"), std::string::npos)
-        << verdicts[1].error.str();
-  }
+    EXPECT_FALSE(verifySealed(*sealed, trust(0), verdicts)) << what;
+    ASSERT_EQ(verdicts.size(), 3u) << what;
+    for (const LoaderVerdict &v : verdicts) {
+      EXPECT_FALSE(v.ok) << what << ": loader " << v.loader << " still verifies";
+      EXPECT_NE(v.error.msg.find(v.loader), std::string::npos) << v.error.str();
+    }
+  };
 
-  // Metadata blob changed.
-  SealedObject blob_changed = original;
-  auto view = splitMetadata(original.metadata);
-  ASSERT_TRUE(view);
-  std::vector<uint8_t> blob(view->blob.begin(), view->blob.end());
-  blob[17] ^= 0x40;
-  blob_changed.metadata = buildMetadata(blob, original.manifest);
-  blob_changed.metadata_sha256 = sha256(blob_changed.metadata);
-  err = verifyFile(withOldSignatures(blob_changed), trust(0));
-  EXPECT_NE(err, "");
+  SealInput body_changed = original;
+  body_changed.loader_body[4] ^= 1;
+  everyLoaderFails(withOldSignatures(body_changed), "loader body changed");
 
-  // A loader-check variant re-built for the new metadata is a different
-  // instruction stream: its old signature fails.
-  SealedObject rebuilt = blob_changed;
-  rebuilt.loaders[1].insns = loaderCheckInsns(rebuilt.metadata_sha256);
-  {
-    auto sealed = readSealed(withOldSignatures(rebuilt));
-    ASSERT_TRUE(sealed);
-    std::vector<LoaderVerdict> verdicts;
-    EXPECT_FALSE(verifySealed(*sealed, trust(0), verdicts));
-    ASSERT_EQ(verdicts.size(), 2u);
-    EXPECT_FALSE(verdicts[1].ok);
-    EXPECT_EQ(verdicts[1].error.err, EKEYREJECTED);
-  }
+  // The attach point of the program: in the manifest, so in the metadata,
+  // whose hash every prologue embeds.
+  SealInput manifest_changed = sampleInput("raw_tp/sys_exit");
+  everyLoaderFails(withOldSignatures(manifest_changed), "manifest changed");
+
+  SealInput blob_changed = original;
+  blob_changed.blob[17] ^= 0x40;
+  everyLoaderFails(withOldSignatures(blob_changed), "metadata blob changed");
+
+  SealInput layout_changed = original;
+  layout_changed.manifest.loaders[1].layout.excl_prog_sha_off = 296;
+  everyLoaderFails(withOldSignatures(layout_changed), "declared layout changed");
 
   // Signatures swapped between loaders.
   auto swapped = replaceSignatures(
@@ -273,12 +240,56 @@ TEST(SigningSealed, ConsistentlyRewrittenObjectsFailTheSignature) {
   // One signature removed.
   auto stripped = replaceSignatures(*signed_file, {{"lc-host", {}}});
   ASSERT_TRUE(stripped);
-  err = verifyFile(*stripped, trust(0));
+  std::string err = verifyFile(*stripped, trust(0));
   EXPECT_NE(err.find("'lc-host' is unsigned"), std::string::npos) << err;
 }
 
+// Issue 8.2: relabelling. Two loader-check variants that differ only in the
+// layout they were built for swap instructions and signatures in the file
+// (same sizes, so offsets and index stay valid): each signature still
+// matches its instructions, but neither is the prologue for the layout the
+// signed manifest declares under its name.
+TEST(SigningSealed, RelabelledLoaderVariantsAreRejected) {
+  auto signed_file = signSealedFile(writeSample(sampleInput()), *loadKey(0));
+  ASSERT_TRUE(signed_file);
+  std::vector<uint8_t> file = *signed_file;
+  for (const char *what : {".bpfseal.loader.", ".bpfseal.sig."}) {
+    auto [a_off, a_size] = sectionRange(file, std::string(what) + "lc-host");
+    auto [b_off, b_size] = sectionRange(file, std::string(what) + "lc-other");
+    ASSERT_EQ(a_size, b_size);
+    ASSERT_GT(a_size, 0u);
+    std::swap_ranges(file.begin() + a_off, file.begin() + a_off + a_size, file.begin() + b_off);
+  }
+  auto sealed = readSealed(file);
+  ASSERT_FALSE(sealed);
+  EXPECT_EQ(sealed.error().err, EKEYREJECTED);
+  EXPECT_NE(sealed.error().msg.find("is not bpfseal's loader-check loader for its layout"),
+            std::string::npos)
+      << sealed.error().str();
+}
+
+// Issue 8.3: a loader-check loader without the hash and exclusivity checks
+// (its prologue replaced by no-ops of the same size), signed by the real key:
+// sign and verify refuse it, because only the sealer's own prologue counts.
+TEST(SigningSealed, LoaderWithoutTheChecksIsRefusedEvenWhenSigned) {
+  std::vector<uint8_t> file = writeSample(sampleInput());
+  auto [off, size] = sectionRange(file, ".bpfseal.loader.lc-host");
+  ASSERT_GT(size, 16u);
+  for (size_t i = off; i + 16 < off + size; i += 8) { // all but the body: ja +0
+    const uint8_t ja0[8] = {0x05, 0, 0, 0, 0, 0, 0, 0};
+    std::copy(std::begin(ja0), std::end(ja0), file.begin() + i);
+  }
+  auto sealed = readSealed(file);
+  ASSERT_FALSE(sealed);
+  EXPECT_EQ(sealed.error().err, EKEYREJECTED);
+  EXPECT_NE(sealed.error().msg.find("lc-host"), std::string::npos) << sealed.error().str();
+  auto signed_file = signSealedFile(file, *loadKey(0));
+  ASSERT_FALSE(signed_file) << "sign must refuse a loader bpfseal did not generate";
+  EXPECT_EQ(signed_file.error().err, EKEYREJECTED);
+}
+
 TEST(SigningSealed, FlippingAnyByteOfASignatureIsRejected) {
-  auto signed_file = signSealedFile(writeSample(sampleSealed()), *loadKey(0));
+  auto signed_file = signSealedFile(writeSample(sampleInput()), *loadKey(0));
   ASSERT_TRUE(signed_file);
   auto sigs = signaturesOf(*signed_file);
   const std::vector<uint8_t> &sig = sigs["kernel-check"];
@@ -298,81 +309,37 @@ TEST(SigningSealed, FlippingAnyByteOfASignatureIsRejected) {
   EXPECT_EQ(accepted, 0u);
 }
 
-TEST(SigningSealed, LoaderCheckWithoutTheMetadataHashIsRejected) {
-  SealedObject s = sampleSealed();
-  std::vector<uint8_t> plain;
-  putInsn(plain, 0xb7, 0x00, 0, 0);
-  putInsn(plain, 0x95, 0x00, 0, 0);
-  s.loaders[1].insns = plain;
-  auto signed_file = signSealedFile(writeSample(s), *loadKey(0));
+// Issue 8.1, the whole-file sweep on a signed object: flipping any bit of
+// the file is refused by the reader or fails the signature of a loader; a
+// flip inside a signature fails that loader's check. No copy verifies.
+TEST(SigningSealed, FlippingAnyByteOfTheSignedFileFailsVerification) {
+  auto signed_file = signSealedFile(writeSample(sampleInput()), *loadKey(0));
   ASSERT_TRUE(signed_file);
-  std::string err = verifyFile(*signed_file, trust(0));
-  EXPECT_NE(err.find("lc-host"), std::string::npos) << err;
-  EXPECT_NE(err.find("does not embed"), std::string::npos) << err;
-}
-
-TEST(SigningSealed, EveryByteOfEverySignedSectionIsCovered) {
-  // An attacker who can rewrite the file (and so the unsigned index) flips one
-  // byte of the metadata or of a loader; the old signatures are carried over.
-  // Every such copy must fail verification for every loader the byte feeds.
-  SealedObject original = sampleSealed();
-  auto signed_file = signSealedFile(writeSample(original), *loadKey(0));
-  ASSERT_TRUE(signed_file);
-  auto sigs = signaturesOf(*signed_file);
   TrustStore t = trust(0);
-  std::vector<uint8_t> base = baseElf();
-
-  size_t rejected_by_reader = 0;
-  auto verdictsFor = [&](const SealedObject &s) {
+  size_t verified = 0, by_reader = 0, by_signature = 0;
+  std::string first;
+  for (size_t i = 0; i < signed_file->size(); ++i) {
+    std::vector<uint8_t> copy = *signed_file;
+    copy[i] ^= 0x01;
+    auto sealed = readSealed(copy);
+    if (!sealed) {
+      ++by_reader;
+      continue;
+    }
     std::vector<LoaderVerdict> verdicts;
-    // writeSealed and replaceSignatures both parse the metadata: a flip that
-    // breaks its trailer, the manifest JSON or the manifest's agreement with
-    // the index is rejected there, as readSealed would reject such a file.
-    auto file = writeSealed(base, s);
-    auto with_sigs = file ? replaceSignatures(*file, sigs) : file;
-    if (!with_sigs) {
-      ++rejected_by_reader;
-      return verdicts;
+    bool all_ok = bool(verifySealed(*sealed, t, verdicts));
+    size_t bad = std::count_if(verdicts.begin(), verdicts.end(),
+                               [](const LoaderVerdict &v) { return !v.ok; });
+    if (all_ok || bad == 0) {
+      if (!verified++)
+        first = std::to_string(i);
+    } else {
+      ++by_signature;
     }
-    auto sealed = readSealed(*with_sigs);
-    EXPECT_TRUE(sealed);
-    if (!sealed)
-      return verdicts;
-    (void)verifySealed(*sealed, t, verdicts);
-    return verdicts;
-  };
-
-  size_t checked = 0;
-  for (size_t i = 0; i < original.metadata.size(); ++i) {
-    size_t rejected_before = rejected_by_reader;
-    SealedObject s = original;
-    s.metadata[i] ^= 0x01;
-    s.metadata_sha256 = sha256(s.metadata);
-    auto view = splitMetadata(s.metadata);
-    if (view) {
-      auto m = parseManifest(view->manifest_json);
-      if (m)
-        s.manifest = *m; // keep index and manifest consistent, as an attacker would
-    }
-    auto verdicts = verdictsFor(s);
-    if (rejected_by_reader == rejected_before) {
-      EXPECT_EQ(verdicts.size(), original.loaders.size()) << "metadata byte " << i;
-    }
-    for (const auto &v : verdicts)
-      EXPECT_FALSE(v.ok) << "metadata byte " << i << " accepted by " << v.loader;
-    ++checked;
   }
-  for (size_t l = 0; l < original.loaders.size(); ++l)
-    for (size_t i = 0; i < original.loaders[l].insns.size(); ++i) {
-      SealedObject s = original;
-      s.loaders[l].insns[i] ^= 0x01;
-      auto verdicts = verdictsFor(s);
-      ASSERT_EQ(verdicts.size(), original.loaders.size());
-      EXPECT_FALSE(verdicts[l].ok) << "loader " << l << " byte " << i << " accepted";
-      ++checked;
-    }
-  EXPECT_GT(checked, original.metadata.size());
-  // At least every blob flip parses fine and so reached the signature checks
-  // (manifest flips often break the JSON or its agreement with the index).
-  EXPECT_GE(original.metadata.size() - rejected_by_reader, 200u);
+  EXPECT_EQ(verified, 0u) << "first verifying flip at byte " << first;
+  EXPECT_EQ(by_reader + by_signature, signed_file->size());
+  // Signature bytes reach the signature check; everything else the reader.
+  EXPECT_GT(by_signature, 3 * 200u);
+  EXPECT_GT(by_reader, signed_file->size() / 2);
 }
