@@ -7,15 +7,13 @@ test/sign lit tests.
   sign_tamper.py IN OUT manifest               change one character of a program's
                                                section name in the manifest JSON
   sign_tamper.py IN OUT truncate N             keep only the first N bytes
-Add --fix-index to also rewrite the (unsigned) index hashes to match, as an
-attacker would, so only the signatures can catch the change.
+  sign_tamper.py IN OUT byte OFFSET            flip one bit of the file at OFFSET
+Format 2 has no unsigned hashes to fix up: every byte but the signatures is
+bound to the signed manifest (docs/FORMAT.md), so each damage here must be
+refused by verify and load as it is.
 """
-import hashlib
 import struct
 import sys
-
-INDEX_HEADER = 56
-INDEX_ENTRY = 96
 
 
 def sections(data):
@@ -34,22 +32,8 @@ def sections(data):
     return out
 
 
-def fix_index(data):
-    secs = sections(data)
-    ioff, isize = secs[".bpfseal.index"]
-    moff, msize = secs[".bpfseal.meta"]
-    data[ioff + 24:ioff + 56] = hashlib.sha256(data[moff:moff + msize]).digest()
-    count, = struct.unpack_from("<I", data, ioff + 12)
-    for i in range(count):
-        e = ioff + INDEX_HEADER + i * INDEX_ENTRY
-        name = bytes(data[e:e + 32]).rstrip(b"\0").decode()
-        loff, lsize = secs[".bpfseal.loader." + name]
-        data[e + 64:e + 96] = hashlib.sha256(data[loff:loff + lsize]).digest()
-
-
 def main():
-    args = [a for a in sys.argv[1:] if a != "--fix-index"]
-    fix = "--fix-index" in sys.argv
+    args = sys.argv[1:]
     src, dst, mode = args[0], args[1], args[2]
     data = bytearray(open(src, "rb").read())
     if mode == "section":
@@ -70,12 +54,12 @@ def main():
         while not chr(manifest[at]).isalpha():
             at += 1
         data[off + blob_size + at] ^= 0x01
+    elif mode == "byte":
+        data[int(args[3], 0)] ^= 0x01
     elif mode == "truncate":
         data = data[:int(args[3])]
     else:
         sys.exit("unknown mode " + mode)
-    if fix:
-        fix_index(data)
     open(dst, "wb").write(data)
 
 

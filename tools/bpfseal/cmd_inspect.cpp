@@ -108,9 +108,12 @@ int runInspect(int argc, char **argv) {
   ojson j;
   j["file"] = input;
   j["object"] = m.object_name;
+  j["version"] = m.object_version;
   j["format_version"] = m.format_version;
   j["tool_version"] = m.tool_version;
   j["license"] = m.license;
+  // What binds the rest of the file to the manifest (readSealed checked it).
+  j["file_digest"] = format::hex(m.file_digest);
   j["metadata"] = {{"size", sealed->metadata.size()},
                    {"blob_size", meta->blob.size()},
                    {"manifest_size", meta->manifest_json.size()},
@@ -118,7 +121,7 @@ int runInspect(int argc, char **argv) {
   // Programs, maps and baked values exactly as the signed manifest holds them
   // (canonical JSON, already checked by readSealed).
   ojson manifest = ojson::parse(meta->manifest_json);
-  for (const char *key : {"programs", "maps", "baked", "disabled_programs"})
+  for (const char *key : {"programs", "maps", "baked", "disabled_programs", "sections"})
     j[key] = manifest[key];
   // Verdicts only when trust anchors were given; otherwise nothing below is
   // called verified and no signer is named from unverified bytes.
@@ -198,8 +201,12 @@ int runInspect(int argc, char **argv) {
                         "--ca-dir to verify)"
               : j["verified"].get<bool>() ? "verified: every loader's signature checked"
                                           : "NOT verified: see each loader");
-  std::printf("object:        %s\n", p(m.object_name).c_str());
+  std::printf("object:        %s version %llu\n", p(m.object_name).c_str(),
+              static_cast<unsigned long long>(m.object_version));
   std::printf("format:        %u\n", m.format_version);
+  std::printf("file digest:   sha256 %s over every byte but the metadata, loader and "
+              "signature contents (%zu sections listed)\n",
+              format::hex(m.file_digest).c_str(), m.sections.size());
   std::printf("tool version:  %s\n", p(m.tool_version).c_str());
   std::printf("license:       %s\n", p(m.license).c_str());
   std::printf("metadata:      %zu bytes (blob %zu, manifest %zu) sha256 %s\n",

@@ -306,10 +306,10 @@ int runLoad(int argc, char **argv) {
     report["keyring"] = keyringName(r.keyring_id);
   report["load_ms"] = r.load_ms;
   if (!json) {
-    std::printf("loaded %s (object %s version %llu, %zu programs, %zu maps) in %.2f ms\n",
-                printable(input).c_str(), printable(r.object_name).c_str(),
-                static_cast<unsigned long long>(r.object_version), obj->programs().size(),
-                obj->maps().size(), r.load_ms);
+    std::printf("loaded %s (%zu programs, %zu maps) in %.2f ms; signed object %s version %llu\n",
+                printable(input).c_str(), obj->programs().size(), obj->maps().size(), r.load_ms,
+                printable(r.object_name).c_str(),
+                static_cast<unsigned long long>(r.object_version));
     std::printf("verification: %s: %s\n", levelText(r).c_str(), printable(r.description).c_str());
     if (!r.fallback.empty())
       std::printf("note: %s\n", printable(r.fallback).c_str());
