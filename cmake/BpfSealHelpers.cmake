@@ -4,7 +4,8 @@
 #
 #   bpfseal_add_object(<name> SOURCES a.bpf.c ... [INCLUDE_DIRS ...] [DEFINES ...]
 #                      [SET VAR=VALUE ...] [MAX_ENTRIES MAP=N ...] [DISABLE PROG ...]
-#                      [ATTACH_TARGET PROG=FUNCTION ...] [SIGNING_KEY key|pkcs11-uri]
+#                      [ATTACH_TARGET PROG=FUNCTION ...] [VERSION n]
+#                      [SIGNING_KEY key|pkcs11-uri]
 #                      [SIGNING_CERT cert] [SIGNING_PASS src] [PKCS11_MODULE so] [UNSIGNED]
 #                      [VMLINUX_H path] [COMPILE_OPTIONS ...] [NO_WARN_CONFIG])
 #   bpfseal_embed(<target> <name> [STATIC])
@@ -192,7 +193,7 @@ endfunction()
 # certificate: rotating a key re-signs and rebuilds nothing else.
 function(bpfseal_add_object name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED;NO_WARN_CONFIG"
-    "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;PKCS11_MODULE;VMLINUX_H"
+    "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;PKCS11_MODULE;VMLINUX_H;VERSION"
     "SOURCES;INCLUDE_DIRS;DEFINES;SET;MAX_ENTRIES;DISABLE;ATTACH_TARGET;COMPILE_OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "bpfseal_add_object(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -361,6 +362,14 @@ function(bpfseal_add_object name)
     endif()
     list(APPEND set_args --attach-target "${assignment}")
   endforeach()
+  if(DEFINED arg_VERSION)
+    # The signed object version: loaders refuse older ones with --min-version.
+    if(NOT arg_VERSION MATCHES "^[0-9]+$" OR arg_VERSION MATCHES "^0[0-9]")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): VERSION '${arg_VERSION}' is not a decimal "
+        "number (hint: the signed object version, raised with every release, e.g. VERSION 3)")
+    endif()
+    list(APPEND set_args --version "${arg_VERSION}")
+  endif()
   set(unsigned_out "${work}/${name}.unsigned.sealed.o")
   # This file, in script mode (a function's own file: variables set when the
   # file was included are not visible in other directories).

@@ -207,6 +207,8 @@ def cmd_package(ctx):
         inspect = run([tool, "inspect", os.path.join(b, "consumer.sealed.o")]).stdout
         if not re.search(r"limit\s+\.rodata unsigned int = 7", inspect):
             raise Failure(f"{label}: SET limit=7 is not in the sealed object")
+        if not re.search(r"^object:\s+consumer version 3$", inspect, re.M):
+            raise Failure(f"{label}: VERSION 3 is not the sealed object's signed version:\n{inspect}")
         imported = open(os.path.join(b, "imported-files.txt")).read()
         log(imported.rstrip())
         root = ctx.prefix if package_dir is None else ctx.build

@@ -309,24 +309,42 @@ fi
 
 # ---- refusals -----------------------------------------------------------------------
 if [ $VERIFIES = 1 ]; then
-  # 7.3: the kernel refuses the load (its signature covers the metadata).
-  # 6.18/7.2: the signed loader loads, its prologue finds map->sha different
-  # from the baked hash and returns its hash-mismatch verdict at run time
-  # (creating nothing); the runtime names that cause (EKEYREJECTED).
-  # On 7.3 the runtime tries kernel-check first (EKEYREJECTED: the signature
-  # covers the metadata), cannot tell that from a scheme mismatch, tries its
-  # loader-check variant, which 7.3 refuses with EACCES, and reports that
-  # both forms were refused, as EKEYREJECTED.
-  meta_text='prologue verdict 2'
-  [ "$KIND" = 7.3 ] && meta_text='refused both loader forms'
   K="--mode kernel --keyring ${KR:-session}"
+  # bpfseal's reader refuses a damaged loader or metadata before any bpf()
+  # call (format 2: the loaders are regenerated and compared, their
+  # instructions carry the metadata hash); a junk signature reaches the
+  # kernel, whose PKCS#7 parser refuses it.
   load_refused tampered-loader EKEYREJECTED "$OBJS/tampered-loader.sealed.o" $K
-  REFUSAL_TEXT=$meta_text
-  LOADERS_RUN=0
-  [ "$KIND" = 7.3 ] || LOADERS_RUN=1 # the signed loader loads, its prologue refuses
   load_refused tampered-metadata EKEYREJECTED "$OBJS/tampered-metadata.sealed.o" $K
-  REFUSAL_TEXT= LOADERS_RUN=0
   load_refused junk-signature EBADMSG "$OBJS/junk-sig.sealed.o" $K
+  # The kernel's own refusal of the same damage, past the reader (as a
+  # process that skips bpfseal would load it): 7.3 checks insns||metadata at
+  # load; 6.18/7.2 check the loader's insns at load and its prologue finds
+  # map->sha different from the hash it carries (verdict 2), creating nothing.
+  raw_target="sealed:$OBJS/good.sealed.o"
+  [ "$KIND" = 7.3 ] && raw_target="sealed-kc:$OBJS/good.sealed.o"
+  raw_row() { # name damage expected-regex
+    out=$WORK/$1.out
+    "$T" raw-load "$2" "$raw_target" --keyring "${KR:-session}" >"$out" 2>&1
+    rc=$?
+    sed "s/^/@@LOG $1: /" "$out"
+    line=$(sed -n 's/^.*RAW: //p' "$out" | tail -n 1)
+    if [ $rc = 77 ]; then
+      result "$1" SKIP "$(sed -n 's/^SKIP: //p' "$out" | tail -n 1)"
+    elif [ $rc = 0 ] && printf '%s\n' "$line" | grep -Eq "$3"; then
+      result "$1" PASS "$line"
+    else
+      result "$1" FAIL "want /$3/, got: ${line:-$(lastline "$out")}"
+    fi
+  }
+  raw_row kernel-raw-good none '^loaded, retval 0, new progs [1-9]'
+  raw_row kernel-refuses-tampered-loader loaders '^refused at load EKEYREJECTED .*new progs 0 maps 0$'
+  if [ "$KIND" = 7.3 ]; then
+    raw_row kernel-refuses-tampered-metadata metadata '^refused at load EKEYREJECTED .*new progs 0 maps 0$'
+  else
+    raw_row kernel-refuses-tampered-metadata metadata '^verdict 2, new progs 0 maps 0$'
+  fi
+  raw_row kernel-refuses-junk-signature junk-sig '^refused at load EBADMSG .*new progs 0 maps 0$'
   if [ -n "$KR_OTHER" ]; then
     load_refused wrong-cert ENOKEY "$OBJS/good.sealed.o" --mode kernel --keyring "$KR_OTHER"
   else
@@ -351,6 +369,10 @@ else
   load_refused junk-signature EBADMSG "$OBJS/junk-sig.sealed.o" $U
   load_refused wrong-cert ENOKEY "$OBJS/good.sealed.o" --mode userspace --cert "$CERTS/other.crt"
   result empty-keyring SKIP "no kernel verification on $KIND (keyrings unused)"
+  for r in kernel-raw-good kernel-refuses-tampered-loader kernel-refuses-tampered-metadata \
+           kernel-refuses-junk-signature; do
+    result $r SKIP "no kernel verification on $KIND"
+  done
   result unknown-keyring SKIP "no kernel verification on $KIND (keyrings unused)"
 fi
 

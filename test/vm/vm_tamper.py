@@ -3,9 +3,12 @@
 
   loaders   flip one bit in the middle of every .bpfseal.loader.* section
   metadata  flip one bit in the middle of the gen_loader blob in .bpfseal.meta
-  junk-sig  replace every .bpfseal.sig.* with junk bytes of the same size
-The index hashes are always fixed up (as an attacker would), so the parser
-accepts the file and only the signature chain can catch the change. Reuses
+  junk-sig  replace the signature in every .bpfseal.sig.* slot with junk bytes
+            of the same length (the slot's length word kept)
+Format 2 has no unsigned hash to fix up: bpfseal's reader refuses the first two
+before any bpf() call (the loaders are regenerated and compared, and the
+metadata hash is in their instructions); the kernel's own refusal of the same
+damage is shown by `bpfseal-vmtest raw-load`, which skips the reader. Reuses
 the section walker of test/Inputs/sign_tamper.py.
 """
 import os
@@ -13,7 +16,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Inputs"))
-from sign_tamper import fix_index, sections  # noqa: E402
+from sign_tamper import sections  # noqa: E402
 
 
 def main():
@@ -38,13 +41,14 @@ def main():
     elif mode == "junk-sig":
         for name, (off, size) in secs.items():
             if name.startswith(".bpfseal.sig.") and size:
-                data[off:off + size] = bytes((i * 37 + 11) & 0xFF for i in range(size))
-                touched += 1
+                length, = struct.unpack_from("<I", data, off)
+                if length:
+                    data[off + 4:off + 4 + length] = bytes((i * 37 + 11) & 0xFF for i in range(length))
+                    touched += 1
     else:
         sys.exit("unknown mode " + mode)
     if not touched:
         sys.exit(f"vm_tamper: nothing to tamper for {mode} in {src}")
-    fix_index(data)
     open(dst, "wb").write(data)
 
 

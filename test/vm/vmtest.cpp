@@ -694,6 +694,129 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   return succeeded ? 0 : kExitFail;
 }
 
+// The kernel's own refusal of a damaged sealed object, without bpfseal's
+// reader (which refuses the same damage first, docs/SECURITY.md): the good
+// object's loader, signature and metadata are damaged in memory (one bit of a
+// loader instruction, one bit of the gen_loader blob, or junk of the
+// signature's length) and loaded as libbpfseal would: metadata map exclusive
+// to the loader's digest and frozen, signed BPF_PROG_LOAD, one run. Prints
+// "RAW: refused at load ERRNO", "RAW: verdict N, new progs P maps M" or
+// "RAW: loaded, new progs P maps M".
+int cmdRawLoad(const std::string &damage, const std::string &target_arg, int32_t keyring) {
+  Target t;
+  const bool kc = target_arg.rfind("sealed-kc:", 0) == 0;
+  if (!kc && target_arg.rfind("sealed:", 0) != 0)
+    die("raw-load target must be sealed:FILE or sealed-kc:FILE");
+  if (!sealedTarget(target_arg.substr(kc ? 10 : 7), t, kc))
+    return kExitSkip;
+  if (t.signature.empty())
+    die("%s has no signature", t.label.c_str());
+  if (damage == "loaders") {
+    size_t at = (t.insns.size() / 2) & ~size_t(7);
+    t.insns[at + 4] ^= 0x01; // a bit of an immediate in the middle
+  } else if (damage == "metadata") {
+    t.metadata[t.blob_size / 2] ^= 0x01;
+  } else if (damage == "junk-sig") {
+    for (size_t i = 0; i < t.signature.size(); i++)
+      t.signature[i] = uint8_t(i * 37 + 11);
+  } else if (damage != "none") {
+    die("unknown damage %s (none | loaders | metadata | junk-sig)", damage.c_str());
+  }
+
+  std::array<uint8_t, 32> digest = sha256(t.insns);
+  Attr mc;
+  mc.put<uint32_t>(0, BPF_MAP_TYPE_ARRAY);
+  mc.put<uint32_t>(4, 4);
+  mc.put<uint32_t>(8, uint32_t(t.metadata.size()));
+  mc.put<uint32_t>(12, 1);
+  std::memcpy(mc.b + 28, "raw_meta", 9);
+  mc.put<uint64_t>(80, uint64_t(uintptr_t(digest.data())));
+  mc.put<uint32_t>(88, 32);
+  Fd map(int(sysBpf(BPF_MAP_CREATE, mc)));
+  if (map.fd < 0) {
+    printf("SKIP: exclusive map create: %s (kernel without excl_prog_hash)\n", strerror(errno));
+    return kExitSkip;
+  }
+  uint32_t key = 0;
+  if (bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) || bpf_map_freeze(map.fd))
+    die("fill/freeze: %s", strerror(errno));
+  // The metadata map's hash, computed as libbpfseal asks the kernel to.
+  uint8_t hash[32] = {};
+  uint8_t info[104] = {};
+  uint64_t hash_ptr = uint64_t(uintptr_t(hash));
+  uint32_t hash_size = 32;
+  std::memcpy(info + 88, &hash_ptr, 8);
+  std::memcpy(info + 96, &hash_size, 4);
+  Attr gi;
+  gi.put<uint32_t>(0, uint32_t(map.fd));
+  gi.put<uint32_t>(4, sizeof info);
+  gi.put<uint64_t>(8, uint64_t(uintptr_t(info)));
+  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, gi))
+    die("map hash: %s", strerror(errno));
+
+  static char log[1 << 16];
+  int fd_array[1] = {map.fd};
+  Attr ll;
+  ll.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
+  ll.put<uint32_t>(4, uint32_t(t.insns.size() / 8));
+  ll.put<uint64_t>(8, uint64_t(uintptr_t(t.insns.data())));
+  ll.put<uint64_t>(16, uint64_t(uintptr_t("Dual BSD/GPL")));
+  ll.put<uint32_t>(24, 1);
+  ll.put<uint32_t>(28, sizeof log);
+  ll.put<uint64_t>(32, uint64_t(uintptr_t(log)));
+  ll.put<uint32_t>(44, BPF_F_SLEEPABLE);
+  std::memcpy(ll.b + 48, "raw_loader", 11);
+  ll.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
+  if (kc)
+    ll.put<uint32_t>(148, 1);
+  ll.put<uint64_t>(152, uint64_t(uintptr_t(t.signature.data())));
+  ll.put<uint32_t>(160, uint32_t(t.signature.size()));
+  ll.put<int32_t>(164, keyring);
+  auto p0 = progIds();
+  auto m0 = mapIds();
+  Fd loader(int(sysBpf(BPF_PROG_LOAD, ll)));
+  if (loader.fd < 0) {
+    int err = errno;
+    Created made = diffIds(p0, m0);
+    printf("%s: RAW: refused at load %s (%s), new progs %zu maps %zu\n", t.label.c_str(),
+           strerrorname_np(err) ? strerrorname_np(err) : "?", strerror(err), made.progs.size(),
+           made.maps.size());
+    return 0;
+  }
+  p0 = progIds();
+  m0 = mapIds();
+  std::vector<uint8_t> ctx(24 + 16 * size_t(t.nmaps) + 4 * size_t(t.nprogs));
+  uint32_t ctx_sz = uint32_t(ctx.size());
+  std::memcpy(ctx.data(), &ctx_sz, 4);
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = ctx_sz);
+  if (bpf_prog_test_run_opts(loader.fd, &run))
+    die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+  int retval = int(run.retval);
+  Created made = diffIds(p0, m0);
+  // A successful run moved the fds it made into the ctx: they are ours.
+  if (retval == 0) {
+    for (int i = 0; i < t.nmaps; i++) {
+      int32_t fd;
+      std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(i), 4);
+      if (fd > 2)
+        close(fd);
+    }
+    for (int i = 0; i < t.nprogs; i++) {
+      int32_t fd;
+      std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(t.nmaps) + 4 * size_t(i), 4);
+      if (fd > 2)
+        close(fd);
+    }
+  }
+  if (retval > 0)
+    printf("%s: RAW: verdict %d, new progs %zu maps %zu\n", t.label.c_str(), retval,
+           made.progs.size(), made.maps.size());
+  else
+    printf("%s: RAW: loaded, retval %d, new progs %zu maps %zu\n", t.label.c_str(), retval,
+           made.progs.size(), made.maps.size());
+  return 0;
+}
+
 // A syscall program loaded before enforcement and run after it: what it may
 // still load (docs/SECURITY.md "Enforcement").
 int cmdStaleLoader(const std::string &dir, const std::string &waitfile) {
@@ -747,7 +870,8 @@ void usage() {
           "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | prog-xlated NAME | map-value NAME KEY |\n"
           "       keyring-new DESC | keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
           "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
-          "[--keyring ID | --unsigned]\n");
+          "[--keyring ID | --unsigned]\n"
+          "       raw-load none|loaders|metadata|junk-sig sealed:FILE|sealed-kc:FILE [--keyring ID]\n");
   exit(2);
 }
 
@@ -788,6 +912,14 @@ int main(int argc, char **argv) {
     return cmdLayout();
   if (cmd == "gen-upstream" && argc == 4)
     return cmdGenUpstream(argv[2], argv[3]);
+  if (cmd == "raw-load" && argc >= 4) {
+    int32_t keyring = KEY_SPEC_SESSION_KEYRING;
+    if (argc == 6 && std::string(argv[4]) == "--keyring")
+      keyring = int32_t(strtol(argv[5], nullptr, 0));
+    else if (argc != 4)
+      usage();
+    return cmdRawLoad(argv[2], argv[3], keyring);
+  }
   if (cmd == "attack" && argc >= 4) {
     bool signed_load = true;
     int32_t keyring = KEY_SPEC_SESSION_KEYRING;
