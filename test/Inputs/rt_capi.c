@@ -162,22 +162,17 @@ int main(int argc, char **argv) {
 	CHECK(bpfseal_object__load(obj, &bad_path) == -EINVAL);
 	printf("bad path: %s\n", bpfseal_strerror_last());
 	err = bpfseal_object__load(obj, &lb);
-	if (err == -EPROTONOSUPPORT && strstr(bpfseal_strerror_last(), "format v2")) {
-		CHECK(bpfseal_object__map_fd(obj, "counts") == -ENOENT);
-		printf("libbpf path: format v1 refused\n");
-	} else {
-		CHECK(err == 0);
-		struct bpfseal_report lrep = { .sz = sizeof(lrep) };
-		CHECK(bpfseal_object__report(obj, &lrep) == 0);
-		CHECK(bpfseal_object__attach_all(obj, NULL) == 1);
-		for (long i = 0; i < calls; i++)
-			syscall(SYS_getppid);
-		counts = bpfseal_object__map_fd(obj, "counts");
-		CHECK(counts > 0 && bpf_map_lookup_elem(counts, &key, &count) == 0);
-		printf("libbpf path: path=%s level=%d %s counted=%llu\n", lrep.path,
-		       (int)lrep.level, lrep.level_text, count);
-		CHECK(count == (unsigned long long)calls);
-	}
+	CHECK(err == 0);
+	struct bpfseal_report lrep = { .sz = sizeof(lrep) };
+	CHECK(bpfseal_object__report(obj, &lrep) == 0);
+	CHECK(bpfseal_object__attach_all(obj, NULL) == 1);
+	for (long i = 0; i < calls; i++)
+		syscall(SYS_getppid);
+	counts = bpfseal_object__map_fd(obj, "counts");
+	CHECK(counts > 0 && bpf_map_lookup_elem(counts, &key, &count) == 0);
+	printf("libbpf path: path=%s level=%d %s counted=%llu\n", lrep.path,
+	       (int)lrep.level, lrep.level_text, count);
+	CHECK(count == (unsigned long long)calls);
 	bpfseal_object__close(obj);
 	bpfseal_object__close(NULL);
 	int fds_after = count_fds();

@@ -323,6 +323,7 @@ if [ $VERIFIES = 1 ]; then
   # map->sha different from the hash it carries (verdict 2), creating nothing.
   raw_target="sealed:$OBJS/good.sealed.o"
   [ "$KIND" = 7.3 ] && raw_target="sealed-kc:$OBJS/good.sealed.o"
+  raw_base=$(ids)
   raw_row() { # name damage expected-regex
     out=$WORK/$1.out
     "$T" raw-load "$2" "$raw_target" --keyring "${KR:-session}" >"$out" 2>&1
@@ -336,6 +337,10 @@ if [ $VERIFIES = 1 ]; then
     else
       result "$1" FAIL "want /$3/, got: ${line:-$(lastline "$out")}"
     fi
+    # The kernel frees the tool's maps and programs after an RCU grace
+    # period; the next rows count live objects, so wait for them to go.
+    n=0
+    while [ "$(ids)" != "$raw_base" ] && [ $n -lt 10 ]; do sleep 1; n=$((n + 1)); done
   }
   raw_row kernel-raw-good none '^loaded, retval 0, new progs [1-9]'
   raw_row kernel-refuses-tampered-loader loaders '^refused at load EKEYREJECTED .*new progs 0 maps 0$'
