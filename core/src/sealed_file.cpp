@@ -2,6 +2,7 @@
 // the BPF ELF, and the digests that bind every other byte of the file to the
 // signed manifest (docs/FORMAT.md).
 #include "bpfseal/prologue.h"
+#include "bpfseal/timings.h"
 #include "elf_image.h"
 #include "format_internal.h"
 
@@ -205,6 +206,7 @@ std::vector<uint8_t> signedPayload(const SealedObject &sealed, const LoaderImage
 }
 
 Result<SealedObject> readSealed(std::span<const uint8_t> file) {
+  timings::Stopwatch phase;
   auto img = elf::open(file);
   if (!img)
     return img.takeError();
@@ -272,8 +274,11 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
     if (!known)
       return malformed("section '" + printable(s.name) + "' belongs to no loader of the manifest");
   }
-  if (Status st = checkDigests(*img, m); !st)
-    return st.takeError();
+  phase.record("parse (ELF, index, manifest)");
+  Status digests = checkDigests(*img, m);
+  phase.record("digests (file + " + std::to_string(m.sections.size()) + " sections)");
+  if (!digests)
+    return digests.takeError();
 
   for (uint32_t i = 0; i < loader_count; ++i) {
     const uint8_t *e = index.data() + ix::kHeaderSize + i * ix::kEntrySize;
@@ -310,6 +315,7 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
   if (Status st = checkLoaders(sealed); !st)
     return st.takeError();
   sealed.file.assign(file.begin(), file.end());
+  phase.record("loader checks (" + std::to_string(loader_count) + " loaders)");
   return sealed;
 }
 

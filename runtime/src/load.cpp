@@ -9,6 +9,7 @@
 #include "load_libbpf.h"
 #include "loader_run.h"
 #include "object_impl.h"
+#include "bpfseal/timings.h"
 
 #include <chrono>
 
@@ -173,11 +174,15 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
     if (l.signature.empty())
       return makeError(ENOKEY, "the object is not signed (loader '" + l.info.name + "' has no signature)",
                        "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
+  timings::Stopwatch phase;
   auto trust = signing::loadTrustStore(options.trusted_certs, options.ca_dir);
+  phase.record("trust store");
   if (!trust)
     return trust.takeError();
   std::vector<signing::LoaderVerdict> verdicts;
-  if (Status st = signing::verifySealed(sealed, *trust, verdicts); !st) {
+  Status verified = signing::verifySealed(sealed, *trust, verdicts);
+  phase.record("signature checks (all " + std::to_string(sealed.loaders.size()) + " loaders)");
+  if (Status st = std::move(verified); !st) {
     Error e = st.takeError();
     e.msg = "user-space verification failed: " + e.msg;
     if (e.hint.empty())
@@ -244,7 +249,11 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
                               const LoadOptions &options,
                               LoadedFds &out) {
   auto start = std::chrono::steady_clock::now();
+  std::vector<timings::Phase> phases;
+  timings::Collector collect(phases);
+  timings::Stopwatch probe;
   const KernelSupport &ks = kernelSupport();
+  probe.record("kernel probe");
   Result<LoadReport> report = makeError(EINVAL, "unreachable");
   switch (options.mode) {
   case LoadMode::Kernel:
@@ -288,6 +297,8 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
   if (report) {
     report->mode = options.mode;
     report->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    for (timings::Phase &p : phases)
+      report->phases.push_back({std::move(p.name), p.ms});
   }
   return report;
 }

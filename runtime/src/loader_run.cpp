@@ -3,6 +3,7 @@
 #include "loader_run.h"
 #include "load_errors.h"
 #include "loader_ctx.h"
+#include "bpfseal/timings.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -19,7 +20,9 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   sys::MetadataMapOptions map_options;
   map_options.exclusive_to = attempt.exclusive ? &digest : nullptr;
   map_options.compute_hash = attempt.hash;
+  timings::Stopwatch phase;
   auto map = sys::createMetadataMap(sealed.metadata, map_options);
+  phase.record("metadata map");
   if (!map)
     return map.takeError();
 
@@ -32,6 +35,7 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
     load_options.keyring_id = options.keyring_id;
   }
   auto prog = sys::loadLoader(load_options);
+  phase.record("loader load " + loader.info.name);
   if (!prog) {
     int err = prog.error().err;
     if (attempt.kernel_signed) {
@@ -58,6 +62,7 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
     log.assign(options.log_size ? options.log_size : (1u << 20), 0);
   std::vector<uint8_t> ctx = makeLoaderCtx(sealed.manifest, log_level, log);
   auto rv = sys::runLoader(prog->get(), ctx);
+  phase.record("loader run");
   if (!rv)
     return rv.takeError();
   failure.loader_ran = true;
@@ -94,7 +99,12 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
                               "): the kernel refused a program or map of the object",
                      "");
   }
-  return collectLoaderFds(sealed.manifest, ctx);
+  auto fds = collectLoaderFds(sealed.manifest, ctx);
+  phase.record("collect fds");
+  prog->reset(); // the loader and the metadata map are no longer needed
+  map->reset();
+  phase.record("loader teardown");
+  return fds;
 }
 
 // Whether `log` holds the verifier's account of a program: an instruction

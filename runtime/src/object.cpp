@@ -1,4 +1,5 @@
 #include "object_impl.h"
+#include "bpfseal/timings.h"
 
 #include <bpf/bpf.h>
 
@@ -159,15 +160,19 @@ Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string di
     e.msg = display_name + ": " + e.msg;
     return e;
   }
+  timings::Stopwatch phase;
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);
   impl->sealed = sealed.take();
   impl->file.assign(bytes.begin(), bytes.end());
+  phase.record("object copy");
   return Object(std::move(impl));
 }
 
 Result<Object> Object::openFile(const std::string &path) {
+  timings::Stopwatch phase;
   auto bytes = format::readFile(path);
+  phase.record("read file");
   if (!bytes)
     return bytes.takeError();
   return openMemory(*bytes, path);

@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "bpfseal/bpfseal.hpp"
+#include "bpfseal/timings.h"
 
 #include <getopt.h>
 #include <linux/magic.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -32,7 +34,7 @@ void printHelp() {
       "                    [--ca-dir DIR] [--keyring ID] [--pin DIR] [--target PROG=TARGET]...\n"
       "                    [--no-attach] [--json] [--exit-after-load | --duration SECONDS]\n"
       "                    [--log-level N] [--path auto|loader|libbpf] [--btf FILE]\n"
-      "                    [--expect-name NAME] [--min-version N]\n\n"
+      "                    [--expect-name NAME] [--min-version N] [--timings]\n\n"
       "Verifies and loads a sealed object, attaches every program by its section,\n"
       "prints the verification level and the attachments, and holds them until\n"
       "SIGINT or SIGTERM, then detaches.\n\n"
@@ -58,7 +60,10 @@ void printHelp() {
       "  --btf FILE        kernel BTF for the libbpf path where /sys/kernel/btf/vmlinux is missing\n"
       "  --expect-name N   refuse an object whose signed name is not N (nothing is created)\n"
       "  --min-version N   refuse an object whose signed version is below N (rollback)\n"
-      "  --json            machine-readable report on stdout\n");
+      "  --json            machine-readable report on stdout\n"
+      "  --timings         print the phases of the load and their times (read+parse, kernel\n"
+      "                    probe, trust store, signature checks, metadata map, loader load,\n"
+      "                    loader run, teardown); in --json as \"timings\"\n");
 }
 
 std::string levelWords(VerificationLevel level) {
@@ -152,11 +157,22 @@ Status checkPinDir(const std::string &dir, const format::Manifest &m) {
   return ok();
 }
 
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+nlohmann::ordered_json phasesJson(const std::vector<LoadPhase> &phases) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const LoadPhase &p : phases)
+    out.push_back({{"phase", p.name}, {"ms", p.ms}});
+  return out;
+}
+
 } // namespace
 
 int runLoad(int argc, char **argv) {
   enum { kPin = 256, kNoAttach, kExitAfterLoad, kDuration, kLogLevel, kCaDir, kPath, kBtf,
-         kExpectName, kMinVersion };
+         kExpectName, kMinVersion, kTimings };
   static const option kOptions[] = {{"mode", required_argument, nullptr, 'm'},
                                     {"cert", required_argument, nullptr, 'c'},
                                     {"ca-dir", required_argument, nullptr, kCaDir},
@@ -172,12 +188,13 @@ int runLoad(int argc, char **argv) {
                                     {"btf", required_argument, nullptr, kBtf},
                                     {"expect-name", required_argument, nullptr, kExpectName},
                                     {"min-version", required_argument, nullptr, kMinVersion},
+                                    {"timings", no_argument, nullptr, kTimings},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   LoadOptions lo;
   AttachOptions ao;
   std::string pin_dir;
-  bool attach = true, json = false, exit_after_load = false;
+  bool attach = true, json = false, exit_after_load = false, timings = false;
   double duration = -1;
   int c;
   while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
@@ -210,6 +227,7 @@ int runLoad(int argc, char **argv) {
     case kNoAttach: attach = false; break;
     case 'j': json = true; break;
     case kExitAfterLoad: exit_after_load = true; break;
+    case kTimings: timings = true; break;
     case kDuration: {
       char *end = nullptr;
       duration = std::strtod(optarg, &end);
@@ -261,9 +279,18 @@ int runLoad(int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   sigprocmask(SIG_BLOCK, &set, nullptr);
 
-  auto obj = Object::openFile(input);
+  // Reading and parsing record their own phases (file read, parse, digests,
+  // loader checks); the load adds its phases after them.
+  std::vector<timings::Phase> read_phases;
+  auto obj = [&] {
+    timings::Collector collect(read_phases);
+    return Object::openFile(input);
+  }();
   if (!obj)
     return fail(obj.error());
+  std::vector<LoadPhase> phases;
+  for (timings::Phase &p : read_phases)
+    phases.push_back({std::move(p.name), p.ms});
   // Every argument that can be checked without the kernel is checked before
   // anything is loaded, attached or pinned (issue 8.7).
   const format::Manifest &manifest = obj->sealed().manifest;
@@ -305,6 +332,7 @@ int runLoad(int argc, char **argv) {
   if (r.level == VerificationLevel::KernelVerified)
     report["keyring"] = keyringName(r.keyring_id);
   report["load_ms"] = r.load_ms;
+  phases.insert(phases.end(), r.phases.begin(), r.phases.end());
   if (!json) {
     std::printf("loaded %s (%zu programs, %zu maps) in %.2f ms; signed object %s version %llu\n",
                 printable(input).c_str(), obj->programs().size(), obj->maps().size(), r.load_ms,
@@ -313,6 +341,9 @@ int runLoad(int argc, char **argv) {
     std::printf("verification: %s: %s\n", levelText(r).c_str(), printable(r.description).c_str());
     if (!r.fallback.empty())
       std::printf("note: %s\n", printable(r.fallback).c_str());
+    if (timings)
+      for (const LoadPhase &p : phases)
+        std::printf("  timing %-40s %9.3f ms\n", printable(p.name).c_str(), p.ms);
   }
 
   nlohmann::ordered_json programs = nlohmann::ordered_json::array();
@@ -351,7 +382,11 @@ int runLoad(int argc, char **argv) {
       std::printf("pinned under %s/{progs,maps,links}\n", printable(pin_dir).c_str());
   }
   report["ok"] = true;
-  if (json) {
+  // With --timings and --exit-after-load the report waits for the teardown's time.
+  bool json_after_teardown = json && timings && exit_after_load;
+  if (json && !json_after_teardown) {
+    if (timings)
+      report["timings"] = phasesJson(phases);
     std::printf("%s\n", jsonText(report).c_str());
   }
   std::fflush(stdout);
@@ -370,7 +405,16 @@ int runLoad(int argc, char **argv) {
                    sig ? (sig == SIGINT ? "SIGINT" : "SIGTERM") : "duration elapsed");
   }
   size_t links = obj->links().size();
+  auto teardown_start = std::chrono::steady_clock::now();
   obj->detachAll();
+  { Object released = obj.take(); } // closes every program and map (pins keep theirs)
+  phases.push_back({"teardown (detach, close)", msSince(teardown_start)});
+  if (json_after_teardown) {
+    report["timings"] = phasesJson(phases);
+    std::printf("%s\n", jsonText(report).c_str());
+  }
+  if (!json && timings)
+    std::printf("  timing %-40s %9.3f ms\n", phases.back().name.c_str(), phases.back().ms);
   if (!json) {
     if (pin_dir.empty())
       std::printf("detached %zu link%s; closed programs and maps\n", links, links == 1 ? "" : "s");

@@ -82,6 +82,12 @@ struct LoadOptions {
   uint64_t min_version = 0;  // refuse older signed object versions
 };
 
+// One phase of a load and its wall time (bpfseal load --timings).
+struct LoadPhase {
+  std::string name; // "kernel probe", "trust store", "signature check kernel-check", ...
+  double ms = 0;
+};
+
 struct LoadReport {
   VerificationLevel level = VerificationLevel::UserspaceVerified;
   // One line in words, e.g. "kernel-verified (keyring -3 session, loader kernel-check: ...)"
@@ -99,6 +105,10 @@ struct LoadReport {
   double load_ms = 0;
   LoadPath path = LoadPath::Loader; // taken: Loader, or Libbpf (CO-RE in user space)
   std::string path_reason;          // why Libbpf was taken (requested, or what the kernel lacks)
+  // Where load_ms went, in order: kernel probe, trust store, each signature
+  // check, metadata map, loader load, loader run, collect fds, loader
+  // teardown (attempts that failed over to another loader included).
+  std::vector<LoadPhase> phases;
 };
 // "user-space-verified (CO-RE in user space)" for the libbpf path, else the level's name.
 std::string levelText(const LoadReport &report);
