@@ -53,9 +53,13 @@ bool enumHas(const struct btf *btf, const char *type, const char *value) {
 }
 
 Result<format::MapLayout> mapLayout(const struct btf *btf) {
-  auto field = [&](const char *name) {
+  return mapLayout([&](const char *name) {
     return memberOffset(btf, "bpf_map", BTF_KIND_STRUCT, name);
-  };
+  });
+}
+
+Result<format::MapLayout>
+mapLayout(const std::function<std::optional<uint32_t>(const char *member)> &field) {
   auto sha = field("sha");
   auto excl_prog_sha = field("excl_prog_sha");
   auto map_type = field("map_type"), key_size = field("key_size"),

@@ -4,6 +4,7 @@
 // attaches is covered by the signature; only explicit targets (interfaces,
 // cgroups, binaries) come from the caller.
 #include "object_impl.h"
+#include "probe.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -471,7 +472,7 @@ Result<AttachOutcome> attachTc(const Program &p, const Section &s, std::string_v
   if (!idx)
     return idx.takeError();
   bool egress = direction == "egress";
-  if (kernelSupport().tcx) {
+  if (loadSupport().tcx) {
     int fd = bpf_link_create(p.fd(), *idx,
                              static_cast<bpf_attach_type>(egress ? sys::kAttachTcxEgress : sys::kAttachTcxIngress),
                              nullptr);

@@ -9,6 +9,7 @@
 #include "load_libbpf.h"
 #include "loader_run.h"
 #include "object_impl.h"
+#include "probe.h"
 #include "bpfseal/timings.h"
 
 #include <chrono>
@@ -135,7 +136,9 @@ Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const form
                      "object is format v" + std::to_string(sealed.manifest.format_version) +
                          ", whose signature does not cover the ELF libbpf would load",
                      "re-seal and re-sign the object with this bpfseal, or use --path loader on a kernel that runs it");
+  timings::Stopwatch phase;
   auto fds = loadElfWithLibbpf(file, sealed.manifest, options);
+  phase.record("libbpf open, relocate, load");
   if (!fds)
     return fds.takeError();
   out = fds.take();
@@ -252,7 +255,7 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
   std::vector<timings::Phase> phases;
   timings::Collector collect(phases);
   timings::Stopwatch probe;
-  const KernelSupport &ks = kernelSupport();
+  const KernelSupport &ks = loadSupport();
   probe.record("kernel probe");
   Result<LoadReport> report = makeError(EINVAL, "unreachable");
   switch (options.mode) {

@@ -19,10 +19,15 @@ namespace {
 // libbpf's messages (warnings, the verifier log of a refused program) are
 // collected for the error instead of going to stderr. libbpf's print hook is
 // process-wide; it is swapped only for the duration of one open + load.
+// Debug messages go to the hook that was set before (libbpf's default drops
+// them; `bpfseal --debug` prints them).
 thread_local std::string *t_libbpf_messages = nullptr;
+thread_local libbpf_print_fn_t t_previous_print = nullptr;
 
 int collectLibbpfMessage(enum libbpf_print_level level, const char *format, va_list args) {
-  if (level == LIBBPF_DEBUG || !t_libbpf_messages)
+  if (level == LIBBPF_DEBUG)
+    return t_previous_print ? t_previous_print(level, format, args) : 0;
+  if (!t_libbpf_messages)
     return 0;
   char line[1024];
   int n = std::vsnprintf(line, sizeof(line), format, args);
@@ -33,9 +38,13 @@ int collectLibbpfMessage(enum libbpf_print_level level, const char *format, va_l
 
 class LibbpfMessages {
 public:
-  LibbpfMessages() : previous_(libbpf_set_print(collectLibbpfMessage)) { t_libbpf_messages = &text_; }
+  LibbpfMessages() : previous_(libbpf_set_print(collectLibbpfMessage)) {
+    t_libbpf_messages = &text_;
+    t_previous_print = previous_;
+  }
   ~LibbpfMessages() {
     t_libbpf_messages = nullptr;
+    t_previous_print = nullptr;
     libbpf_set_print(previous_);
   }
   const std::string &text() const { return text_; }

@@ -2,6 +2,8 @@
 // and BTF, never by version strings.
 #include "bpfseal/bpfseal.hpp"
 #include "bpfseal/btf_layout.h"
+#include "btf_view.h"
+#include "probe.h"
 #include "sys.h"
 
 #include <bpf/bpf.h>
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <mutex>
 #include <optional>
 #include <sys/utsname.h>
@@ -19,19 +22,17 @@
 namespace bpfseal {
 namespace {
 
-// Loads "r0 = 0; exit" as an fentry program on a function every kernel has.
-int probeTrampoline(const struct btf *btf) {
-  int id = btf__find_by_name_kind(btf, "do_nanosleep", BTF_KIND_FUNC);
-  if (id < 0)
-    id = btf__find_by_name_kind(btf, "__x64_sys_getpid", BTF_KIND_FUNC);
-  if (id < 0)
+// Loads "r0 = 0; exit" as an fentry program on a function every kernel has
+// (`func_id`: its BTF id, 0 if the kernel has neither candidate).
+int probeTrampoline(uint32_t func_id) {
+  if (!func_id)
     return ENOENT;
   const struct bpf_insn insns[] = {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
   };
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
-              .attach_btf_id = static_cast<uint32_t>(id));
+              .attach_btf_id = func_id);
   int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "bpfseal_probe", "GPL", insns, 2, &opts);
   if (fd < 0)
     return errno;
@@ -39,40 +40,100 @@ int probeTrampoline(const struct btf *btf) {
   return 0;
 }
 
-void probeBtf(KernelSupport &ks) {
+constexpr const char *kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+
+// The BTF facts from one walk over the mapped vmlinux BTF for the six names
+// they need (btf_view.h says why not btf__load_vmlinux_btf()). Returns the
+// BTF id of the fentry probe's target function (0: none).
+Result<uint32_t> probeBtfView(KernelSupport &ks) {
+  auto view = btf::View::open(kVmlinuxBtf);
+  if (!view)
+    return view.takeError();
+  btf::View &v = **view;
+  enum { kAttr, kMapInfo, kAttachType, kMap, kNanosleep, kGetpid };
+  std::vector<uint32_t> ids = v.find({{"bpf_attr", BTF_KIND_UNION},
+                                      {"bpf_map_info", BTF_KIND_STRUCT},
+                                      {"bpf_attach_type", BTF_KIND_ENUM},
+                                      {"bpf_map", BTF_KIND_STRUCT},
+                                      {"do_nanosleep", BTF_KIND_FUNC},
+                                      {"__x64_sys_getpid", BTF_KIND_FUNC}});
+  ks.signing_uapi = ids[kAttr] && v.memberOffset(ids[kAttr], "keyring_id").has_value();
+  ks.map_hash = ids[kMapInfo] && v.memberOffset(ids[kMapInfo], "hash").has_value();
+  ks.tcx = ids[kAttachType] && v.enumHas(ids[kAttachType], "BPF_TCX_INGRESS");
+  auto layout = btf_layout::mapLayout([&](const char *member) -> std::optional<uint32_t> {
+    return ids[kMap] ? v.memberOffset(ids[kMap], member) : std::nullopt;
+  });
+  if (layout)
+    ks.layout = *layout;
+  else
+    ks.layout_error = layout.error().msg;
+  return ids[kNanosleep] ? ids[kNanosleep] : ids[kGetpid];
+}
+
+// The same facts through libbpf's full parse: only where the view cannot
+// walk this BTF (a BTF kind newer than this reader knows), so a new kernel
+// is probed slowly rather than wrongly.
+uint32_t probeBtfLibbpf(KernelSupport &ks) {
   struct btf *btf = btf__load_vmlinux_btf();
   if (!btf) {
-    ks.layout_error = "kernel BTF (/sys/kernel/btf/vmlinux) is not readable: " +
-                      std::string(std::strerror(errno));
-    return;
+    ks.layout_error = std::string("kernel BTF (") + kVmlinuxBtf +
+                      ") is not readable: " + std::strerror(errno);
+    return 0;
   }
   using btf_layout::memberOffset;
   ks.signing_uapi = memberOffset(btf, "bpf_attr", BTF_KIND_UNION, "keyring_id").has_value();
   ks.map_hash = memberOffset(btf, "bpf_map_info", BTF_KIND_STRUCT, "hash").has_value();
   ks.tcx = btf_layout::enumHas(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
-  ks.trampoline_errno = probeTrampoline(btf);
   if (auto layout = btf_layout::mapLayout(btf))
     ks.layout = *layout;
   else
     ks.layout_error = layout.error().msg;
+  int id = btf__find_by_name_kind(btf, "do_nanosleep", BTF_KIND_FUNC);
+  if (id < 0)
+    id = btf__find_by_name_kind(btf, "__x64_sys_getpid", BTF_KIND_FUNC);
   btf__free(btf);
+  return id > 0 ? uint32_t(id) : 0;
 }
+
+KernelSupport support;
+uint32_t trampoline_func_id = 0;
 
 } // namespace
 
-const KernelSupport &kernelSupport() {
-  static KernelSupport support;
+// The facts a load decides with (probe.h); the rest of KernelSupport is
+// probed by kernelSupport() on first use, so a load does not pay for the
+// signed-load, fentry and PMU probes it never reads.
+const KernelSupport &loadSupport() {
   static std::once_flag once;
   std::call_once(once, [] {
     struct utsname u{};
     if (::uname(&u) == 0)
       support.release = u.release;
-    probeBtf(support);
-    support.signed_load_errno = sys::probeSignedLoadErrno();
-    support.verifies_signatures = support.signed_load_errno == EBADMSG;
+    auto id = probeBtfView(support);
+    if (id) {
+      trampoline_func_id = *id;
+    } else if (::access(kVmlinuxBtf, R_OK) != 0) {
+      support.layout_error = std::string("kernel BTF (") + kVmlinuxBtf +
+                             ") is not readable: " + std::strerror(errno);
+    } else {
+      support = KernelSupport{};
+      support.release = u.release;
+      trampoline_func_id = probeBtfLibbpf(support);
+    }
     support.exclusive_maps = sys::probeExclusiveMaps();
     support.syscall_prog_errno = sys::probeSyscallProgErrno();
     support.core_at_load = sys::probeCoreAtLoad();
+  });
+  return support;
+}
+
+const KernelSupport &kernelSupport() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    loadSupport();
+    support.signed_load_errno = sys::probeSignedLoadErrno();
+    support.verifies_signatures = support.signed_load_errno == EBADMSG;
+    support.trampoline_errno = probeTrampoline(trampoline_func_id);
     support.kprobe_pmu = ::access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
     support.uprobe_pmu = ::access("/sys/bus/event_source/devices/uprobe/type", R_OK) == 0;
   });

@@ -7,6 +7,7 @@
 #include "bpfseal/format.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,10 @@ bool enumHas(const struct btf *btf, const char *type, const char *value);
 // The struct bpf_map layout a loader-check prologue needs, or an error that
 // says which field is missing (kernels before 6.18 have no map->sha).
 Result<format::MapLayout> mapLayout(const struct btf *btf);
+// The same from any BTF reader: `field` gives a struct bpf_map member's
+// byte offset (the runtime's probe reads the mapped vmlinux BTF itself).
+Result<format::MapLayout>
+mapLayout(const std::function<std::optional<uint32_t>(const char *member)> &field);
 
 // Loads BTF from a vmlinux ELF or a raw BTF file (e.g. /sys/kernel/btf/vmlinux)
 // and returns its struct bpf_map layout.

@@ -137,9 +137,10 @@ struct KernelSupport {
   bool kprobe_pmu = false;        // /sys/bus/event_source/devices/kprobe
   bool uprobe_pmu = false;
 };
-// Probed once per process (BTF parse, then small loads and map creations:
-// signed-load errno, exclusive maps, fentry, syscall program, core_relos),
-// then cached.
+// Probed once per process, then cached: one walk over the mapped vmlinux BTF
+// for the handful of names it needs (no full BTF parse), then small loads and
+// map creations (exclusive maps, syscall program, core_relos; signed-load
+// errno, fentry). A load probes only the facts it decides with.
 BPFSEAL_API const KernelSupport &kernelSupport();
 // The loader-check variant of `sealed` whose layout equals the running
 // kernel's struct bpf_map, or nullptr.
