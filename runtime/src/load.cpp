@@ -10,6 +10,7 @@
 #include "loader_run.h"
 #include "object_impl.h"
 #include "probe.h"
+#include "trust_cache.h"
 #include "bpfseal/timings.h"
 
 #include <chrono>
@@ -107,9 +108,6 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
   return r;
 }
 
-// User-space mode: every loader's signature is checked here (a flipped byte
-// in any signed section rejects the object, whichever loader runs), then
-// the strongest loader this kernel can run is loaded unsigned.
 // Which path creates the programs: the caller's choice, else the loader
 // where this kernel can run one. Empty: the loader path.
 std::string libbpfPathReason(const LoadOptions &options, const KernelSupport &ks) {
@@ -150,7 +148,7 @@ Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const form
   r.signer_subject = signer.subject;
   r.signer_key_id = signer.key_id_hex;
   r.description = "user-space verified (" + signerText(signer) +
-                  "; the signed manifest's file digest covers the ELF), CO-RE in user space: libbpf relocated "
+                  "; signature of loader kernel-check, whose signed manifest's file digest covers the ELF), CO-RE in user space: libbpf relocated "
                   "and loaded the ELF (" + reason + "); nothing checked in the kernel";
   return r;
 }
@@ -168,6 +166,15 @@ Error loaderPathUnavailable(Error e, const KernelSupport &ks) {
   return e;
 }
 
+// User-space mode: the one signature the chosen path relies on is checked
+// here, then that loader runs unsigned (or, on the libbpf path, libbpf loads
+// the ELF). Which loader is decided first, from the kernel's facts; format::
+// readSealed already bound every byte of the file to the metadata, and the
+// chosen loader's signature covers that metadata (kernel-check: insns ||
+// metadata; lc-*: insns whose prologue embeds SHA-256(metadata)), so one
+// verified signature covers the whole file. The other loaders' signatures
+// are not checked here ('bpfseal verify' checks every one); the report names
+// the loader whose signature was verified.
 Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::SealedObject &sealed,
                                  const LoadOptions &options, const KernelSupport &ks, LoadedFds &out) {
   if (options.trusted_certs.empty() && options.ca_dir.empty())
@@ -177,50 +184,48 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
     if (l.signature.empty())
       return makeError(ENOKEY, "the object is not signed (loader '" + l.info.name + "' has no signature)",
                        "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
+
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
+  std::string libbpf_reason = libbpfPathReason(options, ks);
+  const format::LoaderImage *lc = nullptr;
+  const format::LoaderImage *chosen = kc;
+  if (!libbpf_reason.empty()) {
+    // The kernel-check signature covers insns || metadata, and with them the manifest.
+    if (!kc)
+      return makeError(ENOENT, "the libbpf path needs the object's kernel-check loader (its signature covers the "
+                               "manifest), which it does not have",
+                       "re-seal the object with this bpfseal");
+  } else {
+    lc = ks.map_hash && ks.exclusive_maps ? matchingLoaderCheck(sealed, ks) : nullptr;
+    chosen = lc ? lc : kc;
+    if (!chosen)
+      return makeError(ENOENT, "no loader of the object can run here: no kernel-check loader and no loader-check "
+                               "variant for this kernel's struct bpf_map layout",
+                       "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'");
+  }
+
   timings::Stopwatch phase;
-  auto trust = signing::loadTrustStore(options.trusted_certs, options.ca_dir);
+  auto trust = cachedTrustStore(options.trusted_certs, options.ca_dir);
   phase.record("trust store");
   if (!trust)
     return trust.takeError();
-  std::vector<signing::LoaderVerdict> verdicts;
-  Status verified = signing::verifySealed(sealed, *trust, verdicts);
-  phase.record("signature checks (all " + std::to_string(sealed.loaders.size()) + " loaders)");
-  if (Status st = std::move(verified); !st) {
-    Error e = st.takeError();
+  signing::LoaderVerdict verdict = signing::verifyLoader(sealed, *chosen, **trust);
+  phase.record("signature check " + chosen->info.name);
+  if (!verdict.ok) {
+    Error e = std::move(verdict.error);
     e.msg = "user-space verification failed: " + e.msg;
     if (e.hint.empty())
       e.hint = "the object was modified after signing, or signed by a key you did not trust; check with 'bpfseal verify --cert CERT'";
     return e;
   }
-
-  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
-  if (std::string reason = libbpfPathReason(options, ks); !reason.empty()) {
-    // The kernel-check signature covers insns || metadata, and with them the manifest.
-    for (const auto &v : verdicts)
-      if (kc && v.loader == kc->info.name)
-        return loadUserspaceLibbpf(file, sealed, options, v.signer, reason, out);
-    return makeError(ENOENT, "the libbpf path needs the object's kernel-check loader (its signature covers the "
-                             "manifest), which it does not have",
-                     "re-seal the object with this bpfseal");
-  }
-  const format::LoaderImage *lc =
-      ks.map_hash && ks.exclusive_maps ? matchingLoaderCheck(sealed, ks) : nullptr;
-  const format::LoaderImage *run = lc ? lc : kc;
-  if (!run)
-    return makeError(ENOENT, "no loader of the object can run here: no kernel-check loader and no loader-check "
-                             "variant for this kernel's struct bpf_map layout",
-                     "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'");
-  const signing::SignerInfo *signer = nullptr;
-  for (const auto &v : verdicts)
-    if (v.loader == run->info.name)
-      signer = &v.signer;
-  if (!signer)
-    return makeError(EPROTO, "no verdict for loader '" + run->info.name + "'");
+  const signing::SignerInfo &signer = verdict.signer;
+  if (!libbpf_reason.empty())
+    return loadUserspaceLibbpf(file, sealed, options, signer, libbpf_reason, out);
 
   LoadReport r;
-  r.signer_subject = signer->subject;
-  r.signer_key_id = signer->key_id_hex;
-  r.loader = run->info.name;
+  r.signer_subject = signer.subject;
+  r.signer_key_id = signer.key_id_hex;
+  r.loader = chosen->info.name;
   AttemptFailure failure;
   if (lc) {
     Attempt a{lc, false, true, true, false};
@@ -229,7 +234,7 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
       return loaderPathUnavailable(fds.takeError(), ks);
     out = fds.take();
     r.level = VerificationLevel::UserspaceVerifiedKernelHash;
-    r.description = "user-space verified (" + signerText(*signer) +
+    r.description = "user-space verified (" + signerText(signer) + "; signature of loader " + lc->info.name +
                     "), metadata hash checked in kernel by loader " + lc->info.name;
     return r;
   }
@@ -239,9 +244,9 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
     return loaderPathUnavailable(fds.takeError(), ks);
   out = fds.take();
   r.level = VerificationLevel::UserspaceVerified;
-  r.description = "user-space verified (" + signerText(*signer) +
-                  "), metadata hash checked in user space only (no loader-check variant for this kernel; "
-                  "loader kernel-check, " +
+  r.description = "user-space verified (" + signerText(signer) +
+                  "; signature of loader kernel-check), metadata hash checked in user space only (no "
+                  "loader-check variant for this kernel; loader kernel-check, " +
                   (ks.exclusive_maps ? "exclusive" : "plain") + " metadata map)";
   return r;
 }

@@ -19,7 +19,7 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   format::Sha256 digest = format::sha256(loader.insns);
   sys::MetadataMapOptions map_options;
   map_options.exclusive_to = attempt.exclusive ? &digest : nullptr;
-  map_options.compute_hash = attempt.hash;
+  map_options.expect_hash = attempt.hash ? &sealed.metadata_sha256 : nullptr;
   timings::Stopwatch phase;
   auto map = sys::createMetadataMap(sealed.metadata, map_options);
   phase.record("metadata map");

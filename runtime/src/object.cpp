@@ -107,7 +107,6 @@ std::string keyringName(int32_t id) {
 struct Object::Impl {
   std::string name;
   format::SealedObject sealed;
-  std::vector<uint8_t> file; // the bytes `sealed` was read from (libbpf path)
   bool loaded = false;
   std::vector<Program> programs;
   std::vector<Map> maps;
@@ -160,12 +159,10 @@ Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string di
     e.msg = display_name + ": " + e.msg;
     return e;
   }
-  timings::Stopwatch phase;
+  // The file's bytes live once, in sealed.file (the libbpf path loads them).
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);
   impl->sealed = sealed.take();
-  impl->file.assign(bytes.begin(), bytes.end());
-  phase.record("object copy");
   return Object(std::move(impl));
 }
 
@@ -197,7 +194,7 @@ Result<LoadReport> Object::load(const LoadOptions &options) {
                      "deploy the current object (rollback refused; versions are set with "
                      "'bpfseal seal --version N')");
   LoadedFds fds;
-  auto report = loadSealed(impl_->file, impl_->sealed, options, fds);
+  auto report = loadSealed(impl_->sealed.file, impl_->sealed, options, fds);
   if (!report) {
     Error e = report.takeError();
     return e;

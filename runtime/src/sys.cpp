@@ -62,7 +62,7 @@ Result<UniqueFd> createMetadataMap(std::span<const uint8_t> metadata,
     return makeError(errno, "writing the metadata map failed");
   if (bpf_map_freeze(map.get()) < 0)
     return makeError(errno, "freezing the metadata map failed");
-  if (options.compute_hash) {
+  if (options.expect_hash) {
     format::Sha256 kernel_hash{};
     MapInfoWithHash info;
     std::memset(&info, 0, sizeof(info));
@@ -71,7 +71,7 @@ Result<UniqueFd> createMetadataMap(std::span<const uint8_t> metadata,
     uint32_t len = sizeof(info);
     if (bpf_obj_get_info_by_fd(map.get(), &info, &len) < 0)
       return makeError(errno, "asking the kernel for the metadata map's hash failed");
-    if (kernel_hash != format::sha256(metadata))
+    if (kernel_hash != *options.expect_hash)
       return makeError(EBADMSG, "the kernel's hash of the metadata map differs from SHA-256(metadata)",
                        "the kernel hashes maps differently from what bpfseal expects");
   }

@@ -145,11 +145,14 @@ inline constexpr int32_t kKeyringBpf = -9;
 // The metadata map: one-entry array holding `metadata`, frozen. With
 // `exclusive_to` set the map is created exclusive to that program digest
 // (excl_prog_hash) and the kernel is asked for its SHA-256, which fills
-// map->sha for a loader-check prologue; the returned hash is compared with
-// SHA-256(metadata) so a kernel that hashes something else fails here.
+// map->sha for a loader-check prologue; with `expect_hash` the returned hash
+// is compared with SHA-256(metadata) (the reader's, not computed again) so a
+// kernel that hashes something else fails here.
 struct MetadataMapOptions {
   const format::Sha256 *exclusive_to = nullptr;
-  bool compute_hash = false;
+  // Asks the kernel for the frozen map's hash and compares it with this
+  // (SHA-256 of the metadata, computed once by format::readSealed).
+  const format::Sha256 *expect_hash = nullptr;
 };
 Result<UniqueFd> createMetadataMap(std::span<const uint8_t> metadata,
                                    const MetadataMapOptions &options);

@@ -27,6 +27,30 @@ Result<std::vector<uint8_t>> signSealedFile(std::span<const uint8_t> sealed_file
   return format::replaceSignatures(sealed_file, signatures);
 }
 
+LoaderVerdict verifyLoader(const format::SealedObject &sealed, const format::LoaderImage &loader,
+                           const TrustStore &trust) {
+  LoaderVerdict v;
+  v.loader = loader.info.name;
+  v.kind = loader.info.kind;
+  std::vector<uint8_t> payload = format::signedPayload(sealed, loader);
+  v.payload_size = payload.size();
+  if (loader.signature.empty()) {
+    v.error = makeError(ENODATA, "loader '" + v.loader + "' is unsigned",
+                        "sign the object with 'bpfseal sign --key K --cert C'");
+  } else if (auto signer = verifyDetached(trust, payload, loader.signature)) {
+    v.signer = *signer;
+    v.ok = true;
+  } else {
+    v.error = signer.takeError();
+    v.error.msg = "loader '" + v.loader + "': " + v.error.msg;
+    // Only the key id the signature claims: a subject taken from a
+    // certificate it carries (or guessed from the trust store) was not verified.
+    if (auto described = describeSignature(loader.signature))
+      v.signer.key_id_hex = described->key_id_hex;
+  }
+  return v;
+}
+
 Status verifySealed(const format::SealedObject &sealed, const TrustStore &trust,
                     std::vector<LoaderVerdict> &verdicts) {
   verdicts.clear();
@@ -34,25 +58,7 @@ Status verifySealed(const format::SealedObject &sealed, const TrustStore &trust,
     return makeError(EINVAL, "sealed object has no loaders", "re-seal it with 'bpfseal seal'");
   Status first = ok();
   for (const format::LoaderImage &loader : sealed.loaders) {
-    LoaderVerdict v;
-    v.loader = loader.info.name;
-    v.kind = loader.info.kind;
-    std::vector<uint8_t> payload = format::signedPayload(sealed, loader);
-    v.payload_size = payload.size();
-    if (loader.signature.empty()) {
-      v.error = makeError(ENODATA, "loader '" + v.loader + "' is unsigned",
-                          "sign the object with 'bpfseal sign --key K --cert C'");
-    } else if (auto signer = verifyDetached(trust, payload, loader.signature)) {
-      v.signer = *signer;
-      v.ok = true;
-    } else {
-      v.error = signer.takeError();
-      v.error.msg = "loader '" + v.loader + "': " + v.error.msg;
-      // Only the key id the signature claims: a subject taken from a
-      // certificate it carries (or guessed from the trust store) was not verified.
-      if (auto described = describeSignature(loader.signature))
-        v.signer.key_id_hex = described->key_id_hex;
-    }
+    LoaderVerdict v = verifyLoader(sealed, loader, trust);
     if (!v.ok && first)
       first = v.error;
     verdicts.push_back(std::move(v));

@@ -285,7 +285,12 @@ TEST(RuntimeLoad, LoadsAndCountsAndLeavesNothing) {
 // Every byte of the sealed file, flipped one at a time (format 2 signs every
 // byte but the signatures, and a flipped signature byte fails its check):
 // every copy must be refused by both load paths in user-space mode, before
-// anything is created, and no fd, program or map may be left.
+// anything is created, and no fd, program or map may be left. The one
+// exception is by design (issue 11): a load checks only the signature of the
+// loader its path relies on (the loader path: the loader it runs; the libbpf
+// path: kernel-check), so a flip in another loader's signature slot is
+// loaded, and its report names the signature it verified, not that one
+// ('bpfseal verify' checks every signature; test/runtime/signatures.test).
 TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
   SKIP_UNLESS_KERNEL();
   const Fixture &fx = fixture();
@@ -302,7 +307,7 @@ TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
   int fds_before = countFds();
   LoadOptions opts = userspace(fx.cert);
 
-  size_t copies = 0, accepted = 0, refused_at_open = 0;
+  size_t copies = 0, accepted = 0, refused_at_open = 0, unused_signature = 0;
   std::map<std::string, size_t> per_section;
   std::vector<uint8_t> copy = orig;
   for (size_t i = 0; i < orig.size(); ++i) {
@@ -321,6 +326,17 @@ TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
       opts.path = path;
       auto report = obj->load(opts);
       if (report) {
+        std::string verified = path == LoadPath::Libbpf ? "kernel-check" : report->loader;
+        std::string flipped_sig = where.starts_with(format::kSignatureSectionPrefix)
+                                      ? where.substr(std::string(format::kSignatureSectionPrefix).size())
+                                      : "";
+        bool names_verified =
+            report->description.find("signature of loader " + verified) != std::string::npos;
+        if (!flipped_sig.empty() && flipped_sig != verified && names_verified &&
+            report->description.find(flipped_sig) == std::string::npos) {
+          ++unused_signature;
+          continue;
+        }
         ++accepted;
         ADD_FAILURE() << "flipping byte " << i << " (" << where << ") still loaded (path "
                       << loadPathName(path) << "): " << report->description;
@@ -333,8 +349,9 @@ TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
     summary += " " + name + ":" + std::to_string(n);
   RecordProperty("copies", std::to_string(copies));
   std::printf("byte-flip sweep: %zu copies (every byte of the file), %zu refused by the reader, "
-              "%zu accepted;%s\n",
-              copies, refused_at_open, accepted, summary.c_str());
+              "%zu accepted, %zu loads with a flip in an unused loader's signature (not checked "
+              "per load, by design);%s\n",
+              copies, refused_at_open, accepted, unused_signature, summary.c_str());
   EXPECT_EQ(copies, orig.size());
   EXPECT_EQ(accepted, 0u);
   EXPECT_EQ(countFds(), fds_before);

@@ -148,6 +148,14 @@ struct LoaderVerdict {
   Error error;         // set when !ok: names the loader and the cause
 };
 
+// Verifies one loader's signature of a sealed object that format::readSealed
+// accepted: the check verifySealed makes for each loader. A load verifies only
+// the loader it runs (or, on the libbpf path, kernel-check, whose signature
+// covers the manifest): readSealed bound every other byte of the file to the
+// metadata hash that loader's signed instructions or payload carry.
+LoaderVerdict verifyLoader(const format::SealedObject &sealed, const format::LoaderImage &loader,
+                           const TrustStore &trust);
+
 // Verifies every loader's signature of a sealed object that format::readSealed
 // accepted (so each loader is bpfseal's own prologue for its declared kind and
 // layout, embedding the metadata hash, and every other byte of the file is
