@@ -1,0 +1,33 @@
+/* One-shot unsigned light skeleton load (`bpftool gen skeleton -L`, libbpf
+ * 1.1's skel_internal.h): NAME__open_and_load + NAME__destroy. The floor of
+ * the signed-loader mechanism: the same gen_loader program and kernel-side
+ * CO-RE, without signature or seal. Built once per object with
+ * LSKEL_HEADER="x.lskel.h" and LSKEL_NAME=x.
+ *   bench_lskel_NAME [--warm N] */
+#include "helper_common.h"
+
+#include <errno.h>
+
+#include LSKEL_HEADER
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+static int load_once(void)
+{
+	struct LSKEL_NAME *skel = CAT(LSKEL_NAME, __open_and_load)();
+	if (!skel) {
+		fprintf(stderr, "bench_lskel: open_and_load: %s\n", strerror(errno));
+		return -1;
+	}
+	CAT(LSKEL_NAME, __destroy)(skel);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long warm = bench_warm_rounds(&argc, &argv);
+	if (argc != 1)
+		return fprintf(stderr, "usage: bench_lskel [--warm N]\n"), 2;
+	BENCH_RUN(warm, load_once());
+}
