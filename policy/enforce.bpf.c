@@ -3,7 +3,8 @@
 // loaded only in kernel mode by `bpfseal enforce`; its configuration is baked
 // with `bpfseal seal --set` (so the signature covers it), the per-boot state
 // (allowed keyring serials, ids of its own links, its bpffs) is written once by
-// `bpfseal enforce` into `bpfseal_state` and then frozen.
+// `bpfseal enforce` into `bpfseal_state` and then frozen; the policy itself
+// only counts lost audit events there.
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -51,6 +52,16 @@ struct {
   __type(key, int);
   __type(value, __u64);
 } bpfseal_running SEC(".maps");
+
+// Programs the load hook let through, until their first fd exists (then the
+// PROG_LOADED event carries id and tag) or they are freed (verifier refused):
+// prog->aux -> decision << 8 | rule.
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u64);
+  __type(value, __u16);
+} bpfseal_pending SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -100,6 +111,16 @@ static __always_inline void fill_task(struct bpfseal_enforce_event *e) {
   bpf_get_current_comm(e->comm, sizeof e->comm);
 }
 
+// One event into the ring buffer.
+static __always_inline void emit(struct bpfseal_enforce_event *e) {
+  if (bpf_ringbuf_output(&bpfseal_audit, e, sizeof *e, 0)) {
+    // Full (nobody reads, or a flood): the decision stands, the loss is counted.
+    struct bpfseal_enforce_state *s = state();
+    if (s)
+      __sync_fetch_and_add(&s->dropped_events, 1);
+  }
+}
+
 // Refusals return -EPERM in enforce mode; audit mode admits and says so.
 static __always_inline int decide(struct bpfseal_enforce_event *e, bool admit, __u8 rule) {
   e->rule = rule;
@@ -108,8 +129,21 @@ static __always_inline int decide(struct bpfseal_enforce_event *e, bool admit, _
     e->decision = BPFSEAL_ADMITTED;
   else
     e->decision = mode == audit ? BPFSEAL_WOULD_REFUSE : BPFSEAL_REFUSED;
-  bpf_ringbuf_output(&bpfseal_audit, e, sizeof *e, 0);
+  emit(e);
   return admit || mode == audit ? 0 : -EPERM;
+}
+
+// The load's verdict for `prog`: logged, and remembered for the PROG_LOADED
+// event when the load goes on to the verifier.
+static __always_inline int decide_load(struct bpf_prog *prog, struct bpfseal_enforce_event *e,
+                                       bool admit, __u8 rule) {
+  int ret = decide(e, admit, rule);
+  if (ret == 0) {
+    __u64 key = (__u64)BPF_CORE_READ(prog, aux);
+    __u16 v = (__u16)e->decision << 8 | rule;
+    bpf_map_update_elem(&bpfseal_pending, &key, &v, BPF_ANY);
+  }
+  return ret;
 }
 
 static __always_inline bool serial_allowed(__s32 serial) {
@@ -144,7 +178,7 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr, struct b
     __u64 *running = bpf_task_storage_get(&bpfseal_running, bpf_get_current_task_btf(), 0, 0);
     __u64 aux = running ? *running : 0;
     bool admitted = aux && bpf_map_lookup_elem(&bpfseal_loaders, &aux);
-    return decide(&e, admitted,
+    return decide_load(prog, &e, admitted,
                   admitted ? BPFSEAL_RULE_VERIFIED_LOADER : BPFSEAL_RULE_UNKNOWN_LOADER);
   }
 
@@ -167,7 +201,7 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr, struct b
     bool allowed;
     if (e.sig_verdict != BPFSEAL_VERDICT_NONE) {
       if (e.sig_verdict != SIG_VERIFIED)
-        return decide(&e, false, BPFSEAL_RULE_UNSIGNED);
+        return decide_load(prog, &e, false, BPFSEAL_RULE_UNSIGNED);
       allowed = (e.sig_keyring_type == SIG_KEYRING_BUILTIN && allow_builtin) ||
                 (e.sig_keyring_type == SIG_KEYRING_SECONDARY && allow_secondary) ||
                 (e.sig_keyring_type == SIG_KEYRING_PLATFORM && allow_platform) ||
@@ -184,19 +218,45 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr, struct b
       __u8 one = 1;
       bpf_map_update_elem(&bpfseal_loaders, &key, &one, BPF_ANY);
     }
-    return decide(&e, allowed, allowed ? BPFSEAL_RULE_SIGNED : BPFSEAL_RULE_KEYRING_NOT_ALLOWED);
+    return decide_load(prog, &e, allowed, allowed ? BPFSEAL_RULE_SIGNED : BPFSEAL_RULE_KEYRING_NOT_ALLOWED);
   }
 
   if (exempt_cgroup_id && e.cgroup_id == exempt_cgroup_id && e.prog_type < 64 &&
       (exempt_prog_types & (1ULL << e.prog_type)))
-    return decide(&e, true, BPFSEAL_RULE_EXEMPT);
-  return decide(&e, false, BPFSEAL_RULE_UNSIGNED);
+    return decide_load(prog, &e, true, BPFSEAL_RULE_EXEMPT);
+  return decide_load(prog, &e, false, BPFSEAL_RULE_UNSIGNED);
 }
 
 SEC("lsm/bpf_prog_free")
 int BPF_PROG(bpfseal_free, struct bpf_prog *prog) {
   __u64 key = (__u64)BPF_CORE_READ(prog, aux);
   bpf_map_delete_elem(&bpfseal_loaders, &key);
+  bpf_map_delete_elem(&bpfseal_pending, &key);
+  return 0;
+}
+
+// The first fd of a program the load hook let through (bpf_prog_new_fd, at
+// the end of BPF_PROG_LOAD): the verifier ran, so its id and tag exist now.
+// Later fds of it (BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET) log nothing.
+SEC("lsm/bpf_prog")
+int BPF_PROG(bpfseal_prog_fd, struct bpf_prog *prog) {
+  __u64 key = (__u64)BPF_CORE_READ(prog, aux);
+  __u16 *v = bpf_map_lookup_elem(&bpfseal_pending, &key);
+  if (!v)
+    return 0;
+  struct bpfseal_enforce_event e = {};
+  fill_task(&e);
+  e.kind = BPFSEAL_EV_PROG_LOADED;
+  e.decision = *v >> 8;
+  e.rule = *v & 0xff;
+  e.mode = mode;
+  bpf_map_delete_elem(&bpfseal_pending, &key);
+  e.prog_type = BPF_CORE_READ(prog, type);
+  e.insn_cnt = BPF_CORE_READ(prog, len);
+  e.prog_id = BPF_CORE_READ(prog, aux, id);
+  bpf_core_read(&e.tag, sizeof e.tag, &prog->tag);
+  BPF_CORE_READ_STR_INTO(&e.name, prog, aux, name);
+  emit(&e);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "bpfseal/enforce.hpp"
 
 #include "bpfseal/bpfseal.hpp"
+#include "bpfseal/signing.h"
 #include "sys.h"
 
 #include "bpfseal/enforce_event.h"
@@ -209,6 +210,39 @@ Status lockKeyring(int32_t serial) {
   return ok();
 }
 
+// Which key of `keyring` verified the loader that ran: the kernel finds it by
+// the key id (subjectKeyIdentifier) the signature names, and so does this,
+// with the asymmetric key type's own "id:<hex>" match. Returns the key's
+// serial (0 if none was found, e.g. a system keyring this process cannot
+// search) and "key id <hex>, '<description>'": the description is the
+// kernel's "<certificate subject>: <key id>" when the key was added with an
+// empty one (keyctl padd asymmetric "" ...), else what whoever added it chose.
+std::pair<int32_t, std::string> verifyingKey(const format::SealedObject &sealed,
+                                             const std::string &loader, int32_t keyring) {
+  const format::LoaderImage *img = sealed.findLoader(loader);
+  if (!img)
+    return {0, ""};
+  auto who = signing::describeSignature(img->signature);
+  if (!who || who->key_id_hex.empty())
+    return {0, ""};
+  std::string text = "key id " + who->key_id_hex;
+  if (keyring <= 0)
+    return {0, text};
+  long k = keyctl_search(keyring, "asymmetric", ("id:" + who->key_id_hex).c_str(), 0);
+  char *desc = nullptr;
+  if (k <= 0 || keyctl_describe_alloc(static_cast<key_serial_t>(k), &desc) < 0)
+    return {0, text};
+  // "type;uid;gid;perm;description"
+  std::string d = desc;
+  free(desc);
+  size_t at = 0;
+  for (int i = 0; i < 4 && at != std::string::npos; i++)
+    at = d.find(';', at + 1);
+  if (at != std::string::npos)
+    text += ", '" + d.substr(at + 1) + "'";
+  return {static_cast<int32_t>(k), text};
+}
+
 } // namespace
 
 Status preflight() {
@@ -338,10 +372,17 @@ Result<StartReport> start(const StartOptions &o) {
   state.pin_dev = kernelDev(st.st_dev);
   state.pin_root_ino = st.st_ino;
   state.policy_keyring = o.keyring_id;
+  auto [signer_key, signer] = verifyingKey(obj->sealed(), loaded->loader, o.keyring_id);
+  state.signer_key = signer_key;
+  std::strncpy(state.signer, signer.c_str(), sizeof state.signer - 1);
   state.active = 1;
 
   int state_fd = obj->mapFd(kStateMap);
   uint32_t key = 0;
+  // Keep what the policy counted since it was attached (audit events lost).
+  bpfseal_enforce_state counted{};
+  if (bpf_map_lookup_elem(state_fd, &key, &counted) == 0)
+    state.dropped_events = counted.dropped_events;
   if (bpf_map_update_elem(state_fd, &key, &state, BPF_ANY) || bpf_map_freeze(state_fd))
     return fail(errno, std::string("cannot write and freeze ") + kStateMap + ": " + std::strerror(errno));
   guard.keep = true;
@@ -384,6 +425,9 @@ Result<PolicyStatus> status() {
                       : "a bpffs with device " + std::to_string(st.pin_dev >> 20) + ":" +
                             std::to_string(st.pin_dev & 0xfffff);
       s.policy_keyring = st.policy_keyring;
+      s.dropped_events = st.dropped_events;
+      s.signer_key = st.signer_key;
+      s.signer.assign(st.signer, strnlen(st.signer, sizeof st.signer));
       for (int32_t k : st.keyrings)
         if (k)
           s.keyrings.push_back(k);
@@ -405,11 +449,29 @@ Result<PolicyStatus> status() {
   return s;
 }
 
-Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_event &)> &sink) {
+Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_event &)> &sink,
+                 const std::function<void(uint64_t dropped)> &on_dropped) {
   uint32_t prog = findLoadProg();
   if (!prog)
     return fail(ENOENT, "no bpfseal policy is active in this boot", "start one with 'bpfseal enforce'");
   PolicyMaps maps = mapsOf(prog);
+  // The loss counter lives in the policy's state (read-only fd).
+  UniqueFd state_fd;
+  if (auto st = maps.ids.find(kStateMap); st != maps.ids.end()) {
+    LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
+    state_fd = UniqueFd(bpf_map_get_fd_by_id_opts(st->second, &ro));
+  }
+  uint64_t reported = 0;
+  auto reportDropped = [&] {
+    bpfseal_enforce_state st{};
+    uint32_t key = 0;
+    if (!on_dropped || !state_fd.valid() || bpf_map_lookup_elem(state_fd.get(), &key, &st))
+      return;
+    if (st.dropped_events != reported) {
+      reported = st.dropped_events;
+      on_dropped(reported);
+    }
+  };
   auto it = maps.ids.find(kAuditMap);
   if (it == maps.ids.end())
     return fail(ENOENT, std::string("the active policy has no ") + kAuditMap + " map");
@@ -438,10 +500,14 @@ Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_eve
   if (!rb)
     return fail(errno, std::string("cannot map the audit ring buffer: ") + std::strerror(errno));
   int rc = ring_buffer__consume(rb);
+  if (rc >= 0 && !ctx.stop)
+    reportDropped();
   while (follow && !ctx.stop && rc >= 0) {
     rc = ring_buffer__poll(rb, 500);
     if (rc == -EINTR)
       break;
+    if (rc >= 0 && !ctx.stop)
+      reportDropped();
   }
   ring_buffer__free(rb);
   if (rc < 0 && !ctx.stop && rc != -EINTR)
@@ -456,6 +522,7 @@ std::string eventKindName(uint8_t kind) {
   case BPFSEAL_EV_BPF_CMD: return "bpf_cmd";
   case BPFSEAL_EV_PIN: return "pin_access";
   case BPFSEAL_EV_UMOUNT: return "umount";
+  case BPFSEAL_EV_PROG_LOADED: return "prog_loaded";
   }
   return "kind" + std::to_string(kind);
 }

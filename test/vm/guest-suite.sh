@@ -440,15 +440,25 @@ enforce_rows="enforce-audit-admits enforce-start enforce-status enforce-plain-lo
   enforce-userspace-load-refused enforce-kernel-load-admitted enforce-session-keyring-refused
   enforce-unlisted-keyring-refused enforce-sigcheck-before-hook enforce-preexisting-loader-refused enforce-bypass-zero-digest-refused enforce-bypass-nonexcl-refused
   enforce-link-fd-refused enforce-map-write-refused enforce-unpin-refused enforce-umount-refused
-  enforce-keyring-locked enforce-audited"
+  enforce-keyring-locked enforce-audited enforce-audit-bpftool-admitted enforce-held-link-ops-refused
+  enforce-bpftool-refused enforce-exemption-other-cgroup-refused enforce-audit-overflow-counted enforce-status-signer enforce-audit-prog-tag"
 # The audit log so far (consumed by reading), JSON lines.
 audit_log() { "$B" audit --json >>"$WORK/audit.jsonl" 2>&1; }
 # prog_load events with DECISION and RULE by COMM: how many.
 audit_count() { grep '"event":"prog_load"' "$WORK/audit.jsonl" | grep "\"decision\":\"$1\"" | grep "\"rule\":\"$2\"" | grep -c "\"comm\":\"$3\""; }
+# The same, also matching a "FIELD":VALUE text (e.g. '"prog_type":"xdp"').
+audit_count_with() { grep '"event":"prog_load"' "$WORK/audit.jsonl" | grep "\"decision\":\"$1\"" | grep "\"rule\":\"$2\"" | grep "\"comm\":\"$3\"" | grep -c "$4"; }
+# The host's bpftool, copied into the initramfs by run-matrix.sh with its
+# libraries; its prog load is what an administrator would type.
+BPFTOOL=/usr/sbin/bpftool
+[ -x "$BPFTOOL" ] || BPFTOOL=
+BPFTOOL_PIN=/sys/fs/bpf/bpfseal-bpftool-plain
 if [ ! -e "$OBJS/policy-enforce.sealed.o" ]; then
   for t in $enforce_rows enforce-refuses-to-start; do result "$t" SKIP "no enforcement policy built (needs the plugin: policy/)"; done
 elif [ $VERIFIES = 1 ]; then
-  EKR=$("$T" keyring-new bpfseal-enforce) && "$T" add-cert "$EKR" "$CERTS/signer.der" >/dev/null || EKR=
+  # The release key added with an empty description: the kernel names it
+  # "<certificate subject>: <key id>" (what enforce --status shows as signer).
+  EKR=$("$T" keyring-new bpfseal-enforce) && EKR_KEY=$("$T" add-cert "$EKR" "$CERTS/signer.der" "") || EKR=
   # A syscall program loaded (unsigned) before enforcement starts, run after.
   "$T" stale-loader "$ART/upstream" "$WORK/stale.go" >"$WORK/stale.out" 2>&1 &
   stale_pid=$!
@@ -464,11 +474,65 @@ elif [ $VERIFIES = 1 ]; then
     else
       result enforce-audit-admits FAIL "plain load: $got, would-refuse events: $n"
     fi
+    # bpftool prog load of an unsigned XDP object: admitted (pinned), logged
+    # as would-refuse under comm bpftool with the program's type and name.
+    if [ -z "$BPFTOOL" ]; then
+      result enforce-audit-bpftool-admitted SKIP "no bpftool in this initramfs (run-matrix.sh copies the host's; install bpftool)"
+      result enforce-audit-prog-tag SKIP "no bpftool in this initramfs (its prog show is the reference)"
+    else
+      "$BPFTOOL" prog load "$OBJS/plain.bpf.o" "$BPFTOOL_PIN" >"$WORK/bpftool-audit.out" 2>&1
+      rc=$?
+      sed "s/^/@@LOG bpftool-audit: /" "$WORK/bpftool-audit.out"
+      audit_log
+      nb=$(audit_count_with would-refuse unsigned bpftool '"prog_type":"xdp"')
+      if [ $rc -eq 0 ] && [ -e "$BPFTOOL_PIN" ] && [ "$nb" -ge 1 ]; then
+        result enforce-audit-bpftool-admitted PASS "bpftool prog load admitted and pinned, $nb would-refuse xdp event(s) by comm bpftool"
+      else
+        result enforce-audit-bpftool-admitted FAIL "bpftool exit $rc, pin $([ -e "$BPFTOOL_PIN" ] && echo present || echo absent), would-refuse xdp events $nb: $(lastline "$WORK/bpftool-audit.out")"
+      fi
+      # Id and tag exist only after the verifier: the policy's prog_loaded
+      # event (lsm/bpf_prog, first fd) must name what bpftool reports.
+      "$BPFTOOL" prog show pinned "$BPFTOOL_PIN" >"$WORK/bpftool-show.out" 2>&1
+      sed "s/^/@@LOG bpftool-show: /" "$WORK/bpftool-show.out"
+      pid_=$(sed -n 's/^\([0-9]*\): xdp .*/\1/p' "$WORK/bpftool-show.out" | head -n 1)
+      ptag=$(sed -n 's/.* tag \([0-9a-f]*\).*/\1/p' "$WORK/bpftool-show.out" | head -n 1)
+      nt=$(grep '"event":"prog_loaded"' "$WORK/audit.jsonl" | grep '"comm":"bpftool"' | grep "\"prog_id\":${pid_:-x}," | grep -c "\"tag\":\"${ptag:-x}\"")
+      if [ -n "$pid_" ] && [ -n "$ptag" ] && [ "$ptag" != 0000000000000000 ] && [ "$nt" = 1 ]; then
+        result enforce-audit-prog-tag PASS "prog_loaded event: id $pid_ tag $ptag, as bpftool prog show reports"
+      else
+        grep '"event":"prog_loaded"' "$WORK/audit.jsonl" | sed "s/^/@@LOG prog-loaded: /" | head -n 5
+        result enforce-audit-prog-tag FAIL "bpftool says id '$pid_' tag '$ptag'; matching prog_loaded events: $nt"
+      fi
+      rm -f "$BPFTOOL_PIN"
+    fi
+    # A process that already holds an fd of a policy link (here obtained by id,
+    # which audit mode only logs; in enforce mode BPF_LINK_GET_FD_BY_ID is
+    # refused, row enforce-link-fd-refused): the kernel implements neither
+    # detach nor update for tracing (LSM/fentry) links, so the fd cannot
+    # remove or replace the policy, and the policy still decides afterwards.
+    "$B" enforce --status --json >"$WORK/audit-status.json" 2>&1
+    alinks=$(sed -n '/"link_ids"/,/]/p' "$WORK/audit-status.json" | tr -dc '0-9\n' | grep .)
+    bad= outcomes=
+    for l in $alinks; do
+      got=$("$T" link-ops "$l" 2>&1)
+      outcomes="$outcomes $l: $got;"
+      case $got in "detach ok"*|*"update ok"|"") bad=1 ;; esac
+    done
+    "$T" plain-load >/dev/null
+    audit_log
+    n2=$(audit_count would-refuse unsigned bpfseal-vmtest)
+    if [ -n "$alinks" ] && [ -z "$bad" ] && [ "$n2" -gt "$n" ] && "$B" enforce --status | grep -q 'enforcement: active'; then
+      result enforce-held-link-ops-refused PASS "held fds of $(echo $alinks | wc -w) policy links:$(echo "$outcomes" | head -c 120); policy still active and deciding"
+    else
+      result enforce-held-link-ops-refused FAIL "links '$alinks':$outcomes events before $n after $n2"
+    fi
     umount /run/bpfseal/audit
     # The audit policy's programs go once the last pin is gone (RCU).
     i=0; while [ $i -lt 20 ] && "$B" enforce --status | grep -q 'enforcement: active'; do sleep 0.25; i=$((i + 1)); done
   else
-    result enforce-audit-admits FAIL "audit policy did not start: $(lastline "$WORK/audit-start.out")"
+    for t in enforce-audit-admits enforce-audit-bpftool-admitted enforce-held-link-ops-refused enforce-audit-prog-tag; do
+      result $t FAIL "audit policy did not start: $(lastline "$WORK/audit-start.out")"
+    done
   fi
   : >"$WORK/audit.jsonl"
   sed "s/^/@@LOG audit-start: /" "$WORK/audit-start.out"
@@ -482,6 +546,20 @@ elif [ $VERIFIES = 1 ]; then
       *'"active":true,"mode":"enforce","self_protected":true'*) result enforce-status PASS "active, mode enforce, self-protected" ;;
       *) result enforce-status FAIL "$(lastline "$WORK/status.json")" ;;
     esac
+    # The signer: the key of the allowed keyring that verified the policy,
+    # found by the key id the policy's signature names (signer.crt's, from
+    # openssl on the host), named by the kernel from the certificate subject.
+    skid=$(cat "$CERTS/signer.skid")
+    "$B" enforce --status >"$WORK/status.txt" 2>&1
+    case $st in
+      *"\"signer\":\"keyid$skid,'bpfsealvmtestsigner:$skid'\",\"signer_key\":$EKR_KEY,"*)
+        if [ -n "$skid" ] && grep -q "^signer: key id $skid, 'bpfseal vm test signer: $skid' (key $EKR_KEY); the kernel verified the policy against keyring $EKR" "$WORK/status.txt"; then
+          result enforce-status-signer PASS "$(grep '^signer:' "$WORK/status.txt" | cut -c1-150)"
+        else
+          result enforce-status-signer FAIL "text: $(grep '^signer:' "$WORK/status.txt" | cut -c1-150) (key id '$skid')"
+        fi ;;
+      *) result enforce-status-signer FAIL "json has no signer key $EKR_KEY 'bpfseal vm test signer: $skid': $(grep signer "$WORK/status.json" | tr -d '\n' | cut -c1-200)" ;;
+    esac
     got=$("$T" plain-load)
     [ "$got" = "refused EPERM" ] && result enforce-plain-load-refused PASS "libbpf bpf_prog_load: EPERM" \
       || result enforce-plain-load-refused FAIL "plain load: $got"
@@ -489,6 +567,40 @@ elif [ $VERIFIES = 1 ]; then
     got=$("$T" plain-load cgroup_device)
     [ "$got" = ok ] && result enforce-exemption-admitted PASS "unsigned cgroup_device from cgroup 1 admitted (rule exempt); socket_filter refused above" \
       || result enforce-exemption-admitted FAIL "cgroup_device load: $got"
+    # The cgroup side of the exemption: the same unsigned cgroup_device load
+    # from another cgroup is refused, and audited with that cgroup's id.
+    cg=/sys/fs/cgroup
+    [ -e $cg/cgroup.procs ] || mount -t cgroup2 cgroup2 $cg 2>"$WORK/cg.err"
+    if mkdir -p $cg/bpfseal-other 2>>"$WORK/cg.err" && cgid=$(stat -c %i $cg/bpfseal-other); then
+      got=$(sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" plain-load cgroup_device' sh $cg/bpfseal-other "$T" 2>&1)
+      rmdir $cg/bpfseal-other 2>/dev/null
+      audit_log
+      n=$(audit_count_with refused unsigned bpfseal-vmtest "\"cgroup_id\":$cgid,")
+      if [ "$got" = "refused EPERM" ] && [ "$n" -ge 1 ]; then
+        result enforce-exemption-other-cgroup-refused PASS "unsigned cgroup_device from cgroup $cgid (not the exempt 1): EPERM, $n refused event(s) with that cgroup id"
+      else
+        result enforce-exemption-other-cgroup-refused FAIL "cgroup $cgid: $got, refused events with that cgroup id: $n"
+      fi
+    else
+      result enforce-exemption-other-cgroup-refused FAIL "cannot make a cgroup: $(cat "$WORK/cg.err")"
+    fi
+    # bpftool prog load of an unsigned object: EPERM, nothing pinned, audited.
+    if [ -z "$BPFTOOL" ]; then
+      result enforce-bpftool-refused SKIP "no bpftool in this initramfs (run-matrix.sh copies the host's; install bpftool)"
+    else
+      "$BPFTOOL" prog load "$OBJS/plain.bpf.o" "$BPFTOOL_PIN" >"$WORK/bpftool.out" 2>&1
+      rc=$?
+      sed "s/^/@@LOG bpftool: /" "$WORK/bpftool.out"
+      audit_log
+      # libbpf (bpftool's, 1.1) first loads a trivial socket filter to see
+      # that loading works at all; that refusal ends the command.
+      n=$(audit_count refused unsigned bpftool)
+      if [ $rc -ne 0 ] && grep -q 'Operation not permitted' "$WORK/bpftool.out" && [ ! -e "$BPFTOOL_PIN" ] && [ "$n" -ge 1 ]; then
+        result enforce-bpftool-refused PASS "bpftool prog load: exit $rc, EPERM (Operation not permitted), nothing pinned, $n refused event(s) by comm bpftool"
+      else
+        result enforce-bpftool-refused FAIL "bpftool exit $rc, pin $([ -e "$BPFTOOL_PIN" ] && echo present || echo absent), refused events by bpftool $n: $(lastline "$WORK/bpftool.out")"
+      fi
+    fi
     "$B" load "$OBJS/good.sealed.o" --path loader --mode userspace --cert "$CERTS/signer.crt" --exit-after-load --json >"$WORK/e-us.out" 2>&1
     e=$(errno_of "$WORK/e-us.out")
     [ "$e" = EPERM ] && result enforce-userspace-load-refused PASS "user-space-verified load: EPERM" \
@@ -569,8 +681,32 @@ elif [ $VERIFIES = 1 ]; then
     else
       result enforce-audited FAIL "refused unsigned $r, keyring-not-allowed $k, admitted signed $s + loader-made $v, self-protection $p, unadmitted loader $u, exempt $x"
     fi
+    # Overflow: with the log just read, more refused loads than the 256 KiB
+    # ring buffer holds (~2700 events). Every one is either read back or
+    # counted as dropped by the policy, shown by enforce --status and audit.
+    dropped_of() { tr -d ' \n' <"$1" | sed -n 's/.*"dropped_events":\([0-9]*\).*/\1/p' | tail -n 1; }
+    "$B" enforce --status --json >"$WORK/st0.json" 2>&1
+    d0=$(dropped_of "$WORK/st0.json")
+    flood=4000
+    got=$("$T" plain-loads $flood)
+    "$B" enforce --status --json >"$WORK/st1.json" 2>&1
+    d1=$(dropped_of "$WORK/st1.json")
+    "$B" audit --json >"$WORK/flood.jsonl" 2>&1
+    "$B" audit >"$WORK/flood.txt" 2>&1
+    head -n 2 "$WORK/flood.jsonl" | sed "s/^/@@LOG flood: /"
+    read_back=$(grep '"event":"prog_load"' "$WORK/flood.jsonl" | grep '"decision":"refused"' | grep -c '"name":"plain_flood"')
+    da=$(grep '"event":"dropped"' "$WORK/flood.jsonl" | sed -n 's/.*"dropped_events":\([0-9]*\).*/\1/p' | tail -n 1)
+    if [ "$got" = "ok 0 refused $flood" ] && [ -n "$d0" ] && [ -n "$d1" ] && [ "$d1" -gt "$d0" ] &&
+       [ $((read_back + d1 - d0)) -eq $flood ] && [ "$da" = "$d1" ] &&
+       grep -q "^dropped $d1 event(s)" "$WORK/flood.txt"; then
+      result enforce-audit-overflow-counted PASS "$flood refused loads: $read_back read back + $((d1 - d0)) dropped (status and audit say $d1 in total)"
+    else
+      result enforce-audit-overflow-counted FAIL "loads '$got', read back $read_back, dropped status $d0 -> $d1, audit says '$da', text '$(lastline "$WORK/flood.txt")'"
+    fi
   else
-    result enforce-start FAIL "$(lastline "$WORK/enforce-start.out")"
+    for t in enforce-start enforce-bpftool-refused enforce-exemption-other-cgroup-refused enforce-audit-overflow-counted enforce-status-signer; do
+      result $t FAIL "enforce policy did not start: $(lastline "$WORK/enforce-start.out")"
+    done
     sed "s/^/@@LOG enforce-start: /" "$WORK/enforce-start.out"
   fi
 else

@@ -6,9 +6,10 @@
 # initramfs (and is what the host run uses); OUT_DIR/keys holds the private
 # keys and never leaves the host.
 #   art/bin/      bpfseal (the static CLI), bpfseal-vmtest
-#   art/certs/    signer.{crt,der}, other.{crt,der} (a certificate that did not sign)
+#   art/certs/    signer.{crt,der,skid}, other.{crt,der} (a certificate that did not sign)
 #   art/objs/     good.sealed.o (sealed + signed vm_counter.bpf.o), set.sealed.o (--set
-#                 increment=1000000007) and three damaged copies of good
+#                 increment=1000000007) and three damaged copies of good; plain.bpf.o
+#                 (unsigned, for `bpftool prog load` under the enforcement policy)
 #   art/upstream/ the upstream-style hash-only loader for the bypass tests, signed
 #   art/guest-suite.sh
 set -eu
@@ -18,8 +19,9 @@ out=${2:?usage: prepare.sh BUILD_DIR OUT_DIR}
 bpfseal=$build/tools/bpfseal/bpfseal-static
 vmtest=$build/test/vm/bpfseal-vmtest
 obj=$build/test/vm/vm_counter.bpf.o
+plain=$build/test/vm/vm_plain.bpf.o
 policy=$build/policy/enforce.bpf.o
-for f in "$bpfseal" "$vmtest" "$obj"; do
+for f in "$bpfseal" "$vmtest" "$obj" "$plain"; do
   [ -e "$f" ] || { echo "prepare: $f missing: build the target vm_test_objects first" >&2; exit 1; }
 done
 
@@ -37,6 +39,11 @@ for who in signer other; do
     --subject "CN=bpfseal vm test $who" --bits 2048 >/dev/null
 done
 
+cp "$plain" "$art/objs/plain.bpf.o"
+# The signer's key id as the kernel prints it in key descriptions (lowercase
+# hex, no colons), for the enforce --status signer row.
+openssl x509 -in "$art/certs/signer.crt" -noout -ext subjectKeyIdentifier |
+  sed -n '2s/[ :]//gp' | tr 'A-F' 'a-f' >"$art/certs/signer.skid"
 good=$art/objs/good.sealed.o
 "$bpfseal" seal "$obj" -o "$good"
 "$bpfseal" sign "$good" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null

@@ -69,6 +69,18 @@ build_initramfs() { # kernel-kind out.gz
   file -L "$busybox" | grep -q 'statically linked' || { log "busybox is not static (install busybox-static)"; return 1; }
   cp "$busybox" "$root/bin/busybox"
   cp -r "$prep/art/." "$root/art/"
+  # The host's bpftool (a dynamic executable) with its shared libraries and
+  # the dynamic loader, at the paths ldd names, for the `bpftool prog load`
+  # rows; without it those rows SKIP with the reason.
+  bpftool=$(PATH=$PATH:/usr/sbin:/sbin command -v bpftool)
+  if [ -n "$bpftool" ]; then
+    mkdir -p "$root/usr/sbin"
+    cp -L "$bpftool" "$root/usr/sbin/bpftool"
+    for lib in $(ldd "$bpftool" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  fi
   cat >"$root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

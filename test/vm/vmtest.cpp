@@ -12,7 +12,8 @@
 //                               xlated instructions one a line, map references by map name
 //   keyring-new DESC            new keyring in the session keyring; print serial
 //   keyring-drop SERIAL         unlink it from the session keyring
-//   add-cert KEYRING CERT.der   add an X.509 cert ("session" or a serial); print key serial
+//   add-cert KEYRING CERT.der [DESC]  add an X.509 cert ("session" or a serial); print key
+//                               serial. DESC "" lets the kernel name it "<subject>: <key id>"
 //   session CMD ARGS...         exec CMD in a new anonymous session keyring
 //   layout                      struct bpf_map layout of the running kernel (from BTF)
 //   gen-upstream OBJ DIR        (host) upstream-style loader-check: gen_loader + a
@@ -20,7 +21,12 @@
 //                               meta.bin,counts}; sign loader.bin with openssl cms
 //   plain-load [TYPE]           a plain libbpf BPF_PROG_LOAD (socket_filter or cgroup_device); "ok" or
 //                               "refused ERRNO" (exit 0 either way, 1 on other errors)
+//   plain-loads N               N plain socket_filter loads in a row (a flood of audit
+//                               events); prints "ok A refused B"
 //   fd-by-id link|map ID        get a (writable) fd by id; prints "ok" or "refused ERRNO"
+//   link-ops ID                 with a held fd of link ID: BPF_LINK_DETACH, then
+//                               BPF_LINK_UPDATE to the link's own program; prints
+//                               "detach OUTCOME update OUTCOME" (OUTCOME: ok or an errno name)
 //   stale-loader DIR WAITFILE   load DIR's upstream-style loader UNSIGNED with its genuine
 //                               metadata (as before enforcement starts), wait for WAITFILE,
 //                               then run it; prints "created N programs, retval R"
@@ -259,10 +265,11 @@ int cmdSession(char **argv) {
   return kExitFail;
 }
 
-int cmdAddCert(const std::string &keyring, const std::string &cert) {
+// desc: the key's description; empty lets the kernel propose
+// "<certificate subject>: <key id>".
+int cmdAddCert(const std::string &keyring, const std::string &cert, const char *desc) {
   Bytes der = readAll(cert);
-  key_serial_t id = add_key("asymmetric", "bpfseal-vm-test", der.data(), der.size(),
-                            keyringArg(keyring));
+  key_serial_t id = add_key("asymmetric", desc, der.data(), der.size(), keyringArg(keyring));
   if (id < 0)
     die("add_key(asymmetric, %s into %s): %s", cert.c_str(), keyring.c_str(), strerror(errno));
   printf("%d\n", id);
@@ -392,6 +399,68 @@ int cmdPlainLoad(const std::string &type) {
   if (type != "socket_filter")
     die("plain-load: socket_filter or cgroup_device");
   return printOutcome(bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "plain_load", "GPL", insns, 2, nullptr));
+}
+
+int cmdPlainLoads(long n) {
+  const bpf_insn insns[] = {insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+                            insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
+  // The raw syscall: libbpf's bpf_prog_load would first probe name support
+  // with loads of its own (refused too), and then drop the name.
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  attr.insns = reinterpret_cast<uint64_t>(insns);
+  attr.insn_cnt = 2;
+  attr.license = reinterpret_cast<uint64_t>("GPL");
+  std::memcpy(attr.prog_name, "plain_flood", sizeof "plain_flood");
+  long ok = 0, refused = 0;
+  for (long i = 0; i < n; i++) {
+    int fd = static_cast<int>(syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof attr));
+    if (fd >= 0) {
+      close(fd);
+      ok++;
+    } else if (errno == EPERM) {
+      refused++;
+    } else {
+      die("plain-loads: load %ld: %s", i, strerror(errno));
+    }
+  }
+  printf("ok %ld refused %ld\n", ok, refused);
+  return 0;
+}
+
+const char *outcomeName(int rc) {
+  if (rc == 0)
+    return "ok";
+  switch (errno) {
+  case EPERM: return "EPERM";
+  case EOPNOTSUPP: return "EOPNOTSUPP";
+  case EINVAL: return "EINVAL";
+  case EBADF: return "EBADF";
+  case ENOENT: return "ENOENT";
+  }
+  return strerror(errno);
+}
+
+// What a process that already holds a link fd can do with it (no
+// BPF_LINK_GET_FD_BY_ID check in between).
+int cmdLinkOps(uint32_t id) {
+  int fd = bpf_link_get_fd_by_id(id);
+  if (fd < 0)
+    die("link-ops: no fd for link %u: %s", id, strerror(errno));
+  bpf_link_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len))
+    die("link-ops: link %u info: %s", id, strerror(errno));
+  int prog = bpf_prog_get_fd_by_id(info.prog_id);
+  if (prog < 0)
+    die("link-ops: program %u of link %u: %s", info.prog_id, id, strerror(errno));
+  std::string detach = outcomeName(bpf_link_detach(fd));
+  std::string update = outcomeName(bpf_link_update(fd, prog, nullptr));
+  printf("detach %s update %s\n", detach.c_str(), update.c_str());
+  close(prog);
+  close(fd);
+  return 0;
 }
 
 int cmdFdById(const std::string &kind, uint32_t id) {
@@ -871,7 +940,8 @@ void usage() {
           "       keyring-new DESC | keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
           "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
           "[--keyring ID | --unsigned]\n"
-          "       raw-load none|loaders|metadata|junk-sig sealed:FILE|sealed-kc:FILE [--keyring ID]\n");
+          "       raw-load none|loaders|metadata|junk-sig sealed:FILE|sealed-kc:FILE [--keyring ID] |\n"
+          "       plain-load [TYPE] | plain-loads N | fd-by-id link|map ID | link-ops ID | stale-loader DIR WAITFILE\n");
   exit(2);
 }
 
@@ -898,12 +968,16 @@ int main(int argc, char **argv) {
     return cmdKeyringNew(argv[2]);
   if (cmd == "keyring-drop" && argc == 3)
     return cmdKeyringDrop(argv[2]);
-  if (cmd == "add-cert" && argc == 4)
-    return cmdAddCert(argv[2], argv[3]);
+  if (cmd == "add-cert" && (argc == 4 || argc == 5))
+    return cmdAddCert(argv[2], argv[3], argc == 5 ? argv[4] : "bpfseal-vm-test");
   if (cmd == "session" && argc >= 3)
     return cmdSession(argv + 2);
   if (cmd == "plain-load")
     return cmdPlainLoad(argc >= 3 ? argv[2] : "socket_filter");
+  if (cmd == "plain-loads" && argc == 3)
+    return cmdPlainLoads(strtol(argv[2], nullptr, 0));
+  if (cmd == "link-ops" && argc == 3)
+    return cmdLinkOps(uint32_t(strtoul(argv[2], nullptr, 0)));
   if (cmd == "fd-by-id" && argc == 4)
     return cmdFdById(argv[2], uint32_t(strtoul(argv[3], nullptr, 0)));
   if (cmd == "stale-loader" && argc == 4)

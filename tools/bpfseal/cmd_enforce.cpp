@@ -50,6 +50,33 @@ void printHelp() {
       enforce::kDefaultPinDir);
 }
 
+// Artifact and user strings never reach the terminal raw.
+std::string escaped(const char *s, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < max && s[i]; i++) {
+    unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+      out += char(ch);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// prog->tag as bpftool prints it (16 lowercase hex digits).
+std::string tagHex(const uint8_t (&tag)[8]) {
+  std::string out;
+  char buf[3];
+  for (uint8_t b : tag) {
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    out += buf;
+  }
+  return out;
+}
+
 std::string keyringsText(const std::vector<int32_t> &ks) {
   std::string s;
   for (int32_t k : ks)
@@ -68,11 +95,15 @@ nlohmann::ordered_json statusJson(const enforce::PolicyStatus &s) {
   j["config"] = s.config;
   j["keyrings"] = s.keyrings;
   j["policy_keyring"] = keyringName(s.policy_keyring);
-  j["signer"] = "kernel-verified against keyring " + keyringName(s.policy_keyring);
+  // The kernel verified the policy against that keyring with this key.
+  j["signer"] = escaped(s.signer.c_str(), s.signer.size());
+  if (s.signer_key)
+    j["signer_key"] = s.signer_key;
   j["prog_ids"] = s.prog_ids;
   j["link_ids"] = s.link_ids;
   j["map_ids"] = s.map_ids;
   j["pin_dir"] = s.pin_dir;
+  j["dropped_events"] = s.dropped_events;
   return j;
 }
 
@@ -85,8 +116,10 @@ void printStatus(const enforce::PolicyStatus &s) {
               !s.self_protected   ? ", NOT self-protected (start did not finish)"
               : s.mode == "audit" ? ", self-protection logged only (audit mode)"
                                   : ", self-protected");
-  std::printf("signer: the kernel verified the policy against keyring %s\n",
-              keyringName(s.policy_keyring).c_str());
+  std::string key = s.signer_key ? " (key " + std::to_string(s.signer_key) + ")" : "";
+  std::printf("signer: %s%s; the kernel verified the policy against keyring %s\n",
+              s.signer.empty() ? "unknown" : escaped(s.signer.c_str(), s.signer.size()).c_str(),
+              key.c_str(), keyringName(s.policy_keyring).c_str());
   std::printf("allowed keyring serials (locked): %s\n", keyringsText(s.keyrings).c_str());
   std::printf("signed configuration:");
   for (const auto &[k, v] : s.config)
@@ -98,6 +131,8 @@ void printStatus(const enforce::PolicyStatus &s) {
   for (uint32_t id : s.link_ids)
     std::printf(" %u", id);
   std::printf("  pins: %s\n", s.pin_dir.c_str());
+  std::printf("audit events dropped (ring buffer full): %llu\n",
+              static_cast<unsigned long long>(s.dropped_events));
 }
 
 // `bpfseal enforce build`: the ordinary seal and sign commands, so a site
@@ -150,22 +185,6 @@ int runBuild(int argc, char **argv) {
     return rc;
   }
   return 0;
-}
-
-// Artifact and user strings never reach the terminal raw.
-std::string escaped(const char *s, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < max && s[i]; i++) {
-    unsigned char ch = static_cast<unsigned char>(s[i]);
-    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-      out += char(ch);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 } // namespace
@@ -272,7 +291,9 @@ int runAudit(int argc, char **argv) {
       std::printf(
           "usage: bpfseal audit [--json] [--follow]\n\n"
           "Prints the decisions of the active enforcement policy (bpfseal enforce), one per\n"
-          "line (JSON lines with --json), and consumes them; --follow waits for more.\n");
+          "line (JSON lines with --json), and consumes them; --follow waits for more.\n"
+          "When the policy lost events to a full ring buffer, a last line says how many\n"
+          "since it started (JSON: {\"event\":\"dropped\",\"dropped_events\":N}).\n");
       return 0;
     default: return usageError("audit", "unknown option");
     }
@@ -307,6 +328,12 @@ int runAudit(int argc, char **argv) {
           j["sig_keyring_type"] = e.sig_keyring_type;
           j["sig_keyring_serial"] = e.sig_keyring_serial;
         }
+      } else if (e.kind == BPFSEAL_EV_PROG_LOADED) {
+        j["prog_type"] = enforce::progTypeName(e.prog_type);
+        j["name"] = name;
+        j["insn_cnt"] = e.insn_cnt;
+        j["prog_id"] = e.prog_id;
+        j["tag"] = tagHex(e.tag);
       } else if (e.kind == BPFSEAL_EV_BPF_CMD) {
         j["cmd"] = e.cmd;
       } else if (e.kind == BPFSEAL_EV_MAP_WRITE) {
@@ -321,6 +348,13 @@ int runAudit(int argc, char **argv) {
                   (unsigned long long)e.cgroup_id, enforce::progTypeName(e.prog_type).c_str(),
                   name.c_str(), e.insn_cnt, e.kernel, e.signature, e.keyring, verdict.c_str(),
                   e.sig_keyring_type, e.sig_keyring_serial);
+    } else if (e.kind == BPFSEAL_EV_PROG_LOADED) {
+      std::printf("%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu prog_type=%s name=%s insns=%u "
+                  "id=%u tag=%s\n",
+                  enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
+                  enforce::ruleName(e.rule).c_str(), e.pid, e.uid, comm.c_str(),
+                  (unsigned long long)e.cgroup_id, enforce::progTypeName(e.prog_type).c_str(),
+                  name.c_str(), e.insn_cnt, e.prog_id, tagHex(e.tag).c_str());
     } else {
       std::printf("%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu cmd=%u name=%s\n",
                   enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
@@ -329,6 +363,16 @@ int runAudit(int argc, char **argv) {
     }
     std::fflush(stdout);
     return !g_stop;
+  }, [&](uint64_t dropped) {
+    if (json)
+      std::printf("%s\n", nlohmann::ordered_json{{"event", "dropped"}, {"dropped_events", dropped}}
+                               .dump()
+                               .c_str());
+    else
+      std::printf("dropped %llu event(s) since enforcement started: the audit ring buffer was full "
+                  "(read it more often: bpfseal audit --follow)\n",
+                  static_cast<unsigned long long>(dropped));
+    std::fflush(stdout);
   });
   if (!s)
     return reportError("audit", s.error());

@@ -41,9 +41,18 @@ struct PolicyStatus {
   std::map<std::string, std::string> config; // baked values (signed), by name
   std::vector<int32_t> keyrings;             // allow-listed serials (per boot, locked)
   int32_t policy_keyring = 0;                // the keyring that verified the policy
+  // The key in that keyring the kernel verified the policy's signature with,
+  // found by the key id the signature names: its serial (0: not found, e.g. a
+  // system keyring bpfseal cannot search) and "key id <hex>, '<description>'".
+  // The description is the kernel's "<certificate subject>: <key id>" when
+  // the key was added with an empty one (keyctl padd asymmetric "" KR), else
+  // whatever the adder chose; raw keyring bytes: escape before printing.
+  int32_t signer_key = 0;
+  std::string signer;
   std::vector<uint32_t> prog_ids, link_ids, map_ids;
   std::string pin_dir;
   bool self_protected = false;
+  uint64_t dropped_events = 0; // audit events lost to a full ring buffer (policy-counted)
   std::string reason; // when !active: why (one line)
 };
 
@@ -62,8 +71,11 @@ Result<StartReport> start(const StartOptions &options);
 Result<PolicyStatus> status();
 // Reads the audit ring buffer of the active policy; every event goes to
 // `sink`. follow: keep waiting (until `sink` returns false or a signal).
-// Reading consumes: two readers share one stream.
-Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_event &)> &sink);
+// Reading consumes: two readers share one stream. `on_dropped` (optional)
+// gets the policy's count of events lost to a full ring buffer whenever it
+// is non-zero and changed: after the buffered events, and while following.
+Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_event &)> &sink,
+                 const std::function<void(uint64_t dropped)> &on_dropped = {});
 
 // Names for the event's fields: kind ("prog_load"), decision ("refused"),
 // rule ("signed-allowed-keyring"), program type ("syscall").

@@ -10,8 +10,9 @@
 #endif
 
 #define BPFSEAL_MAX_KEYRINGS 8
-#define BPFSEAL_MAX_LINKS 8
-#define BPFSEAL_MAX_MAPS 4
+#define BPFSEAL_MAX_LINKS 16
+#define BPFSEAL_MAX_MAPS 8
+#define BPFSEAL_SIGNER_LEN 192
 
 enum bpfseal_event_kind {
   BPFSEAL_EV_PROG_LOAD = 1, // BPF_PROG_LOAD (lsm/bpf_prog_load)
@@ -19,6 +20,10 @@ enum bpfseal_event_kind {
   BPFSEAL_EV_BPF_CMD = 3,   // bpf() command on the policy's links/maps by id (lsm/bpf)
   BPFSEAL_EV_PIN = 4,       // access to the policy's bpffs (lsm/inode_permission)
   BPFSEAL_EV_UMOUNT = 5,    // unmount of the policy's bpffs (lsm/sb_umount)
+  // A program the load hook let through got its first fd (lsm/bpf_prog in
+  // bpf_prog_new_fd, after the verifier): its id and tag, which do not exist
+  // yet at lsm/bpf_prog_load. Decision and rule repeat the load's.
+  BPFSEAL_EV_PROG_LOADED = 6,
 };
 
 enum bpfseal_decision {
@@ -59,6 +64,9 @@ struct bpfseal_enforce_event {
   __u8 sig_keyring_type;
   char comm[16];
   char name[16];
+  __u32 prog_id; // BPFSEAL_EV_PROG_LOADED: the program's id
+  __u8 tag[8];   // BPFSEAL_EV_PROG_LOADED: prog->tag (bpftool's "tag")
+  __u32 reserved;
 };
 
 struct bpfseal_enforce_state {
@@ -70,6 +78,17 @@ struct bpfseal_enforce_state {
   __u32 map_ids[BPFSEAL_MAX_MAPS];
   __s32 policy_keyring; // the keyring that verified the policy itself
   __u32 reserved;
+  // Audit events lost because the ring buffer was full (bpf_ringbuf_output
+  // failed): the one field the policy itself writes (the map is frozen only
+  // for bpf() writes), counted since the policy was loaded.
+  __u64 dropped_events;
+  // The key the kernel verified the policy with: its serial, found in the
+  // verifying keyring by the key id the policy's signature names (0: not
+  // found, e.g. system keyrings), and "key id <hex>, '<key description>'"
+  // (NUL-terminated, truncated; bpfseal/enforce.hpp PolicyStatus::signer).
+  __s32 signer_key;
+  __u32 reserved2;
+  char signer[BPFSEAL_SIGNER_LEN];
 };
 
 #endif
