@@ -175,22 +175,29 @@ uint32_t View::resolve(uint32_t id) const {
 std::vector<uint32_t> View::find(const std::vector<Query> &queries) {
   std::vector<uint32_t> ids(queries.size(), 0);
   size_t left = queries.size();
+  uint32_t kinds = 0; // bit per BTF kind asked for: most types are skipped on it
+  for (const Query &q : queries)
+    kinds |= 1u << (q.kind & 0x1f);
   for (uint32_t id = 1; id <= offsets_.size() && left; ++id) {
     const uint8_t *t = types_ + offsets_[id - 1];
-    uint32_t name_off = load32(t);
-    if (!name_off)
+    uint32_t info = load32(t + 4);
+    int kind = kindOf(info);
+    if (!(kinds & (1u << kind)))
       continue;
-    int kind = kindOf(load32(t + 4));
-    std::string_view n;
+    uint32_t name_off = load32(t);
+    if (!name_off || name_off >= strs_len_)
+      continue;
+    // Compared in place (name plus its terminator, bounded by the string
+    // section): no strlen over the ~100k names of these kinds.
+    const char *n = strs_ + name_off;
+    size_t room = strs_len_ - name_off;
     for (size_t q = 0; q < queries.size(); ++q) {
-      if (ids[q] || queries[q].kind != kind)
+      const std::string_view want = queries[q].name;
+      if (ids[q] || queries[q].kind != kind || want.empty() || n[0] != want[0] || want.size() >= room ||
+          n[want.size()] != '\0' || std::memcmp(n, want.data(), want.size()) != 0)
         continue;
-      if (n.empty())
-        n = name(name_off);
-      if (n == queries[q].name) {
-        ids[q] = id;
-        --left;
-      }
+      ids[q] = id;
+      --left;
     }
   }
   return ids;
