@@ -1,5 +1,7 @@
-#include "elf_image.h"
+#include "bpfseal/internal/elf_image.h"
+#include "bpfseal/format.h"
 
+#include <fcntl.h>
 #include <linux/elf-em.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,6 +20,15 @@ Error notElf(std::string what, std::string hint = "the file may be truncated; re
 }
 
 std::string secName(size_t index) { return "ELF section " + std::to_string(index); }
+
+// A section's name for a message: from the file, so escaped and cut short.
+std::string secName(size_t index, const char *name) {
+  if (!name)
+    return secName(index);
+  std::string_view n(name);
+  std::string shown = format::escapeText(n.substr(0, 64));
+  return "ELF section '" + shown + (n.size() > 64 ? "...'" : "'");
+}
 
 } // namespace
 
@@ -97,25 +108,27 @@ Result<Image> open(std::span<const uint8_t> file) {
     size_t index = elf_ndxscn(scn);
     if (!gelf_getshdr(scn, &sh))
       return notElf("ELF section header unreadable");
+    const char *name = elf_strptr(img.elf.get(), img.shstrndx, sh.sh_name);
     if (sh.sh_type != SHT_NOBITS && sh.sh_size &&
         (sh.sh_offset > file.size() || sh.sh_size > file.size() - sh.sh_offset))
-      return notElf(secName(index) + " extends past the end of the file",
+      return notElf(secName(index, name) + " extends past the end of the file",
                     "the file is truncated; rebuild or re-copy it");
     // libelf lays out rewritten files by alignment: 2^50 would mean
     // writing a petabyte of padding (sign and seal rewrite the object).
     if (sh.sh_addralign > kMaxSectionAlign || (sh.sh_addralign & (sh.sh_addralign - 1)))
-      return notElf(secName(index) + " has alignment " + std::to_string(sh.sh_addralign) +
+      return notElf(secName(index, name) + " has alignment " + std::to_string(sh.sh_addralign) +
                         " (not a power of two up to 4096)",
                     "the ELF object is damaged; rebuild it");
-    Section s;
-    s.index = index;
-    const char *name = elf_strptr(img.elf.get(), img.shstrndx, sh.sh_name);
     if (!name)
       return notElf(secName(index) + " has a name outside the section name table",
                     "the ELF object is damaged; rebuild it");
+    Section s;
+    s.index = index;
     s.name = name;
     s.type = sh.sh_type;
+    s.flags = sh.sh_flags;
     s.offset = sh.sh_offset;
+    s.sh_size = sh.sh_size;
     s.size = sh.sh_type == SHT_NOBITS ? 0 : sh.sh_size;
     if (s.size)
       ranges.push_back({s.offset, s.offset + s.size, secName(index)});
@@ -134,6 +147,27 @@ Result<Image> open(std::span<const uint8_t> file) {
       furthest = &r;
   }
   return img;
+}
+
+BinaryFile::~BinaryFile() {
+  elf.reset(); // before the descriptor it reads from
+  if (fd >= 0)
+    ::close(fd);
+}
+
+Result<BinaryFile> openBinary(const std::string &path, const std::string &why,
+                              const std::string &hint) {
+  if (elf_version(EV_CURRENT) == EV_NONE)
+    return makeError(ENOTSUP, "libelf initialisation failed");
+  BinaryFile bin;
+  bin.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (bin.fd < 0)
+    return makeError(errno, "cannot open " + format::escapeText(path) + " to " + why, hint);
+  bin.elf.reset(elf_begin(bin.fd, ELF_C_READ, nullptr));
+  if (!bin.elf || elf_kind(bin.elf.get()) != ELF_K_ELF)
+    return makeError(ENOEXEC, format::escapeText(path) + " is not an ELF file: " + elf_errmsg(-1),
+                     "give the path of an ELF executable or shared library");
+  return bin;
 }
 
 Result<std::vector<uint8_t>>

@@ -2,8 +2,8 @@
 // the BPF ELF, and the digests that bind every other byte of the file to the
 // signed manifest (docs/FORMAT.md).
 #include "bpfseal/prologue.h"
+#include "bpfseal/internal/elf_image.h"
 #include "bpfseal/timings.h"
-#include "elf_image.h"
 #include "format_internal.h"
 
 #include <algorithm>

@@ -8,6 +8,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "bpfseal/internal/elf_image.h"
+
 #include <gelf.h>
 #include <libelf.h>
 #include <linux/bpf.h>
@@ -320,20 +322,12 @@ namespace {
 // File offset of FUNCTION in the ELF file `path`: the symbol's address
 // translated through the PT_LOAD segment that holds it, as uprobes want.
 Result<uint64_t> elfSymbolOffset(const std::string &path, const std::string &function) {
-  if (elf_version(EV_CURRENT) == EV_NONE)
-    return makeError(EINVAL, "libelf initialisation failed");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return makeError(errno, "cannot open " + path + " to find " + function,
-                     "give the binary as an absolute path: --target PROG=/path/to/binary:FUNCTION");
-  sys::UniqueFd owned(fd);
-  Elf *elf = elf_begin(fd, ELF_C_READ, nullptr);
-  if (!elf)
-    return makeError(ENOEXEC, path + " is not an ELF file: " + elf_errmsg(-1));
-  struct ElfCloser {
-    Elf *e;
-    ~ElfCloser() { elf_end(e); }
-  } closer{elf};
+  auto bin = format::elf::openBinary(
+      path, "find " + function,
+      "give the binary as an absolute path: --target PROG=/path/to/binary:FUNCTION");
+  if (!bin)
+    return bin.takeError();
+  Elf *elf = bin->elf.get();
   std::optional<uint64_t> address;
   for (Elf64_Word wanted : {SHT_SYMTAB, SHT_DYNSYM}) {
     Elf_Scn *scn = nullptr;

@@ -9,6 +9,8 @@
 #include "object_impl.h"
 
 #include <bpf/bpf.h>
+#include "bpfseal/internal/elf_image.h"
+
 #include <gelf.h>
 #include <libelf.h>
 #include <linux/perf_event.h>
@@ -194,19 +196,10 @@ std::optional<uint64_t> fileOffset(Elf *elf, uint64_t addr, bool exec) {
 
 Result<std::vector<Site>> findSites(const std::string &path, const std::string &provider,
                                     const std::string &name) {
-  if (elf_version(EV_CURRENT) == EV_NONE)
-    return makeError(EINVAL, "libelf initialisation failed");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return makeError(errno, "cannot open " + path + " to find USDT " + provider + ":" + name);
-  sys::UniqueFd owned(fd);
-  Elf *elf = elf_begin(fd, ELF_C_READ, nullptr);
-  if (!elf)
-    return makeError(ENOEXEC, path + " is not an ELF file");
-  struct Closer {
-    Elf *e;
-    ~Closer() { elf_end(e); }
-  } closer{elf};
+  auto bin = format::elf::openBinary(path, "find USDT " + provider + ":" + name);
+  if (!bin)
+    return bin.takeError();
+  Elf *elf = bin->elf.get();
   size_t shstrndx = 0;
   if (elf_getshdrstrndx(elf, &shstrndx) != 0)
     return makeError(ENOEXEC, path + " has no section names");

@@ -1,16 +1,17 @@
+// The sealer's checks of a BPF input on top of bpfseal's one ELF layer
+// (core/internal/bpfseal/internal/elf_image.h): opening, section lists and
+// rewriting go through it; what is here is what libbpf 1.1 needs checked
+// before it parses an object (symbols, relocations, BTF).
 #include "elf_util.h"
 
+#include "bpfseal/internal/elf_image.h"
+
 #include <gelf.h>
-#include <libelf.h>
 #include <linux/btf.h>
 #include <linux/elf-em.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
 
 namespace bpfseal::sealer::elf {
 namespace {
@@ -18,16 +19,7 @@ namespace {
 constexpr char kHintCompile[] = "pass a BPF object built with clang -target bpf";
 constexpr char kHintTruncated[] = "the file is truncated or damaged; rebuild it";
 
-struct ElfCloser {
-  void operator()(Elf *e) const { elf_end(e); }
-};
-using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
-
-Status initLibelf() {
-  if (elf_version(EV_CURRENT) == EV_NONE)
-    return makeError(ENOTSUP, "libelf initialisation failed");
-  return ok();
-}
+namespace core_elf = bpfseal::format::elf;
 
 Error damaged(const std::string &what) {
   return makeError(ENOEXEC, "input is a damaged BPF object: " + what, kHintTruncated);
@@ -281,39 +273,12 @@ Status checkBpfElf(std::span<const uint8_t> bytes) {
 }
 
 Result<std::vector<Section>> sections(std::span<const uint8_t> bytes) {
-  if (Status s = initLibelf(); !s)
-    return s.takeError();
-  // elf_memory wants a mutable buffer; it only reads from it here.
-  std::vector<char> copy(bytes.begin(), bytes.end());
-  ElfPtr e(elf_memory(copy.data(), copy.size()));
-  size_t shstrndx = 0;
-  if (!e || elf_kind(e.get()) != ELF_K_ELF || elf_getshdrstrndx(e.get(), &shstrndx) != 0)
-    return makeError(ENOEXEC, std::string("input is not a valid ELF object: ") + elf_errmsg(-1),
-                     kHintTruncated);
+  auto img = core_elf::open(bytes);
+  if (!img)
+    return img.takeError();
   std::vector<Section> out;
-  for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(e.get(), scn));) {
-    GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh))
-      return makeError(ENOEXEC, "ELF section header unreadable", kHintTruncated);
-    const char *name = elf_strptr(e.get(), shstrndx, sh.sh_name);
-    if (!name)
-      return makeError(ENOEXEC, "ELF section " + std::to_string(elf_ndxscn(scn)) +
-                                    " has no readable name", kHintTruncated);
-    if (sh.sh_type != SHT_NOBITS && sh.sh_size &&
-        (sh.sh_offset > bytes.size() || sh.sh_size > bytes.size() - sh.sh_offset))
-      return makeError(ENOEXEC, std::string("ELF section '") + name +
-                                    "' extends past the end of the file",
-                       kHintTruncated);
-    // libelf lays out rewritten objects (link) by alignment: a damaged
-    // 2^50 would mean writing a petabyte of padding.
-    if (sh.sh_addralign > 4096 || (sh.sh_addralign & (sh.sh_addralign - 1)))
-      return makeError(ENOEXEC, std::string("ELF section '") + name + "' has alignment " +
-                                    std::to_string(sh.sh_addralign) +
-                                    " (not a power of two up to 4096)",
-                       kHintTruncated);
-    out.push_back({name, uint32_t(elf_ndxscn(scn)), sh.sh_type, sh.sh_flags, sh.sh_offset,
-                   sh.sh_size});
-  }
+  for (const core_elf::Section &s : img->sections)
+    out.push_back({s.name, uint32_t(s.index), s.type, s.flags, s.offset, s.sh_size});
   return out;
 }
 
@@ -325,22 +290,20 @@ std::optional<Section> findSection(const std::vector<Section> &all, const std::s
 }
 
 Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> bytes) {
-  if (Status s = initLibelf(); !s)
-    return s.takeError();
-  std::vector<char> copy(bytes.begin(), bytes.end());
-  ElfPtr e(elf_memory(copy.data(), copy.size()));
-  size_t shstrndx = 0;
-  if (!e || elf_getshdrstrndx(e.get(), &shstrndx) != 0)
-    return makeError(ENOEXEC, std::string("libelf: ") + elf_errmsg(-1));
+  auto img = core_elf::open(bytes);
+  if (!img)
+    return img.takeError();
+  Elf *e = img->elf.get();
+  const size_t shstrndx = img->shstrndx;
   std::vector<std::string> names;
-  for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(e.get(), scn));) {
+  for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(e, scn));) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_REL)
       continue;
-    const char *n = elf_strptr(e.get(), shstrndx, sh.sh_name);
+    const char *n = elf_strptr(e, shstrndx, sh.sh_name);
     if (!n || std::strcmp(n, ".rel.maps") != 0)
       continue;
-    Elf_Scn *symscn = elf_getscn(e.get(), sh.sh_link);
+    Elf_Scn *symscn = elf_getscn(e, sh.sh_link);
     GElf_Shdr symsh;
     Elf_Data *rels = elf_getdata(scn, nullptr);
     Elf_Data *syms = symscn ? elf_getdata(symscn, nullptr) : nullptr;
@@ -358,7 +321,7 @@ Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> b
             GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
           continue;
         if (rel.r_offset >= sym.st_value && rel.r_offset < sym.st_value + sym.st_size) {
-          const char *sn = elf_strptr(e.get(), symsh.sh_link, sym.st_name);
+          const char *sn = elf_strptr(e, symsh.sh_link, sym.st_name);
           if (sn && std::find(names.begin(), names.end(), sn) == names.end())
             names.push_back(sn);
         }
@@ -371,57 +334,13 @@ Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> b
 Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes,
                                             const std::string &name,
                                             std::span<const uint8_t> contents) {
-  if (Status s = initLibelf(); !s)
-    return s.takeError();
-  int fd = memfd_create("bpfseal-link", MFD_CLOEXEC);
-  if (fd < 0)
-    return makeError(errno, "memfd_create failed");
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { close(fd); }
-  } closer{fd};
-  for (size_t off = 0; off < bytes.size();) {
-    ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0)
-      return makeError(errno, "writing a temporary ELF image failed");
-    off += size_t(n);
-  }
-  std::vector<uint8_t> data(contents.begin(), contents.end());
-  {
-    ElfPtr e(elf_begin(fd, ELF_C_RDWR, nullptr));
-    size_t shstrndx = 0;
-    if (!e || elf_getshdrstrndx(e.get(), &shstrndx) != 0)
-      return makeError(ENOEXEC, std::string("libelf cannot open the linked object: ") +
-                                    elf_errmsg(-1));
-    Elf_Scn *target = nullptr;
-    for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(e.get(), scn));) {
-      GElf_Shdr sh;
-      if (!gelf_getshdr(scn, &sh))
-        continue;
-      const char *n = elf_strptr(e.get(), shstrndx, sh.sh_name);
-      if (n && name == n)
-        target = scn;
-    }
-    if (!target)
-      return makeError(ENOENT, "no section '" + name + "' to replace");
-    Elf_Data *d = elf_getdata(target, nullptr);
-    if (!d)
-      return makeError(ENOEXEC, std::string("libelf: ") + elf_errmsg(-1));
-    d->d_buf = data.data();
-    d->d_size = data.size();
-    d->d_type = ELF_T_BYTE;
-    elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
-    if (elf_update(e.get(), ELF_C_WRITE) < 0)
-      return makeError(EIO, std::string("libelf cannot write the linked object: ") +
-                                elf_errmsg(-1));
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0)
-    return makeError(errno, "fstat of the temporary ELF image failed");
-  std::vector<uint8_t> out(size_t(st.st_size));
-  if (pread(fd, out.data(), out.size(), 0) != ssize_t(out.size()))
-    return makeError(EIO, "reading back the temporary ELF image failed");
-  return out;
+  auto img = core_elf::open(bytes);
+  if (!img)
+    return img.takeError();
+  if (!img->find(name))
+    return makeError(ENOENT, "no section '" + name + "' to replace");
+  return core_elf::rewrite(*img, {{name, std::vector<uint8_t>(contents.begin(), contents.end())}},
+                           {});
 }
 
 } // namespace bpfseal::sealer::elf

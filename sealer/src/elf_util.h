@@ -1,6 +1,7 @@
-// The little ELF handling the sealer needs beyond libbpf: checking that an
-// input is a sound BPF ELF before libbpf sees it, locating sections, and
-// replacing one section's contents (link's merged unit manifests).
+// The sealer's view of a BPF input, on top of core's ELF layer
+// (bpfseal/internal/elf_image.h): checking that an input is a sound BPF ELF
+// before libbpf sees it, locating sections, and replacing one section's
+// contents (link's merged unit manifests).
 #pragma once
 
 #include "bpfseal/error.h"

@@ -8,7 +8,7 @@
 
 #include "../../sealer/src/elf_util.h"
 #include "../../sealer/src/units.h"
-#include "elf_image.h"
+#include "bpfseal/internal/elf_image.h"
 
 #include <gtest/gtest.h>
 

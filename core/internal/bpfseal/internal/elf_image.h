@@ -1,6 +1,8 @@
-// The ELF layer of the sealed format: libelf behind RAII, a strict opener that
-// refuses what the usual ELF tools refuse, section lookup, and the writer that
-// copies a BPF object and appends sections. Internal to core/.
+// bpfseal's one ELF layer for BPF objects: libelf behind RAII, a strict opener
+// that refuses what the usual ELF tools refuse, section lookup, and the writer
+// that copies a BPF object, replacing and appending sections. Used by the
+// sealed format (core/) and the sealer (sealer/src/elf_util.cpp); internal to
+// the project, never installed.
 #pragma once
 
 #include "bpfseal/error.h"
@@ -27,9 +29,11 @@ using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
 struct Section {
   size_t index = 0;
   std::string name;
-  uint32_t type = 0;
+  uint32_t type = 0;   // SHT_*
+  uint64_t flags = 0;  // SHF_*
   uint64_t offset = 0;
-  uint64_t size = 0; // bytes in the file (0 for SHT_NOBITS)
+  uint64_t size = 0;   // bytes in the file (0 for SHT_NOBITS)
+  uint64_t sh_size = 0; // the header's size (a SHT_NOBITS section's memory size)
 };
 
 // libelf wants a mutable buffer it may keep pointers into, so readers work on
@@ -49,6 +53,21 @@ struct Image {
 // sizeof(Elf64_Shdr), sections overlapping each other, the ELF header or the
 // section header table, bad alignments and a missing section name table.
 Result<Image> open(std::span<const uint8_t> file);
+
+// A user-space binary (a uprobe or USDT target of the runtime), opened read
+// only: the descriptor and the libelf handle over it, released together.
+struct BinaryFile {
+  int fd = -1;
+  ElfPtr elf;
+  BinaryFile() = default;
+  BinaryFile(BinaryFile &&other) noexcept : fd(other.fd), elf(std::move(other.elf)) { other.fd = -1; }
+  BinaryFile &operator=(BinaryFile &&) = delete;
+  ~BinaryFile();
+};
+// `why` completes "cannot open PATH to ..." (e.g. "find FUNCTION"); `hint` is
+// the hint of that error.
+Result<BinaryFile> openBinary(const std::string &path, const std::string &why,
+                              const std::string &hint = "");
 
 struct NewSection {
   std::string name;
