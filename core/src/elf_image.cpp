@@ -68,8 +68,14 @@ Result<Image> open(std::span<const uint8_t> file) {
   if (gelf_getclass(img.elf.get()) != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB)
     return notElf("ELF object is not 64-bit little endian (BPF objects for this host are)",
                   "compile with clang -target bpf (or bpfel)");
-  if (ehdr.e_ehsize != sizeof(Elf64_Ehdr) || ehdr.e_shentsize != sizeof(Elf64_Shdr) ||
-      (ehdr.e_phnum && ehdr.e_phentsize != sizeof(Elf64_Phdr)))
+  // A BPF object is relocatable: it has no segments. A program header table
+  // would be bytes llvm-readelf interprets and no section accounts for.
+  if (ehdr.e_phnum || ehdr.e_phoff)
+    return notElf("ELF object has a program header table (e_phoff " + std::to_string(ehdr.e_phoff) +
+                      ", e_phnum " + std::to_string(ehdr.e_phnum) +
+                      "); BPF objects have none",
+                  "pass the relocatable BPF object clang -target bpf -c produced");
+  if (ehdr.e_ehsize != sizeof(Elf64_Ehdr) || ehdr.e_shentsize != sizeof(Elf64_Shdr))
     return notElf("ELF header sizes are wrong (e_ehsize " + std::to_string(ehdr.e_ehsize) +
                       ", e_shentsize " + std::to_string(ehdr.e_shentsize) + ")",
                   "the ELF header is damaged; rebuild the object");
@@ -259,6 +265,8 @@ rewrite(const Image &base, const std::map<std::string, std::vector<uint8_t>> &ov
 
   GElf_Ehdr ehdr = in_ehdr;
   ehdr.e_shoff = 0; // laid out by libelf
+  ehdr.e_phoff = 0; // open() refused any program header table
+  ehdr.e_phnum = 0;
   if (base.shstrndx >= SHN_LORESERVE)
     return makeError(E2BIG, "ELF object has too many sections for bpfseal");
   ehdr.e_shstrndx = base.shstrndx;

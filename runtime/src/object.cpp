@@ -179,18 +179,21 @@ Result<LoadReport> Object::load(const LoadOptions &options) {
   if (impl_->loaded)
     return makeError(EALREADY, impl_->name + " is already loaded", "open the object again to load another copy");
   const format::Manifest &m = impl_->sealed.manifest;
-  // Before anything exists in the kernel. The manifest is not verified yet,
-  // but a refusal is safe either way, and an admitted object's manifest is
-  // exactly what the chosen loader's signature covers.
+  // Before anything exists in the kernel, so before any signature is checked
+  // (in kernel mode the kernel checks it at the loader's load): a refusal is
+  // safe either way, and an admitted object's name and version are exactly
+  // what the chosen loader's signature covers. The error says "claims".
   if (!options.expect_name.empty() && m.object_name != options.expect_name)
     return makeError(EKEYREJECTED,
-                     impl_->name + ": signed object name is '" + format::escapeText(m.object_name) +
-                         "', not the expected '" + format::escapeText(options.expect_name) + "'",
+                     impl_->name + ": object claims the name '" + format::escapeText(m.object_name) +
+                         "' (not verified yet), not the expected '" +
+                         format::escapeText(options.expect_name) + "'",
                      "load the object built for this purpose (names are set with 'bpfseal seal --name')");
   if (m.object_version < options.min_version)
     return makeError(EKEYREJECTED,
-                     impl_->name + ": signed object version " + std::to_string(m.object_version) +
-                         " is older than the minimum " + std::to_string(options.min_version),
+                     impl_->name + ": object claims version " + std::to_string(m.object_version) +
+                         " (not verified yet), older than the minimum " +
+                         std::to_string(options.min_version),
                      "deploy the current object (rollback refused; versions are set with "
                      "'bpfseal seal --version N')");
   LoadedFds fds;

@@ -104,6 +104,15 @@ Status checkVersions(std::span<const uint8_t> der) {
     return bad("SignerInfo version does not match its signer identifier");
   if (sd_parts[0].value[0] != want)
     return bad("SignedData version does not match its signer");
+  // Parts no signature covers, which anyone could add to a signed object
+  // without a key (bytes smuggled into a signature slot, a new file hash for
+  // the same signed object): CRLs in SignedData, unsigned attributes in the
+  // SignerInfo. bpfseal, bpftool and `openssl cms -sign` emit neither.
+  for (const auto &part : sd_parts)
+    if (part.tag == 0xa1)
+      return bad("SignedData carries CRLs, which no signature covers");
+  if (si_parts.back().tag == 0xa1)
+    return bad("SignerInfo carries unsigned attributes, which no signature covers");
   return ok();
 }
 
