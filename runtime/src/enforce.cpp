@@ -212,7 +212,8 @@ Status lockKeyring(int32_t serial) {
 
 // Which key of `keyring` verified the loader that ran: the kernel finds it by
 // the key id (subjectKeyIdentifier) the signature names, and so does this,
-// with the asymmetric key type's own "id:<hex>" match. Returns the key's
+// with the asymmetric key type's exact "ex:<hex>" match (as the PKCS#7
+// verifier's find_asymmetric_key()). Returns the key's
 // serial (0 if none was found, e.g. a system keyring this process cannot
 // search) and "key id <hex>, '<description>'": the description is the
 // kernel's "<certificate subject>: <key id>" when the key was added with an
@@ -228,7 +229,7 @@ std::pair<int32_t, std::string> verifyingKey(const format::SealedObject &sealed,
   std::string text = "key id " + who->key_id_hex;
   if (keyring <= 0)
     return {0, text};
-  long k = keyctl_search(keyring, "asymmetric", ("id:" + who->key_id_hex).c_str(), 0);
+  long k = keyctl_search(keyring, "asymmetric", ("ex:" + who->key_id_hex).c_str(), 0);
   char *desc = nullptr;
   if (k <= 0 || keyctl_describe_alloc(static_cast<key_serial_t>(k), &desc) < 0)
     return {0, text};
