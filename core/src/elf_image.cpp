@@ -178,7 +178,19 @@ Result<BinaryFile> openBinary(const std::string &path, const std::string &why,
 
 Result<std::vector<uint8_t>>
 rewrite(const Image &base, const std::map<std::string, std::vector<uint8_t>> &overrides,
-        const std::vector<NewSection> &extra) {
+        const std::vector<NewSection> &extra, const std::vector<std::string> &drop) {
+  size_t kept = 0; // sections before the first dropped one
+  for (const Section &s : base.sections) {
+    if (std::find(drop.begin(), drop.end(), s.name) != drop.end())
+      break;
+    ++kept;
+  }
+  for (size_t i = kept; i < base.sections.size(); ++i)
+    if (std::find(drop.begin(), drop.end(), base.sections[i].name) == drop.end())
+      return makeError(EINVAL, "ELF writer: section '" + format::escapeText(base.sections[i].name) +
+                                   "' follows a dropped section (only trailing sections can be dropped)");
+  if (base.shstrndx > kept)
+    return makeError(EINVAL, "ELF writer: the section name table would be dropped");
   int fd = memfd_create("bpfseal-elf", MFD_CLOEXEC);
   if (fd < 0)
     return makeError(errno, "cannot create an in-memory file for the ELF writer");
@@ -222,6 +234,8 @@ rewrite(const Image &base, const std::map<std::string, std::vector<uint8_t>> &ov
   };
 
   for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(base.elf.get(), scn));) {
+    if (elf_ndxscn(scn) > kept)
+      break; // dropped (trailing)
     GElf_Shdr sh;
     gelf_getshdr(scn, &sh);
     Elf_Scn *nscn = elf_newscn(out.get());

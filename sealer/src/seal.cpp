@@ -457,6 +457,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
       return k.takeError();
     addLayout(k.take());
   }
+  for (const KernelLayout &k : options.layouts)
+    addLayout(k);
   for (const KernelLayout &k : layouts)
     if (3 + k.name.size() > format::kMaxLoaderNameLen)
       return makeError(ENAMETOOLONG, "loader name 'lc-" + k.name + "' is longer than 31 chars");

@@ -16,6 +16,10 @@ do without any key.
       would receive them.
   attack_blob_swap.py attach IN DIR OUT
       fills each signature slot from DIR/<loader>.p7s (u32 length, DER, zeros).
+  attack_blob_swap.py body IN OUT
+      the gen_loader body that all loaders share (their common suffix) made
+      to return 0 at once ("r0 = 0; exit" over its first two instructions),
+      in every loader alike: the prologues and all sizes stay as they are.
 """
 import hashlib
 import os
@@ -93,6 +97,22 @@ def attach(path, sig_dir, out_path):
     open(out_path, "wb").write(data)
 
 
+def body(path, out_path):
+    data = bytearray(open(path, "rb").read())
+    loaders = [(off, size) for name, (off, size) in sections(data).items()
+               if name.startswith(".bpfseal.loader.")]
+    blobs = [bytes(data[off:off + size]) for off, size in loaders]
+    common = 0
+    while common < min(map(len, blobs)) and len({b[len(b) - common - 8:len(b) - common] for b in blobs}) == 1:
+        common += 8
+    if common < 16:
+        sys.exit("no shared loader body")
+    for off, size in loaders:
+        start = off + size - common
+        data[start:start + 16] = bytes([0xB7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])
+    open(out_path, "wb").write(data)
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
-    {"swap": swap, "payloads": payloads, "attach": attach}[mode](*args)
+    {"swap": swap, "payloads": payloads, "attach": attach, "body": body}[mode](*args)

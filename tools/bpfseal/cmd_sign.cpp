@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "bpfseal/format.h"
+#include "bpfseal/sealer.h"
 #include "bpfseal/signing.h"
 
 #include <getopt.h>
@@ -106,6 +107,11 @@ int runSign(int argc, char **argv) {
     return reportError(kCmd, read.error());
   const std::vector<uint8_t> *file = &read->bytes;
   const format::SealedObject *sealed = &read->sealed;
+  // What gets signed must be what `seal` makes of the object's own ELF: the
+  // format signs the loader and blob but cannot tie them to the ELF sections
+  // (docs/SECURITY.md, "Residual risks"), so the signer seals them again.
+  if (Status same = sealer::checkReproducible(*file); !same)
+    return reportError(kCmd, same.error());
 
   if (!attach.empty()) {
     std::optional<signing::TrustStore> trust;

@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "bpfseal/format.h"
+#include "bpfseal/sealer.h"
 #include "bpfseal/signing.h"
 
 #include <getopt.h>
@@ -102,14 +103,20 @@ int runVerify(int argc, char **argv) {
   report["loaders"] = std::move(loaders);
   if (!st)
     return fail(st.takeError());
+  // The signatures cover the loader and blob; that they are what `seal`
+  // makes of this file's own ELF sections is checked by sealing them again.
+  if (Status same = sealer::checkReproducible(read->bytes); !same)
+    return fail(same.takeError());
+  report["reproduced"] = true;
 
   report["ok"] = true;
   if (json) {
     std::printf("%s\n", jsonText(report).c_str());
     return 0;
   }
-  std::printf("%s: hash chain OK (metadata sha256 %s)\n", printable(input).c_str(),
-              format::hex(sealed->metadata_sha256).c_str());
+  std::printf("%s: hash chain OK (metadata sha256 %s); loader and metadata re-derived from its "
+              "ELF sections: identical\n",
+              printable(input).c_str(), format::hex(sealed->metadata_sha256).c_str());
   for (const auto &v : verdicts)
     std::printf("  %-16s %-12s OK  signed by %s (key id %s, %s, %s)\n",
                 printable(v.loader).c_str(), std::string(format::loaderKindName(v.kind)).c_str(),

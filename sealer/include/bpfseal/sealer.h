@@ -51,6 +51,10 @@ struct SealOptions {
   uint64_t object_version = 0;
   // Emit the built-in loader-check variants (tests may turn this off).
   bool builtin_layouts = true;
+  // Loader-check variants given directly (after the built-in and
+  // --kernel-btf ones): how checkReproducible seals again with the layouts
+  // a manifest records.
+  std::vector<KernelLayout> layouts;
   // Accept __kconfig externs. libbpf then resolves them on the sealing
   // machine (its /proc/config.gz or /boot/config-*, its kernel version), and
   // those values are sealed: only right when that kernel is the target's.
@@ -74,5 +78,16 @@ struct SealOptions {
 // signature slots. Deterministic: equal inputs give equal bytes.
 Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
                                         const SealOptions &options);
+
+// The signer's check that a sealed object is what `seal` makes of its own
+// ELF sections: seals them again with the settings the manifest records
+// (name, version, baked values, map sizes, disabled programs, attach targets,
+// loader layouts) and requires the same metadata (gen_loader blob and
+// manifest, digests aside) and the same loader body. The format signs the
+// blob and body but does not tie them to the ELF sections, so without this a
+// writer of the unsigned file could make the loader path run another build's
+// code under an ELF that shows this one (docs/SECURITY.md). EKEYREJECTED
+// names what differs; a sealer of another version cannot re-derive (ENOTSUP).
+Status checkReproducible(std::span<const uint8_t> sealed_file);
 
 } // namespace bpfseal::sealer

@@ -79,9 +79,12 @@ struct NewSection {
 // aligned. Section indices of `base` are preserved, so symbols and
 // relocations stay valid. The layout depends only on section sizes and
 // alignments, so equal sizes give equal offsets.
+// `drop` names sections of `base` to leave out; only trailing sections can
+// be dropped (earlier indices must not move).
 Result<std::vector<uint8_t>>
 rewrite(const Image &base,
         const std::map<std::string, std::vector<uint8_t>> &overrides,
-        const std::vector<NewSection> &extra);
+        const std::vector<NewSection> &extra,
+        const std::vector<std::string> &drop = {});
 
 } // namespace bpfseal::format::elf
