@@ -4,7 +4,8 @@
 #
 #   bpfseal_add_object(<name> SOURCES a.bpf.c ... [INCLUDE_DIRS ...] [DEFINES ...]
 #                      [SET VAR=VALUE ...] [MAX_ENTRIES MAP=N ...] [DISABLE PROG ...]
-#                      [ATTACH_TARGET PROG=FUNCTION ...] [VERSION n]
+#                      [ATTACH_TARGET PROG=FUNCTION ...] [ALTERNATIVE NAME=PROG[,PROG...] ...]
+#                      [VERSION n]
 #                      [SIGNING_KEY key|pkcs11-uri]
 #                      [SIGNING_CERT cert] [SIGNING_PASS src] [PKCS11_MODULE so] [UNSIGNED]
 #                      [VMLINUX_H path] [COMPILE_OPTIONS ...] [NO_WARN_CONFIG])
@@ -194,7 +195,7 @@ endfunction()
 function(bpfseal_add_object name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "UNSIGNED;NO_WARN_CONFIG"
     "SIGNING_KEY;SIGNING_CERT;SIGNING_PASS;PKCS11_MODULE;VMLINUX_H;VERSION"
-    "SOURCES;INCLUDE_DIRS;DEFINES;SET;MAX_ENTRIES;DISABLE;ATTACH_TARGET;COMPILE_OPTIONS")
+    "SOURCES;INCLUDE_DIRS;DEFINES;SET;MAX_ENTRIES;DISABLE;ATTACH_TARGET;ALTERNATIVE;COMPILE_OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "bpfseal_add_object(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -361,6 +362,15 @@ function(bpfseal_add_object name)
       message(FATAL_ERROR "bpfseal_add_object(${name}): ATTACH_TARGET '${assignment}' is not PROG=FUNCTION")
     endif()
     list(APPEND set_args --attach-target "${assignment}")
+  endforeach()
+  # Alternative program groups, most preferred first. Commas separate the
+  # programs of one group (a CMake list would split them into arguments).
+  foreach(group IN LISTS arg_ALTERNATIVE)
+    if(NOT group MATCHES "^[a-z0-9_-]+=[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$")
+      message(FATAL_ERROR "bpfseal_add_object(${name}): ALTERNATIVE '${group}' is not "
+        "NAME=PROG[,PROG...] (hint: e.g. ALTERNATIVE fentry=on_open_fentry tp=on_open_tp)")
+    endif()
+    list(APPEND set_args --alternative "${group}")
   endforeach()
   if(DEFINED arg_VERSION)
     # The signed object version: loaders refuse older ones with --min-version.

@@ -73,6 +73,8 @@ Status checkManifestText(const Manifest &m) {
   }
   for (size_t i = 0; i < m.disabled_programs.size(); ++i)
     all.push_back({"disabled program " + std::to_string(i), &m.disabled_programs[i]});
+  for (size_t i = 0; i < m.alternatives.size(); ++i)
+    all.push_back({"alternative group " + std::to_string(i) + " name", &m.alternatives[i].name});
   for (size_t i = 0; i < m.loaders.size(); ++i)
     all.push_back({"loader " + std::to_string(i) + " kernels", &m.loaders[i].kernels});
   for (size_t i = 0; i < m.sections.size(); ++i)

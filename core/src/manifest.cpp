@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -180,6 +181,13 @@ std::string serializeManifest(const Manifest &m) {
                      {"size", b.size}});
   j["baked"] = baked;
   j["disabled_programs"] = m.disabled_programs;
+  // Only when present, so objects without groups keep their exact bytes.
+  if (!m.alternatives.empty()) {
+    ojson alts = ojson::array();
+    for (const AlternativeGroup &g : m.alternatives)
+      alts.push_back({{"name", g.name}, {"programs", g.programs}});
+    j["alternatives"] = alts;
+  }
   ojson loaders = ojson::array();
   for (const LoaderInfo &l : m.loaders)
     loaders.push_back({{"name", l.name},
@@ -199,6 +207,42 @@ std::string serializeManifest(const Manifest &m) {
   // refuses a manifest that is not UTF-8, this only must not throw first.
   return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
+
+namespace {
+
+// "alternatives": at least two groups, names unique and [a-z0-9_-]{1,31},
+// each naming at least one program of `programs` and no program of another
+// group. The runtime relies on all of it to choose a group.
+Status parseAlternatives(const ojson &j, Manifest &m) {
+  std::set<std::string> names, grouped;
+  for (const ojson &gj : arrayField(j, "alternatives")) {
+    AlternativeGroup g;
+    g.name = field<std::string>(gj, "name");
+    if (!detail::validLoaderName(g.name) || !names.insert(g.name).second)
+      return malformed("manifest alternative group name '" + escapeText(g.name.substr(0, 64)) +
+                       "' is repeated, or not 1..31 of [a-z0-9_-]");
+    for (const ojson &pj : arrayField(gj, "programs")) {
+      if (!pj.is_string())
+        return malformed("manifest alternative group '" + g.name + "' holds a non-string");
+      std::string p = pj.get<std::string>();
+      bool listed = std::any_of(m.programs.begin(), m.programs.end(),
+                                [&](const ProgramInfo &pi) { return pi.name == p; });
+      if (!listed || !grouped.insert(p).second)
+        return malformed("manifest alternative group '" + g.name + "' names program '" +
+                         escapeText(p.substr(0, 64)) +
+                         "', which the manifest does not list or another group has");
+      g.programs.push_back(std::move(p));
+    }
+    if (g.programs.empty())
+      return malformed("manifest alternative group '" + g.name + "' has no program");
+    m.alternatives.push_back(std::move(g));
+  }
+  if (m.alternatives.size() < 2)
+    return malformed("manifest 'alternatives' has fewer than two groups");
+  return ok();
+}
+
+} // namespace
 
 Result<Manifest> parseManifest(std::string_view text) {
   try {
@@ -248,6 +292,9 @@ Result<Manifest> parseManifest(std::string_view text) {
         return malformed("manifest 'disabled_programs' holds a non-string");
       m.disabled_programs.push_back(d.get<std::string>());
     }
+    if (j.contains("alternatives"))
+      if (Status st = parseAlternatives(j, m); !st)
+        return st.takeError();
     for (const ojson &lj : arrayField(j, "loaders")) {
       LoaderInfo l;
       l.name = field<std::string>(lj, "name");

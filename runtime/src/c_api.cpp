@@ -314,6 +314,8 @@ int bpfseal_object__report(const struct bpfseal_object *obj, struct bpfseal_repo
   full.load_ms = r.load_ms;
   full.path = r.path == bpfseal::LoadPath::Libbpf ? "libbpf" : "loader";
   full.level_text = obj->level_text.c_str();
+  full.alternative = r.alternative.c_str();
+  full.alternative_note = r.alternative_note.c_str();
   size_t n = report->sz < sizeof(full) ? report->sz : sizeof(full);
   std::memcpy(report, &full, n);
   return 0;

@@ -135,6 +135,12 @@ Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const form
                          ", whose signature does not cover the ELF libbpf would load",
                      "re-seal and re-sign the object with this bpfseal, or use --path loader on a kernel that runs it");
   timings::Stopwatch phase;
+  if (!sealed.manifest.alternatives.empty())
+    return makeError(EOPNOTSUPP,
+                     "the object has alternative program groups, which only the loader path chooses "
+                     "between; the libbpf path would load every group",
+                     "load it with --path loader on a kernel that runs loaders (5.17+), or seal one "
+                     "object per kernel kind without --alternative");
   auto fds = loadElfWithLibbpf(file, sealed.manifest, options);
   phase.record("libbpf open, relocate, load");
   if (!fds)
@@ -304,6 +310,8 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
   }
   if (report) {
     report->mode = options.mode;
+    report->alternative = out.alternative;
+    report->alternative_note = out.alternative_note;
     report->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     for (timings::Phase &p : phases)
       report->phases.push_back({std::move(p.name), p.ms});

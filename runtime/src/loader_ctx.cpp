@@ -28,6 +28,45 @@ bool isBpfObject(int fd, bool prog) {
   return bpf_obj_get_info_by_fd(fd, &info, &len) == 0;
 }
 
+// Keeps the first alternative group whose programs all have fds and closes
+// every program of every other group (loaded or not), so nothing of a group
+// not kept stays in the kernel. No group whole: an error naming each group's
+// refusals (the caller's LoadedFds then closes everything).
+Status keepFirstWholeGroup(const format::Manifest &manifest,
+                           const std::vector<const format::AlternativeGroup *> &group_of,
+                           const std::vector<int> &raw, LoadedFds &fds) {
+  const size_t n_maps = manifest.maps.size();
+  const format::AlternativeGroup *kept = nullptr;
+  std::string refused;
+  int first_err = 0;
+  for (const format::AlternativeGroup &g : manifest.alternatives) {
+    std::string why;
+    for (size_t i = 0; i < manifest.programs.size(); ++i) {
+      if (group_of[i] != &g || fds.progs[i].valid())
+        continue;
+      int err = raw[n_maps + i] < 0 ? -raw[n_maps + i] : EPROTO;
+      first_err = first_err ? first_err : err;
+      why += (why.empty() ? "" : ", ") + manifest.programs[i].name + " " + errnoName(err);
+    }
+    if (why.empty()) {
+      kept = &g;
+      break;
+    }
+    refused += (refused.empty() ? "" : "; ") + std::string("'") + g.name + "' refused (" + why + ")";
+  }
+  for (size_t i = 0; i < manifest.programs.size(); ++i)
+    if (group_of[i] && group_of[i] != kept)
+      fds.progs[i].reset();
+  if (!kept)
+    return makeError(first_err ? first_err : ENOEXEC,
+                     "the kernel accepted no alternative group whole: " + refused,
+                     "each group needs all of its programs; 'bpfseal load --log-level 1' shows the "
+                     "verifier's reasons, 'bpfseal probe' what this kernel supports");
+  fds.alternative = kept->name;
+  fds.alternative_note = refused;
+  return ok();
+}
+
 } // namespace
 
 std::vector<uint8_t> makeLoaderCtx(const format::Manifest &manifest, uint32_t log_level,
@@ -73,11 +112,23 @@ Result<LoadedFds> collectLoaderFds(const format::Manifest &manifest, std::span<c
     if (!fds.maps[i].valid())
       return makeError(EPROTO, "the loader reported no fd for map '" + manifest.maps[i].name + "'",
                        "the loader and the manifest disagree; re-seal the object");
+  std::vector<const format::AlternativeGroup *> group_of(manifest.programs.size(), nullptr);
+  for (const format::AlternativeGroup &g : manifest.alternatives)
+    for (const std::string &name : g.programs)
+      for (size_t i = 0; i < manifest.programs.size(); ++i)
+        if (manifest.programs[i].name == name)
+          group_of[i] = &g;
+  // Only programs of alternative groups may be missing: their loads are
+  // optional in the loader, which leaves the kernel's -errno as the fd.
   for (size_t i = 0; i < manifest.programs.size(); ++i)
-    if (!fds.progs[i].valid())
+    if (!fds.progs[i].valid() && !group_of[i])
       return makeError(EPROTO,
                        "the loader reported no fd for program '" + manifest.programs[i].name + "'",
                        "the loader and the manifest disagree; re-seal the object");
+  if (manifest.alternatives.empty())
+    return fds;
+  if (Status st = keepFirstWholeGroup(manifest, group_of, raw, fds); !st)
+    return st.takeError();
   return fds;
 }
 

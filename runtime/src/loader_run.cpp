@@ -104,6 +104,9 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
   prog->reset(); // the loader and the metadata map are no longer needed
   map->reset();
   phase.record("loader teardown");
+  // Its errors name the cause (e.g. no alternative group accepted whole): a
+  // rerun's verifier log would be the last accepted program's.
+  failure.diagnosed = !fds;
   return fds;
 }
 

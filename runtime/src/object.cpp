@@ -205,10 +205,16 @@ Result<LoadReport> Object::load(const LoadOptions &options) {
   report->object_name = m.object_name;
   report->object_version = m.object_version;
   impl_->fds = std::move(fds);
-  impl_->programs.resize(m.programs.size());
+  // Programs of alternative groups not kept were closed: not part of the
+  // loaded object (not attached, not pinned, not found by name).
+  impl_->programs.clear();
   for (size_t i = 0; i < m.programs.size(); ++i) {
-    impl_->programs[i].info_ = m.programs[i];
-    impl_->programs[i].fd_ = impl_->fds.progs[i].get();
+    if (!impl_->fds.progs[i].valid())
+      continue;
+    Program p;
+    p.info_ = m.programs[i];
+    p.fd_ = impl_->fds.progs[i].get();
+    impl_->programs.push_back(std::move(p));
   }
   impl_->maps.resize(m.maps.size());
   for (size_t i = 0; i < m.maps.size(); ++i) {

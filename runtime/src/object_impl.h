@@ -13,7 +13,9 @@ namespace bpfseal {
 // Fds produced by one successful loader run, in manifest order.
 struct LoadedFds {
   std::vector<sys::UniqueFd> maps;
-  std::vector<sys::UniqueFd> progs;
+  std::vector<sys::UniqueFd> progs; // invalid for programs of alternative groups not kept
+  std::string alternative;          // the alternative group kept ("" without groups)
+  std::string alternative_note;     // why each group before it was not kept
 };
 
 // Verifies according to the mode and creates the programs and maps by the

@@ -129,4 +129,176 @@ Status retargetAttachSite(Recording &rec, const AttachSite &site, const std::str
   return ok();
 }
 
+namespace {
+
+constexpr uint8_t kJsltImm = BPF_JMP | BPF_JSLT | BPF_K;
+constexpr uint8_t kMovReg = BPF_ALU64 | BPF_MOV | BPF_X;
+constexpr uint8_t kStxW = BPF_STX | BPF_MEM | BPF_W;
+// struct loader_stack of libbpf 1.1's gen_loader.c: u32 btf_fd, inner_map_fd,
+// prog_fd[32] at r10 - 136: prog_fd[i] is at r10 - 128 + 4 * i.
+constexpr int kProgFdStackOff = -128;
+constexpr uint32_t kMaxGenPrograms = 32;
+
+// Target of the conditional jump at i (i + 1 + off).
+long jumpTarget(const Recording &rec, size_t i) { return long(i) + 1 + at(rec, i).off; }
+
+// "if (r7 < 0) goto ..." (emit_check_err) at i.
+bool isErrCheck(const Insn &in) {
+  return in.code == kJsltImm && in.dst == BPF_REG_7 && in.src == 0 && in.imm == 0;
+}
+
+bool isCall(const Insn &in, int32_t helper) {
+  return in.code == kCall && in.src == 0 && in.imm == helper;
+}
+
+void setOff(Recording &rec, size_t i, int16_t off) {
+  std::memcpy(rec.insns.data() + i * kInsnSize + 2, &off, 2);
+}
+
+// emit_sys_close_blob: "r0 = blob + off; r1 = *(u32 *)r0; if (r1 s<= 0) goto +2;
+// r9 = r1; call sys_close" (6 instructions) at i.
+bool isCloseBlob(const Recording &rec, size_t i) {
+  uint32_t off = 0;
+  if (i + 6 > count(rec) || !isBlobAddress(rec, i, BPF_REG_0, &off))
+    return false;
+  Insn ldx = at(rec, i + 2), jsle = at(rec, i + 3), mov = at(rec, i + 4), call = at(rec, i + 5);
+  return ldx.code == (BPF_LDX | BPF_MEM | BPF_W) && ldx.dst == BPF_REG_1 && ldx.src == BPF_REG_0 &&
+         ldx.off == 0 && jsle.code == (BPF_JMP | BPF_JSLE | BPF_K) && jsle.dst == BPF_REG_1 &&
+         jsle.imm == 0 && jsle.off == 2 && mov.code == kMovReg && mov.dst == BPF_REG_9 &&
+         mov.src == BPF_REG_1 && isCall(call, BPF_FUNC_sys_close);
+}
+
+// Index of the one "*(u32 *)(r10 + prog_fd[idx]) = r7", or n.
+size_t progFdStore(const Recording &rec, uint32_t idx, size_t *found) {
+  const int16_t slot = int16_t(kProgFdStackOff + 4 * int(idx));
+  size_t store = count(rec);
+  *found = 0;
+  for (size_t i = 0; i < count(rec); ++i) {
+    Insn in = at(rec, i);
+    if (in.code == kStxW && in.dst == BPF_REG_10 && in.src == BPF_REG_7 && in.off == slot) {
+      store = i;
+      ++*found;
+    }
+  }
+  return store;
+}
+
+} // namespace
+
+Status makeProgramOptional(Recording &rec, uint32_t prog_idx) {
+  auto unknown = [&](const std::string &what) {
+    return makeError(EPROTO, "cannot make program #" + std::to_string(prog_idx) +
+                                 " of libbpf's loader optional: " + what,
+                     "this libbpf's gen_loader output is not what bpfseal knows; report it");
+  };
+  const size_t n = count(rec);
+  if (prog_idx >= kMaxGenPrograms)
+    return unknown("no such program slot");
+  // The cleanup label: the target of the first check (the BTF or first map
+  // command's); every check of the loader jumps there.
+  long cleanup = -1;
+  for (size_t i = 0; i < n && cleanup < 0; ++i)
+    if (isErrCheck(at(rec, i)))
+      cleanup = jumpTarget(rec, i);
+  if (cleanup < 0)
+    return unknown("it has no error check");
+  size_t stores = 0;
+  const size_t store = progFdStore(rec, prog_idx, &stores);
+  if (stores != 1)
+    return unknown(std::to_string(stores) + " stores of its prog_fd, not one");
+  const size_t check = store - 1;
+  if (store == 0 || !isErrCheck(at(rec, check)) || jumpTarget(rec, check) != cleanup)
+    return unknown("no error check right before the store of its prog_fd");
+  // Its BPF_PROG_LOAD (emit_sys_bpf: "r1 = cmd; r2 = attr; r3 = size; call
+  // sys_bpf; r7 = r0"): the last sys_bpf call before the check.
+  size_t load = check;
+  while (load > 0 && !isCall(at(rec, load), BPF_FUNC_sys_bpf))
+    --load;
+  if (load < 4 || !isMovImm(at(rec, load - 4), BPF_REG_1) || at(rec, load - 4).imm != BPF_PROG_LOAD)
+    return unknown("no BPF_PROG_LOAD before the store of its prog_fd");
+  Insn r7 = at(rec, load + 1);
+  if (r7.code != kMovReg || r7.dst != BPF_REG_7 || r7.src != BPF_REG_0)
+    return unknown("BPF_PROG_LOAD's result is not moved to r7");
+  // Between "r7 = r0" and the check only closes of blob fds (cleanup_relos
+  // and the attach target's BTF object): r7 survives them.
+  const size_t landing = load + 2;
+  if (landing > check || (check - landing) % 6 != 0)
+    return unknown("something other than fd closes after its BPF_PROG_LOAD");
+  for (size_t i = landing; i < check; i += 6)
+    if (!isCloseBlob(rec, i))
+      return unknown("something other than fd closes after its BPF_PROG_LOAD");
+  // Where its part begins: after the previous program's prog_fd store, or
+  // for the first program after the check of the last command before it.
+  size_t start = 0;
+  if (prog_idx > 0) {
+    size_t prev_stores = 0;
+    size_t prev = progFdStore(rec, prog_idx - 1, &prev_stores);
+    if (prev_stores != 1 || prev >= load)
+      return unknown("the previous program's prog_fd store is not before it");
+    start = prev + 1;
+  } else {
+    size_t cmd = load;
+    while (cmd > 0 && !isCall(at(rec, --cmd), BPF_FUNC_sys_bpf)) {
+    }
+    if (!isCall(at(rec, cmd), BPF_FUNC_sys_bpf))
+      return unknown("no bpf() command before it");
+    for (start = cmd + 1; start < load && !isErrCheck(at(rec, start)); ++start) {
+    }
+    if (start == load)
+      return unknown("no check of the bpf() command before it");
+    ++start;
+  }
+  // Its part before BPF_PROG_LOAD may call only the attach-target lookup and
+  // kallsyms_lookup_name (typeless ksyms open no fd); each check there goes
+  // to the landing. Every other jump must stay inside the part.
+  std::vector<AttachSite> own;
+  if (auto sites = attachSites(rec); !sites)
+    return sites.takeError();
+  else
+    for (const AttachSite &s : *sites)
+      if (s.name_insn >= start && s.name_insn < load)
+        own.push_back(s);
+  if (own.size() > 1)
+    return unknown("more than one attach-target lookup");
+  std::vector<size_t> retarget;
+  for (size_t i = start; i < load; ++i) {
+    Insn in = at(rec, i);
+    if (in.code == kCall) {
+      bool attach_lookup = isCall(in, BPF_FUNC_btf_find_by_name_kind) && !own.empty() &&
+                           i == own[0].name_insn + 5;
+      if (isCall(in, BPF_FUNC_btf_find_by_name_kind) && !attach_lookup)
+        return makeError(EOPNOTSUPP,
+                         "program #" + std::to_string(prog_idx) +
+                             " uses a typed __ksym or a kfunc, which a program of an alternative "
+                             "group cannot: libbpf's loader keeps their BTF fds in slots shared "
+                             "with other programs, so a refusal could not be undone exactly",
+                         "keep kfuncs and typed __ksym variables out of alternative groups");
+      if (!attach_lookup && !isCall(in, BPF_FUNC_kallsyms_lookup_name))
+        return unknown("an unexpected helper call (" + std::to_string(in.imm) + ") before its load");
+      continue;
+    }
+    if (in.code == kLdImm64) {
+      ++i;
+      continue;
+    }
+    if (BPF_CLASS(in.code) != BPF_JMP && BPF_CLASS(in.code) != BPF_JMP32)
+      continue;
+    if (BPF_OP(in.code) == BPF_EXIT)
+      return unknown("an exit in its part");
+    long target = jumpTarget(rec, i);
+    if (isErrCheck(in) && target == cleanup)
+      retarget.push_back(i);
+    else if (target < long(start) || target > long(load))
+      return unknown("a jump out of its part");
+  }
+  for (size_t i : retarget) {
+    long off = long(landing) - long(i) - 1;
+    if (off > INT16_MAX)
+      return unknown("its part is too long for a jump");
+    setOff(rec, i, int16_t(off));
+  }
+  setOff(rec, check, 0); // "if (r7 < 0) goto next": the store keeps the -errno
+  return ok();
+}
+
 } // namespace bpfseal::sealer

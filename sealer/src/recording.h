@@ -38,4 +38,21 @@ Result<std::vector<AttachSite>> attachSites(const Recording &rec);
 // gen_loader's add_data) and points the site at it.
 Status retargetAttachSite(Recording &rec, const AttachSite &site, const std::string &name);
 
+// Makes the load of program #prog_idx (gen_loader order) optional, for
+// alternative program groups (`bpfseal seal --alternative`): a refusal of
+// that program no longer fails the loader; its -errno is left as its prog_fd
+// in the loader context and the loader goes on with the next command.
+//
+// In libbpf's loader a program's part is: attr set-up, the attach-target
+// lookup (btf_find_by_name_kind) and typeless ksym lookups
+// (kallsyms_lookup_name), each followed by "if (r7 < 0) goto cleanup";
+// BPF_PROG_LOAD; "r7 = r0"; closes of the BTF fds those lookups opened; the
+// check; "prog_fd[idx] = r7". The edit points each check before BPF_PROG_LOAD
+// at the instruction after "r7 = r0" (so what the lookups opened is closed as
+// on success, and r7 keeps the error) and the check after it at the store.
+// Nothing else changes. Refused (never guessed) unless that exact shape is
+// there: in particular a program with typed __ksym or kfunc lookups (whose
+// BTF fds live in slots shared with other programs) cannot be made optional.
+Status makeProgramOptional(Recording &rec, uint32_t prog_idx);
+
 } // namespace bpfseal::sealer

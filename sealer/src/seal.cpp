@@ -340,6 +340,74 @@ Result<std::map<std::string, std::string>> attachTargets(struct bpf_object *obj,
   return out;
 }
 
+// --alternative NAME=PROG[,PROG...], most preferred first: at least two
+// groups, names unique and [a-z0-9_-]{1,31} (they appear in reports), each
+// program in one group at most and not disabled.
+Result<std::vector<format::AlternativeGroup>> alternativeGroups(struct bpf_object *obj,
+                                                               const std::vector<std::string> &args,
+                                                               const std::set<std::string> &disabled) {
+  std::vector<format::AlternativeGroup> groups;
+  std::set<std::string> names, grouped;
+  for (const std::string &arg : args) {
+    auto kv = splitAssignment("--alternative", arg, "NAME=PROG[,PROG...]");
+    if (!kv)
+      return kv.takeError();
+    format::AlternativeGroup g;
+    g.name = kv->first;
+    bool ident = g.name.size() <= 31 && std::all_of(g.name.begin(), g.name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!ident)
+      return makeError(EINVAL, "--alternative " + arg + ": group name '" + g.name + "' is not 1..31 of [a-z0-9_-]",
+                       "e.g. --alternative fentry=on_open_fentry --alternative kprobe=on_open_kprobe");
+    if (!names.insert(g.name).second)
+      return makeError(EINVAL, "--alternative: group '" + g.name + "' given more than once");
+    const std::string &list = kv->second;
+    for (size_t begin = 0; begin <= list.size();) {
+      size_t comma = std::min(list.find(',', begin), list.size());
+      std::string name = list.substr(begin, comma - begin);
+      begin = comma + 1;
+      if (!bpf_object__find_program_by_name(obj, name.c_str()))
+        return makeError(ENOENT, "--alternative " + arg + ": the object has no program '" + name + "'",
+                         "programs: " + knownNames(programNames(obj)));
+      if (disabled.count(name))
+        return makeError(EINVAL, "--alternative " + arg + ": program '" + name + "' is disabled (--disable)");
+      if (!grouped.insert(name).second)
+        return makeError(EINVAL, "--alternative " + arg + ": program '" + name + "' is already in a group",
+                         "each program belongs to one alternative group at most");
+      g.programs.push_back(std::move(name));
+    }
+    groups.push_back(std::move(g));
+  }
+  if (groups.size() == 1)
+    return makeError(EINVAL, "--alternative " + groups[0].name + " is the only group",
+                     "give at least two groups, most preferred first (e.g. fentry=..., then kprobe=...)");
+  return groups;
+}
+
+// Makes the loads of every program of an alternative group optional in the
+// recording (gen_loader numbers programs in load order, disabled ones
+// skipped: the manifest's order).
+Status makeGroupsOptional(struct bpf_object *obj, Recording &rec,
+                          const std::vector<format::AlternativeGroup> &groups) {
+  uint32_t idx = 0;
+  struct bpf_program *prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog))
+      continue;
+    std::string name = bpf_program__name(prog);
+    for (const format::AlternativeGroup &g : groups)
+      if (std::find(g.programs.begin(), g.programs.end(), name) != g.programs.end())
+        if (Status s = makeProgramOptional(rec, idx); !s) {
+          Error e = s.takeError();
+          e.msg = "--alternative " + g.name + ": program '" + name + "': " + e.msg;
+          return e;
+        }
+    ++idx;
+  }
+  return ok();
+}
+
 bool hasBtfAttachTarget(const struct bpf_program *prog) {
   enum bpf_prog_type t = bpf_program__type(prog);
   return t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_LSM || t == BPF_PROG_TYPE_EXT;
@@ -513,6 +581,9 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   auto targets = attachTargets(obj.get(), options.attach_targets, *disabled);
   if (!targets)
     return targets.takeError();
+  auto alternatives = alternativeGroups(obj.get(), options.alternatives, *disabled);
+  if (!alternatives)
+    return alternatives.takeError();
   if (Status s = applyMaxEntries(obj.get(), options.max_entries); !s)
     return s.takeError();
   if (Status s = checkSupported(obj.get(), *slotted, options.allow_kconfig, kconfig_given, *disabled); !s)
@@ -571,6 +642,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     return s.takeError();
   if (Status s = retargetPrograms(obj.get(), rec, *targets); !s)
     return s.takeError();
+  if (Status s = makeGroupsOptional(obj.get(), rec, *alternatives); !s)
+    return s.takeError();
   std::span<const uint8_t> body(rec.insns);
   std::span<const uint8_t> blob(rec.blob);
 
@@ -616,6 +689,7 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   for (const KconfigValue &k : kconfig_values)
     m.baked.push_back(k.baked);
   m.units_json = units::toArray(unit_list);
+  m.alternatives = alternatives.take();
 
   format::LoaderInfo kc;
   kc.name = "kernel-check";

@@ -76,6 +76,34 @@ TEST(CoreFormat, ManifestRejectsOtherVersionsAndGarbage) {
   EXPECT_FALSE(parseManifest("not json"));
 }
 
+// Alternative program groups: absent without groups (old bytes unchanged),
+// round-trip with them, and every rule the runtime relies on is enforced.
+TEST(CoreFormat, ManifestAlternativeGroups) {
+  Manifest m = sampleInput().manifest;
+  EXPECT_EQ(serializeManifest(m).find("alternatives"), std::string::npos);
+  m.programs.push_back({"count_tp", "tp/syscalls/sys_enter_getpid", "tracepoint", "", "", ""});
+  m.programs.push_back({"count_fentry", "fentry/x", "tracing", "trace_fentry", "", ""});
+  m.alternatives = {{"fentry", {"count_fentry"}}, {"tp", {"count_tp", "count_enter"}}};
+  auto parsed = parseManifest(serializeManifest(m));
+  ASSERT_TRUE(parsed) << parsed.error().str();
+  EXPECT_EQ(parsed->alternatives, m.alternatives);
+  EXPECT_EQ(serializeManifest(*parsed), serializeManifest(m));
+  auto refused = [&](std::vector<AlternativeGroup> groups, const char *why) {
+    Manifest bad = m;
+    bad.alternatives = std::move(groups);
+    auto r = parseManifest(serializeManifest(bad));
+    ASSERT_FALSE(r) << why;
+    EXPECT_EQ(r.error().err, EBADMSG) << why;
+  };
+  refused({{"only", {"count_tp"}}}, "one group");
+  refused({{"a", {"count_tp"}}, {"a", {"count_fentry"}}}, "repeated name");
+  refused({{"A", {"count_tp"}}, {"b", {"count_fentry"}}}, "name outside [a-z0-9_-]");
+  refused({{"", {"count_tp"}}, {"b", {"count_fentry"}}}, "empty name");
+  refused({{"a", {}}, {"b", {"count_fentry"}}}, "empty group");
+  refused({{"a", {"count_tp"}}, {"b", {"nosuch"}}}, "unknown program");
+  refused({{"a", {"count_tp"}}, {"b", {"count_tp"}}}, "program in two groups");
+}
+
 TEST(CoreFormat, WriteReadRoundTripAndLibbpfStillOpens) {
   std::vector<uint8_t> base = minimalObject();
   ASSERT_FALSE(base.empty());

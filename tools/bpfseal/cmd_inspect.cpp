@@ -123,6 +123,8 @@ int runInspect(int argc, char **argv) {
   ojson manifest = ojson::parse(meta->manifest_json);
   for (const char *key : {"programs", "maps", "baked", "disabled_programs", "sections"})
     j[key] = manifest[key];
+  if (manifest.contains("alternatives"))
+    j["alternatives"] = manifest["alternatives"];
   // Verdicts only when trust anchors were given; otherwise nothing below is
   // called verified and no signer is named from unverified bytes.
   std::vector<signing::LoaderVerdict> verdicts;
@@ -223,6 +225,17 @@ int runInspect(int argc, char **argv) {
     std::printf("disabled:      %zu (sealed, not loaded)\n", m.disabled_programs.size());
     for (const auto &d : m.disabled_programs)
       std::printf("  %s\n", printable(d).c_str());
+  }
+  if (!m.alternatives.empty()) {
+    std::printf("alternatives:  %zu groups; the load keeps the first whose programs the kernel all "
+                "accepts and closes the others\n",
+                m.alternatives.size());
+    for (size_t i = 0; i < m.alternatives.size(); ++i) {
+      std::string progs;
+      for (const auto &p : m.alternatives[i].programs)
+        progs += (progs.empty() ? "" : ", ") + printable(p);
+      std::printf("  %zu. %-21s %s\n", i + 1, printable(m.alternatives[i].name).c_str(), progs.c_str());
+    }
   }
   std::printf("maps:          %zu\n", m.maps.size());
   for (const auto &mp : m.maps)

@@ -327,6 +327,12 @@ int runLoad(int argc, char **argv) {
   report["loader"] = r.loader;
   if (!r.fallback.empty())
     report["fallback"] = r.fallback;
+  // Alternative groups: which one was kept and why the ones before it were not.
+  std::string alt_why = r.alternative_note.empty()
+                            ? "the first group: the kernel accepted all of its programs"
+                            : r.alternative_note;
+  if (!r.alternative.empty())
+    report["alternative"] = {{"kept", r.alternative}, {"why", alt_why}};
   if (!r.signer_subject.empty() || !r.signer_key_id.empty())
     report["signer"] = {{"subject", r.signer_subject}, {"key_id", r.signer_key_id}};
   if (r.level == VerificationLevel::KernelVerified)
@@ -344,6 +350,9 @@ int runLoad(int argc, char **argv) {
     if (timings)
       for (const LoadPhase &p : phases)
         std::printf("  timing %-40s %9.3f ms\n", printable(p.name).c_str(), p.ms);
+    if (!r.alternative.empty())
+      std::printf("alternative: kept group '%s' (%s); the other groups' programs are closed\n",
+                  printable(r.alternative).c_str(), printable(alt_why).c_str());
   }
 
   nlohmann::ordered_json programs = nlohmann::ordered_json::array();

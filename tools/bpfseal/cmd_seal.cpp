@@ -43,6 +43,12 @@ void printHelp() {
       "                          function FUNCTION instead of its section's\n"
       "                          (bpf_program__set_attach_target); looked up in the\n"
       "                          target kernel's BTF at load\n"
+      "  --alternative NAME=PROG[,PROG...]\n"
+      "                          an alternative program group, repeatable, most\n"
+      "                          preferred first (e.g. fentry=... then tp=...): the\n"
+      "                          load keeps the first group whose programs the kernel\n"
+      "                          all accepts and closes the others' (one signed file\n"
+      "                          for kernels with and without BPF trampolines)\n"
       "  --kernel-btf FILE       also emit a loader-check variant for the kernel whose\n"
       "                          BTF is FILE (vmlinux ELF or raw BTF such as\n"
       "                          /sys/kernel/btf/vmlinux); equal layouts are merged\n"
@@ -71,6 +77,7 @@ int runSeal(int argc, char **argv) {
       {"max-entries", required_argument, nullptr, 'M'},
       {"disable", required_argument, nullptr, 'D'},
       {"attach-target", required_argument, nullptr, 'T'},
+      {"alternative", required_argument, nullptr, 'A'},
       {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   sealer::SealOptions opts;
@@ -103,6 +110,7 @@ int runSeal(int argc, char **argv) {
     case 'M': opts.max_entries.push_back(optarg); break;
     case 'D': opts.disabled.push_back(optarg); break;
     case 'T': opts.attach_targets.push_back(optarg); break;
+    case 'A': opts.alternatives.push_back(optarg); break;
     case 'h': printHelp(); return 0;
     default: return usageError(kCmd, "unknown option");
     }

@@ -101,6 +101,15 @@ struct LoaderInfo {
   std::string kernels; // which kernels this variant was measured on
 };
 
+// One alternative program group (`bpfseal seal --alternative NAME=PROG,...`):
+// the load keeps the first group of the manifest's list whose programs the
+// kernel all accepted, and closes every program of the other groups.
+struct AlternativeGroup {
+  std::string name;                  // 1..31 of [a-z0-9_-], e.g. "fentry"
+  std::vector<std::string> programs; // names in `programs`, each in one group only
+  bool operator==(const AlternativeGroup &) const = default;
+};
+
 // SHA-256 of one ELF section of the sealed file as it was written (every
 // section but the metadata, loader and signature sections, which the file
 // digest blanks). Lets a reader name the section that changed.
@@ -125,6 +134,11 @@ struct Manifest {
   // Programs of the object that `bpfseal seal --disable` left out: not loaded,
   // not in `programs`.
   std::vector<std::string> disabled_programs;
+  // Alternative program groups, most preferred first (at least two when
+  // present). Programs of a group are in `programs` like any other, but
+  // their loads are optional in the loader body (docs/FORMAT.md); programs in
+  // no group are mandatory. Serialized only when non-empty ("alternatives").
+  std::vector<AlternativeGroup> alternatives;
   std::vector<LoaderInfo> loaders;
   std::string units_json = "[]"; // JSON array of the plugin's unit manifests
   // Whole-file coverage (filled in by writeSealed): the digest of the file

@@ -122,9 +122,12 @@ struct bpfseal_report {
 	const char *path;                /* "loader" or "libbpf" */
 	const char *level_text;          /* level in words incl. the path, e.g.
 					    "user-space-verified (CO-RE in user space)" */
+	const char *alternative;         /* alternative group kept (bpfseal seal --alternative);
+					    "" for objects without groups */
+	const char *alternative_note;    /* why each group before it was not kept; "" if none */
 	size_t :0;
 };
-#define bpfseal_report__last_field level_text
+#define bpfseal_report__last_field alternative_note
 
 /* Parse and cross-check the seal (no kernel access, no signature check yet).
  * opts may be NULL. */

@@ -109,6 +109,12 @@ struct LoadReport {
   // check, metadata map, loader load, loader run, collect fds, loader
   // teardown (attempts that failed over to another loader included).
   std::vector<LoadPhase> phases;
+  // Objects sealed with alternative program groups (bpfseal seal --alternative):
+  // the group kept (the first whose programs the kernel all accepted) and why
+  // each group before it was not, e.g. "'fentry' refused (on_open_fentry EPERM)".
+  // Programs of the other groups are closed and not in Object::programs().
+  std::string alternative;
+  std::string alternative_note;
 };
 // "user-space-verified (CO-RE in user space)" for the libbpf path, else the level's name.
 std::string levelText(const LoadReport &report);

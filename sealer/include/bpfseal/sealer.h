@@ -70,6 +70,11 @@ struct SealOptions {
   // bpf_program__set_attach_target); the loader looks FUNCTION up in the
   // target kernel's BTF. Recorded as the program's attach_target.
   std::vector<std::string> attach_targets;
+  // NAME=PROG[,PROG...]: alternative program groups, most preferred first
+  // (e.g. "fentry=..." then "tp=..."): each group program's load is optional
+  // in the loader, and the runtime keeps the first group the kernel accepted
+  // whole, closing the others (the manifest's "alternatives").
+  std::vector<std::string> alternatives;
 };
 
 // Seals a linked BPF ELF: bakes `sets` (also __kconfig externs), records the load with libbpf's
