@@ -38,6 +38,12 @@ SealOptions optionsOf(const format::Manifest &m) {
   for (const format::ProgramInfo &p : m.programs)
     if (!p.attach_target.empty())
       o.attach_targets.push_back(p.name + "=" + p.attach_target);
+  for (const format::AlternativeGroup &g : m.alternatives) {
+    std::string list;
+    for (const std::string &p : g.programs)
+      list += (list.empty() ? "" : ",") + p;
+    o.alternatives.push_back(g.name + "=" + list);
+  }
   for (const format::LoaderInfo &l : m.loaders)
     if (l.kind == format::LoaderKind::LoaderCheck)
       o.layouts.push_back({l.name.substr(3), l.layout, l.kernels}); // "lc-<name>"
