@@ -307,6 +307,73 @@ else
   fi
 fi
 
+# ---- alternative program groups (seal --alternative) ------------------------------
+# alt.sealed.o: group "fentry" (vm_alt_fentry, fentry on __x64_sys_openat) before group
+# "tp" (vm_alt_tp, syscalls/sys_enter_openat); vm_alt_all (raw_tp) in no group. Every
+# guest kernel from 6.1 on runs BPF trampolines: "fentry" must be kept, counting, and
+# vm_alt_tp (which the loader loaded too) must not exist while the object is loaded.
+# The host refuses trampolines: "tp" kept, no vm_alt_fentry. 5.10 has only the
+# libbpf path, which refuses such objects creating nothing.
+# alt_load MODE-ARGS...: load alt.sealed.o, check the group kept and the kernel's view.
+alt_load() {
+  case $KIND in
+    host) want=tp keep=vm_alt_tp drop=vm_alt_fentry ki=1 di=0 ;;
+    *) want=fentry keep=vm_alt_fentry drop=vm_alt_tp ki=0 di=1 ;;
+  esac
+  before=$(ids)
+  out=$WORK/alternatives.out
+  "$B" load "$OBJS/alt.sealed.o" "$@" --duration 4 --json >"$out" 2>&1 &
+  pid=$!
+  n=0 seen=0 kept_n=? drop_n=? hits=0 other=0 all=0
+  while [ $n -lt 40 ]; do
+    sleep 0.25
+    n=$((n + 1))
+    if [ "$("$T" prog-count vm_alt_all 2>/dev/null)" = 1 ]; then
+      seen=1
+      for f in /proc/version /proc/cpuinfo /proc/meminfo; do cat "$f" >/dev/null; done
+      sleep 0.5
+      kept_n=$("$T" prog-count $keep 2>/dev/null)
+      drop_n=$("$T" prog-count $drop 2>/dev/null)
+      hits=$("$T" map-value vm_alt_hits $ki 2>/dev/null || echo 0)
+      other=$("$T" map-value vm_alt_hits $di 2>/dev/null || echo 0)
+      all=$("$T" map-value vm_alt_hits 2 2>/dev/null || echo 0)
+      break
+    fi
+    kill -0 $pid 2>/dev/null || break
+  done
+  wait $pid
+  rc=$?
+  kept=$(sed -n 's/.*"kept" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
+  why=$(sed -n 's/.*"why" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
+  level=$(sed -n 's/.*"level" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
+  sleep 0.5
+  after=$(ids)
+  if [ $rc -ne 0 ] || [ $seen = 0 ]; then
+    result alternatives FAIL "load exit $rc: $(lastline "$out")"
+  elif [ "$kept" != "$want" ]; then
+    result alternatives FAIL "kept group '$kept' ($why), expected '$want' on $KIND"
+  elif [ "$kept_n" != 1 ] || [ "$drop_n" != 0 ]; then
+    result alternatives FAIL "kernel has $kept_n $keep and $drop_n $drop while loaded (want 1 and 0)"
+  elif [ "${hits:-0}" -le 0 ] 2>/dev/null || [ "${all:-0}" -le 0 ] 2>/dev/null || [ "$other" != 0 ]; then
+    result alternatives FAIL "counts: kept group $hits, other group $other, vm_alt_all $all"
+  elif [ "$after" != "$before" ]; then
+    result alternatives FAIL "objects left behind: before '$before' after '$after'"
+  else
+    result alternatives PASS "level=$level kept=$kept ($why); $keep events=$hits, $drop absent, vm_alt_all events=$all"
+  fi
+}
+if [ ! -e "$OBJS/alt.sealed.o" ]; then
+  result alternatives SKIP "no alt.sealed.o (made by prepare.sh)"
+elif [ $LIBBPF_ONLY = 1 ]; then
+  REFUSAL_TEXT='alternative program groups'
+  load_refused alternatives EOPNOTSUPP "$OBJS/alt.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
+  REFUSAL_TEXT=
+elif [ $VERIFIES = 1 ]; then
+  alt_load --mode kernel --keyring "${KR:-session}"
+else
+  alt_load --mode userspace --cert "$CERTS/signer.crt"
+fi
+
 # ---- refusals -----------------------------------------------------------------------
 if [ $VERIFIES = 1 ]; then
   K="--mode kernel --keyring ${KR:-session}"

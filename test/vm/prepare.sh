@@ -9,7 +9,8 @@
 #   art/certs/    signer.{crt,der,skid}, other.{crt,der} (a certificate that did not sign)
 #   art/objs/     good.sealed.o (sealed + signed vm_counter.bpf.o), set.sealed.o (--set
 #                 increment=1000000007) and three damaged copies of good; plain.bpf.o
-#                 (unsigned, for `bpftool prog load` under the enforcement policy)
+#                 (unsigned, for `bpftool prog load` under the enforcement policy);
+#                 alt.sealed.o (vm_alt.bpf.o with alternative groups "fentry" and "tp")
 #   art/upstream/ the upstream-style hash-only loader for the bypass tests, signed
 #   art/guest-suite.sh
 set -eu
@@ -21,7 +22,7 @@ vmtest=$build/test/vm/bpfseal-vmtest
 obj=$build/test/vm/vm_counter.bpf.o
 plain=$build/test/vm/vm_plain.bpf.o
 policy=$build/policy/enforce.bpf.o
-for f in "$bpfseal" "$vmtest" "$obj" "$plain"; do
+for f in "$bpfseal" "$vmtest" "$obj" "$plain" "$build/test/vm/vm_alt.bpf.o"; do
   [ -e "$f" ] || { echo "prepare: $f missing: build the target vm_test_objects first" >&2; exit 1; }
 done
 
@@ -64,6 +65,10 @@ for m in enforce audit; do
     --set mode=$m --set exempt_prog_types=0x8000 --set exempt_cgroup_id=1 \
     -o "$art/objs/policy-$m.sealed.o" >/dev/null
 done
+# Alternative program groups: "fentry" where trampolines work, else "tp" (row alternatives).
+"$bpfseal" seal "$build/test/vm/vm_alt.bpf.o" -o "$art/objs/alt.sealed.o" \
+  --alternative fentry=vm_alt_fentry --alternative tp=vm_alt_tp
+"$bpfseal" sign "$art/objs/alt.sealed.o" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-loader.sealed.o" loaders
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-metadata.sealed.o" metadata
 python3 "$here/vm_tamper.py" "$good" "$art/objs/junk-sig.sealed.o" junk-sig
