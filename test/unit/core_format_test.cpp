@@ -1,5 +1,6 @@
 // The sealed-object format: round trips, determinism, and that every kind of
 // damage the reader can see is reported instead of accepted.
+#include "elf_test_util.h"
 #include "bpfseal/format.h"
 
 #include <bpf/libbpf.h>
@@ -225,24 +226,7 @@ TEST(CoreFormat, FlippingAnyByteOfTheFileIsRejected) {
   EXPECT_EQ(accepted, 0u) << "first accepted flip at byte " << first << " of " << file.size();
 }
 
-// Where a section of `file` starts, by name (libelf: the test does not trust
-// the reader it tests).
-std::pair<size_t, size_t> sectionRange(std::vector<uint8_t> &file, const std::string &want) {
-  elf_version(EV_CURRENT);
-  Elf *elf = elf_memory(reinterpret_cast<char *>(file.data()), file.size());
-  size_t shstrndx = 0;
-  elf_getshdrstrndx(elf, &shstrndx);
-  std::pair<size_t, size_t> range{0, 0};
-  for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
-    GElf_Shdr sh;
-    gelf_getshdr(scn, &sh);
-    const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
-    if (name && want == name)
-      range = {size_t(sh.sh_offset), size_t(sh.sh_size)};
-  }
-  elf_end(elf);
-  return range;
-}
+using bpfseal::test::sectionRange;
 
 TEST(CoreFormat, ErrorsNameTheChangedSection) {
   std::vector<uint8_t> file = sampleFile();

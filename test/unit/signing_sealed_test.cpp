@@ -1,6 +1,7 @@
 // Signing whole sealed objects (built with format::writeSealed around a real
 // BPF ELF, so these run without the sealer): sign, verify, re-sign, and every
 // kind of tampering the signatures must catch.
+#include "elf_test_util.h"
 #include "bpfseal/format.h"
 #include "bpfseal/signing.h"
 
@@ -91,23 +92,7 @@ std::vector<uint8_t> writeSample(const SealInput &in) {
   return file ? file.take() : std::vector<uint8_t>{};
 }
 
-// Where a section of `file` is, by name (libelf, not the reader under test).
-std::pair<size_t, size_t> sectionRange(std::vector<uint8_t> &file, const std::string &want) {
-  elf_version(EV_CURRENT);
-  Elf *elf = elf_memory(reinterpret_cast<char *>(file.data()), file.size());
-  size_t shstrndx = 0;
-  elf_getshdrstrndx(elf, &shstrndx);
-  std::pair<size_t, size_t> range{0, 0};
-  for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
-    GElf_Shdr sh;
-    gelf_getshdr(scn, &sh);
-    const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
-    if (name && want == name)
-      range = {size_t(sh.sh_offset), size_t(sh.sh_size)};
-  }
-  elf_end(elf);
-  return range;
-}
+using bpfseal::test::sectionRange;
 
 // The first failing verdict's error, or "" when everything verified.
 std::string verifyFile(std::span<const uint8_t> file, const TrustStore &t) {
