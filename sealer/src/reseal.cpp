@@ -84,6 +84,15 @@ Status checkReproducible(std::span<const uint8_t> sealed_file) {
   if (!base)
     return base.takeError();
 
+  // Only names the sealer gives ("lc-<layout name>"): anything else was not
+  // made by `seal` (and the layout name below is what follows "lc-").
+  for (const format::LoaderInfo &l : m.loaders) {
+    bool sealers_name = l.kind == format::LoaderKind::KernelCheck
+                            ? l.name == "kernel-check"
+                            : l.name.size() > 3 && l.name.rfind("lc-", 0) == 0;
+    if (!sealers_name)
+      return differs("loader name '" + format::escapeText(l.name) + "'");
+  }
   auto again = sealObject(*base, optionsOf(m));
   if (!again) {
     Error e = again.takeError();
