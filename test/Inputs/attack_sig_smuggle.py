@@ -13,6 +13,8 @@ can refuse them.
 import struct
 import sys
 
+from sign_tamper import sections  # the shared section walker (same directory)
+
 
 def tlv(b, i=0):
     tag, length, hdr = b[i], b[i + 1], 2
@@ -60,18 +62,6 @@ def smuggle(der, mode, payload):
     else:
         sys.exit("unknown mode " + mode)
     return enc(0x30, enc(0x06, ci[0][1]) + enc(0xA0, enc(0x30, join(sd))))
-
-
-def sections(data):
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-    hdrs = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
-    stroff = hdrs[shstrndx][4]
-    out = {}
-    for name, _t, _f, _a, off, size in hdrs:
-        end = data.index(b"\0", stroff + name)
-        out[data[stroff + name:end].decode()] = (off, size)
-    return out
 
 
 def main():

@@ -12,17 +12,7 @@ signed sealed object that need no key and that the readers must refuse.
 import struct
 import sys
 
-
-def sections(data):
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-    hdrs = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
-    stroff = hdrs[shstrndx][4]
-    out = {}
-    for name, _t, _f, _a, off, size in hdrs:
-        end = data.index(b"\0", stroff + name)
-        out[data[stroff + name:end].decode()] = (off, size)
-    return out
+from sign_tamper import sections  # the shared section walker (same directory)
 
 
 def main():
