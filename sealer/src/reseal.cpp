@@ -59,11 +59,8 @@ std::string comparable(format::Manifest m) {
 
 } // namespace
 
-Status checkReproducible(std::span<const uint8_t> sealed_file) {
-  auto sealed = format::readSealed(sealed_file);
-  if (!sealed)
-    return sealed.takeError();
-  const format::Manifest &m = sealed->manifest;
+Status checkReproducible(const format::SealedObject &sealed) {
+  const format::Manifest &m = sealed.manifest;
   if (m.tool_version != BPFSEAL_VERSION_STRING)
     return makeError(ENOTSUP,
                      "sealed by bpfseal " + format::escapeText(m.tool_version) + ", this is " +
@@ -72,7 +69,7 @@ Status checkReproducible(std::span<const uint8_t> sealed_file) {
 
   // The ELF the sealer was given: every section before the appended
   // .bpfseal.* ones (.bpfseal.unit is the plugin's, part of the input).
-  auto img = format::elf::open(sealed_file);
+  auto img = format::elf::open(sealed.file);
   if (!img)
     return img.takeError();
   std::vector<std::string> appended = {format::kIndexSection, format::kMetadataSection};
@@ -104,12 +101,12 @@ Status checkReproducible(std::span<const uint8_t> sealed_file) {
     return resealed.takeError();
   if (comparable(resealed->manifest) != comparable(m))
     return differs("the signed manifest");
-  auto blob = format::splitMetadata(sealed->metadata);
+  auto blob = format::splitMetadata(sealed.metadata);
   auto blob_again = format::splitMetadata(resealed->metadata);
   if (!blob || !blob_again || !std::equal(blob->blob.begin(), blob->blob.end(),
                                           blob_again->blob.begin(), blob_again->blob.end()))
     return differs("the gen_loader blob (program instructions, BTF, map definitions, data)");
-  const format::LoaderImage *kc = sealed->findLoader("kernel-check");
+  const format::LoaderImage *kc = sealed.findLoader("kernel-check");
   const format::LoaderImage *kc_again = resealed->findLoader("kernel-check");
   if (!kc || !kc_again || kc->insns != kc_again->insns)
     return differs("the loader body");

@@ -110,7 +110,7 @@ int runSign(int argc, char **argv) {
   // What gets signed must be what `seal` makes of the object's own ELF: the
   // format signs the loader and blob but cannot tie them to the ELF sections
   // (docs/SECURITY.md, "Residual risks"), so the signer seals them again.
-  if (Status same = sealer::checkReproducible(*file); !same)
+  if (Status same = sealer::checkReproducible(*sealed); !same)
     return reportError(kCmd, same.error());
 
   if (!attach.empty()) {

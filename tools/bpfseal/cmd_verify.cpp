@@ -105,7 +105,7 @@ int runVerify(int argc, char **argv) {
     return fail(st.takeError());
   // The signatures cover the loader and blob; that they are what `seal`
   // makes of this file's own ELF sections is checked by sealing them again.
-  if (Status same = sealer::checkReproducible(read->bytes); !same)
+  if (Status same = sealer::checkReproducible(*sealed); !same)
     return fail(same.takeError());
   report["reproduced"] = true;
 
