@@ -63,13 +63,14 @@ mapLayout(const std::function<std::optional<uint32_t>(const char *member)> &fiel
   auto sha = field("sha");
   auto excl_prog_sha = field("excl_prog_sha");
   auto map_type = field("map_type"), key_size = field("key_size"),
-       value_size = field("value_size"), max_entries = field("max_entries");
+       value_size = field("value_size"), max_entries = field("max_entries"),
+       frozen = field("frozen");
   if (!sha || *sha != 0)
     return makeError(ENOENT, "struct bpf_map has no sha[32] at offset 0 (kernel predates map hashes)");
   if (!excl_prog_sha)
     return makeError(ENOENT, "struct bpf_map has no excl_prog_sha (kernel predates exclusive maps)");
-  if (!map_type || !key_size || !value_size || !max_entries)
-    return makeError(ENOENT, "struct bpf_map lacks map_type/key_size/value_size/max_entries");
+  if (!map_type || !key_size || !value_size || !max_entries || !frozen)
+    return makeError(ENOENT, "struct bpf_map lacks map_type/key_size/value_size/max_entries/frozen");
   format::MapLayout layout;
   auto excl = field("excl");
   layout.excl_off = excl ? static_cast<int32_t>(*excl) : -1;
@@ -78,6 +79,7 @@ mapLayout(const std::function<std::optional<uint32_t>(const char *member)> &fiel
   layout.key_size_off = *key_size;
   layout.value_size_off = *value_size;
   layout.max_entries_off = *max_entries;
+  layout.frozen_off = *frozen;
   return layout;
 }
 

@@ -26,6 +26,7 @@ ojson layoutToJson(const MapLayout &l) {
   j["key_size_off"] = l.key_size_off;
   j["value_size_off"] = l.value_size_off;
   j["max_entries_off"] = l.max_entries_off;
+  j["frozen_off"] = l.frozen_off;
   return j;
 }
 
@@ -316,6 +317,7 @@ Result<Manifest> parseManifest(std::string_view text) {
       l.layout.key_size_off = field<uint32_t>(lay, "key_size_off");
       l.layout.value_size_off = field<uint32_t>(lay, "value_size_off");
       l.layout.max_entries_off = field<uint32_t>(lay, "max_entries_off");
+      l.layout.frozen_off = field<uint32_t>(lay, "frozen_off");
       l.kernels = field<std::string>(lj, "kernels");
       m.loaders.push_back(std::move(l));
     }

@@ -111,6 +111,14 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
   e.jmpImm(BPF_JNE, R3, int32_t(spec.metadata_size), Emitter::kWrongLayout);
   e.ldx(BPF_W, R3, R2, int16_t(l.max_entries_off));
   e.jmpImm(BPF_JNE, R3, 1, Emitter::kWrongLayout);
+  // `frozen` is 1 for every metadata map (the kernel hashes only frozen
+  // maps) and sits past the members whose size changes between kernels
+  // (freeze_mutex, the work/rcu union): where those changed, so did the
+  // excl_prog_sha offset, and this read finds another member's bytes. It
+  // tells apart the measured layouts that differ only in excl_prog_sha
+  // (6.18.15: 280, 7.3: 272), whatever the verifier would allow below.
+  e.ldx(BPF_B, R3, R2, int16_t(l.frozen_off));
+  e.jmpImm(BPF_JNE, R3, 1, Emitter::kWrongLayout);
 
   // (b) map->sha (offset 0 in every layout) == SHA-256(metadata), as four
   // 64-bit constants whose imm halves are the hash's 32-bit words 0..7.

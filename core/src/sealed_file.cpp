@@ -24,7 +24,7 @@ constexpr size_t kVersion = 8, kLoaderCount = 12, kMetadataSize = 16, kSlotSize 
 constexpr size_t kHeaderSize = 24;
 // entry
 constexpr size_t kName = 0, kKind = 32, kInsnCount = 36;
-constexpr size_t kEntrySize = 64;
+constexpr size_t kEntrySize = 68;
 // struct bpf_map layout fields of an entry (s32 excl_off is stored as u32)
 struct LayoutField {
   size_t off;
@@ -34,7 +34,8 @@ constexpr LayoutField kLayoutFields[] = {{44, &MapLayout::excl_prog_sha_off},
                                          {48, &MapLayout::map_type_off},
                                          {52, &MapLayout::key_size_off},
                                          {56, &MapLayout::value_size_off},
-                                         {60, &MapLayout::max_entries_off}};
+                                         {60, &MapLayout::max_entries_off},
+                                         {64, &MapLayout::frozen_off}};
 constexpr size_t kExclOff = 40;
 } // namespace ix
 
@@ -230,10 +231,11 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
                      "sealed object format version " + std::to_string(version) +
                          " is not supported (this bpfseal reads version " +
                          std::to_string(kFormatVersion) + ")",
-                     version < kFormatVersion
-                         ? "re-seal the object with this bpfseal: version 1 did not sign every "
-                           "byte of the file"
-                         : "use a bpfseal release that matches the sealer");
+                     version == 1 ? "re-seal the object with this bpfseal: version 1 did not sign "
+                                    "every byte of the file"
+                     : version == 2 ? "re-seal the object with this bpfseal: version 2's "
+                                      "loader-check prologue did not check map->frozen"
+                                    : "use a bpfseal release that matches the sealer");
   uint32_t loader_count = getU32(index.data() + ix::kLoaderCount);
   uint32_t metadata_size = getU32(index.data() + ix::kMetadataSize);
   if (getU32(index.data() + ix::kSlotSize) != kSignatureSlotSize)

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <tuple>
 
 namespace bpfseal::sealer {
 namespace {
@@ -48,7 +49,7 @@ std::string hashSuffix(const format::MapLayout &l) {
   std::string key = std::to_string(l.excl_off) + "," + std::to_string(l.excl_prog_sha_off) +
                     "," + std::to_string(l.map_type_off) + "," +
                     std::to_string(l.key_size_off) + "," + std::to_string(l.value_size_off) +
-                    "," + std::to_string(l.max_entries_off);
+                    "," + std::to_string(l.max_entries_off) + "," + std::to_string(l.frozen_off);
   format::Sha256 h = format::sha256({reinterpret_cast<const uint8_t *>(key.data()), key.size()});
   return format::hex(std::span<const uint8_t>(h.data(), 4));
 }
@@ -77,8 +78,8 @@ const std::vector<KernelLayout> &builtinLayouts() {
   static const std::vector<KernelLayout> layouts = [] {
     std::vector<KernelLayout> v;
     auto add = [&](const char *release, int32_t excl, uint32_t excl_prog_sha, uint32_t map_type,
-                   uint32_t key_size, uint32_t value_size, uint32_t max_entries) {
-      format::MapLayout l{excl, excl_prog_sha, map_type, key_size, value_size, max_entries};
+                   uint32_t key_size, uint32_t value_size, uint32_t max_entries, uint32_t frozen) {
+      format::MapLayout l{excl, excl_prog_sha, map_type, key_size, value_size, max_entries, frozen};
       for (KernelLayout &k : v)
         if (k.layout == l) {
           k.kernels += std::string(", ") + release;
@@ -92,6 +93,27 @@ const std::vector<KernelLayout> &builtinLayouts() {
     return v;
   }();
   return layouts;
+}
+
+Status checkDistinguishable(const std::vector<KernelLayout> &layouts) {
+  auto checkedByValue = [](const format::MapLayout &l) {
+    return std::make_tuple(l.map_type_off, l.key_size_off, l.value_size_off, l.max_entries_off,
+                           l.frozen_off);
+  };
+  for (size_t i = 0; i < layouts.size(); ++i)
+    for (size_t j = i + 1; j < layouts.size(); ++j) {
+      const format::MapLayout &a = layouts[i].layout, &b = layouts[j].layout;
+      bool exclusivity_differs = a.excl_off != b.excl_off || a.excl_prog_sha_off != b.excl_prog_sha_off;
+      if (exclusivity_differs && checkedByValue(a) == checkedByValue(b))
+        return makeError(EINVAL,
+                         "struct bpf_map layouts of '" + format::escapeText(layouts[i].kernels) +
+                             "' and '" + format::escapeText(layouts[j].kernels) +
+                             "' differ only in where excl/excl_prog_sha are: a loader-check "
+                             "prologue could not tell them apart",
+                         "seal for one of them (drop a --kernel-btf, or --no-builtin-layouts); "
+                         "the kernel-check loader needs no layout");
+    }
+  return ok();
 }
 
 Result<KernelLayout> layoutFromBtfFile(const std::string &path) {

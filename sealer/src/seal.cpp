@@ -530,6 +530,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   for (const KernelLayout &k : layouts)
     if (3 + k.name.size() > format::kMaxLoaderNameLen)
       return makeError(ENAMETOOLONG, "loader name 'lc-" + k.name + "' is longer than 31 chars");
+  if (Status s = checkDistinguishable(layouts); !s)
+    return s.takeError();
 
   std::vector<KconfigValue> kconfig_values;
   auto baked = bakeValues(elf_bytes, options.sets, kconfig_values);

@@ -413,7 +413,8 @@ TEST(Robustness, ManifestNumbers) {
   // excl_off is the one signed field.
   EXPECT_TRUE(parseManifest(replaced(json, "\"excl_off\":-1", "\"excl_off\":-2147483648")));
   EXPECT_FALSE(parseManifest(replaced(json, "\"excl_off\":-1", "\"excl_off\":-2147483649")));
-  EXPECT_FALSE(parseManifest(replaced(json, "\"format_version\":2", "\"format_version\":2.0")));
+  const std::string version = "\"format_version\":" + std::to_string(kFormatVersion);
+  EXPECT_FALSE(parseManifest(replaced(json, version, version + ".0")));
 }
 
 TEST(Robustness, ManifestWrongTypes) {

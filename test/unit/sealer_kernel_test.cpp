@@ -6,9 +6,11 @@
 // otherwise.
 #include "bpfseal/btf_layout.h"
 #include "bpfseal/format.h"
+#include "bpfseal/prologue.h"
 #include "bpfseal/sealer.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <sys/syscall.h>
@@ -406,6 +408,69 @@ TEST_F(SealerKernelTest, OtherLayoutsNeverSucceed) {
     EXPECT_EQ(*r.retval, int(format::PrologueVerdict::WrongLayout)) << l.info.name;
   }
   EXPECT_GE(others, 1);
+}
+
+// The host variant's instructions with its prologue rebuilt for `layout`:
+// the variant the sealer would emit for a kernel with that layout.
+format::LoaderImage variantFor(const format::SealedObject &sealed, const format::LoaderImage &host,
+                               const format::MapLayout &layout) {
+  format::PrologueSpec spec = format::prologueSpecFor(sealed.manifest, host.info, sealed.metadata);
+  size_t own = format::buildPrologue(spec).size();
+  spec.layout = layout;
+  format::LoaderImage v = host;
+  v.info.layout = layout;
+  v.insns = format::buildPrologue(spec);
+  v.insns.insert(v.insns.end(), host.insns.begin() + own, host.insns.end());
+  return v;
+}
+
+// `frozen` is checked by value: a variant whose frozen offset is not the
+// kernel's stops with verdict 1 before it reads exclusivity, even with a
+// correctly made, exclusive metadata map. (Where the offset lands inside a
+// pointer member the verifier refuses the load instead; it never succeeds.)
+TEST_F(SealerKernelTest, WrongFrozenOffsetIsAWrongLayout) {
+  const format::LoaderImage *lc = hostVariant();
+  if (!lc)
+    GTEST_SKIP() << "no built-in variant for this kernel's layout";
+  int ran = 0;
+  for (int delta : {1, 2, 3, -8, 8, -16}) {
+    format::MapLayout moved = host_layout;
+    moved.frozen_off = uint32_t(int(host_layout.frozen_off) + delta);
+    RunResult r = run(variantFor(sealed, *lc, moved), sealed.metadata, true);
+    if (r.load_errno) {
+      std::printf("  frozen@%u: refused at load (%s): %s\n", moved.frozen_off,
+                  std::strerror(r.load_errno), r.verifier.c_str());
+      continue;
+    }
+    ++ran;
+    ASSERT_TRUE(r.retval);
+    EXPECT_EQ(*r.retval, int(format::PrologueVerdict::WrongLayout)) << "frozen@" << moved.frozen_off;
+  }
+  EXPECT_GE(ran, 1) << "the verifier refused every offset: the frozen check itself was not exercised";
+}
+
+// The sealer refuses to emit variants for two layouts that differ only in
+// where the exclusivity fields are: no value check could tell them apart.
+// Here the second has excl_prog_sha on `ops` and no `excl`, everything else
+// as this kernel's.
+TEST_F(SealerKernelTest, IndistinguishableLayoutsAreRefusedAtSeal) {
+  std::unique_ptr<struct btf, decltype(&btf__free)> vmlinux(btf__load_vmlinux_btf(), btf__free);
+  ASSERT_TRUE(vmlinux);
+  auto ops = btf_layout::memberOffset(vmlinux.get(), "bpf_map", BTF_KIND_STRUCT, "ops");
+  ASSERT_TRUE(ops);
+  format::MapLayout elsewhere = host_layout;
+  elsewhere.excl_off = -1;
+  elsewhere.excl_prog_sha_off = *ops;
+  std::vector<sealer::KernelLayout> both{{"host", host_layout, "this kernel"},
+                                         {"other", elsewhere, "other\x1b[31m"}};
+  auto refused = sealer::checkDistinguishable(both);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().err, EINVAL);
+  EXPECT_NE(refused.error().msg.find("could not tell them apart"), std::string::npos);
+  EXPECT_EQ(refused.error().msg.find('\x1b'), std::string::npos) << "kernel labels are escaped";
+  // Moving `frozen` too makes them distinguishable.
+  both[1].layout.frozen_off += 8;
+  EXPECT_TRUE(sealer::checkDistinguishable(both));
 }
 
 TEST_F(SealerKernelTest, KernelCheckLoaderRuns) {

@@ -282,9 +282,9 @@ int cmdLayout() {
     printf("none: %s\n", layout.error().msg.c_str());
     return kExitSkip;
   }
-  printf("excl=%d excl_prog_sha=%u map_type=%u key_size=%u value_size=%u max_entries=%u\n",
+  printf("excl=%d excl_prog_sha=%u map_type=%u key_size=%u value_size=%u max_entries=%u frozen=%u\n",
          layout->excl_off, layout->excl_prog_sha_off, layout->map_type_off,
-         layout->key_size_off, layout->value_size_off, layout->max_entries_off);
+         layout->key_size_off, layout->value_size_off, layout->max_entries_off, layout->frozen_off);
   return 0;
 }
 

@@ -24,14 +24,6 @@ void printHelp() {
               "variant fits), and the attach mechanisms libbpfseal uses. Needs root.\n");
 }
 
-std::string layoutText(const format::MapLayout &l) {
-  return "excl@" + (l.excl_off < 0 ? std::string("-") : std::to_string(l.excl_off)) +
-         " excl_prog_sha@" + std::to_string(l.excl_prog_sha_off) + " map_type@" +
-         std::to_string(l.map_type_off) + " key_size@" + std::to_string(l.key_size_off) +
-         " value_size@" + std::to_string(l.value_size_off) + " max_entries@" +
-         std::to_string(l.max_entries_off);
-}
-
 // The modes a load can achieve on this kernel, in words.
 std::string verdict(const KernelSupport &ks) {
   if (ks.verifies_signatures)
@@ -87,12 +79,7 @@ int runProbe(int argc, char **argv) {
         {"load_path", ks.runsLoader() ? "loader" : "libbpf"},
     };
     if (ks.layout)
-      j["map_layout"] = {{"excl", ks.layout->excl_off},
-                         {"excl_prog_sha", ks.layout->excl_prog_sha_off},
-                         {"map_type", ks.layout->map_type_off},
-                         {"key_size", ks.layout->key_size_off},
-                         {"value_size", ks.layout->value_size_off},
-                         {"max_entries", ks.layout->max_entries_off}};
+      j["map_layout"] = layoutJson(*ks.layout);
     else
       j["map_layout_error"] = ks.layout_error;
     j["verdict"] = verdict(ks);

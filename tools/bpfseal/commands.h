@@ -54,6 +54,11 @@ struct SealedFile {
 };
 Result<SealedFile> readSealedFile(const std::string &path, const char *parse_hint = nullptr);
 
+// A struct bpf_map layout (the offsets a loader-check prologue reads), for
+// inspect and probe: "no excl excl_prog_sha@280 map_type@56 ... frozen@249".
+std::string layoutText(const format::MapLayout &l);
+nlohmann::ordered_json layoutJson(const format::MapLayout &l);
+
 // Prints a usage error for `command` and returns 2.
 int usageError(const char *command, const std::string &what);
 

@@ -135,4 +135,23 @@ int usageError(const char *command, const std::string &what) {
   return 2;
 }
 
+std::string layoutText(const format::MapLayout &l) {
+  std::string s = l.excl_off < 0 ? "no excl" : "excl@" + std::to_string(l.excl_off);
+  s += " excl_prog_sha@" + std::to_string(l.excl_prog_sha_off) + " map_type@" +
+       std::to_string(l.map_type_off) + " key_size@" + std::to_string(l.key_size_off) +
+       " value_size@" + std::to_string(l.value_size_off) + " max_entries@" +
+       std::to_string(l.max_entries_off) + " frozen@" + std::to_string(l.frozen_off);
+  return s;
+}
+
+nlohmann::ordered_json layoutJson(const format::MapLayout &l) {
+  return {{"excl", l.excl_off},
+          {"excl_prog_sha", l.excl_prog_sha_off},
+          {"map_type", l.map_type_off},
+          {"key_size", l.key_size_off},
+          {"value_size", l.value_size_off},
+          {"max_entries", l.max_entries_off},
+          {"frozen", l.frozen_off}};
+}
+
 } // namespace bpfseal::cli

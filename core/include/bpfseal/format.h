@@ -16,7 +16,7 @@
 
 namespace bpfseal::format {
 
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr char kIndexSection[] = ".bpfseal.index";
 inline constexpr char kMetadataSection[] = ".bpfseal.meta";
 inline constexpr char kLoaderSectionPrefix[] = ".bpfseal.loader.";
@@ -53,6 +53,11 @@ enum class PrologueVerdict : int {
 
 // Byte offsets of the struct bpf_map fields a loader-check prologue reads.
 // sha[32] is always at 0. excl_off < 0: the kernel has no `excl` field.
+// `frozen` (bool) is a known value (the metadata map is always frozen) past
+// the members whose size changes between kernels, so a variant whose
+// excl/excl_prog_sha offsets are not the kernel's also reads `frozen` in the
+// wrong place (sealer::checkDistinguishable refuses layout sets where that
+// does not hold).
 struct MapLayout {
   int32_t excl_off = -1;
   uint32_t excl_prog_sha_off = 0;
@@ -60,6 +65,7 @@ struct MapLayout {
   uint32_t key_size_off = 0;
   uint32_t value_size_off = 0;
   uint32_t max_entries_off = 0;
+  uint32_t frozen_off = 0;
   bool operator==(const MapLayout &) const = default;
 };
 

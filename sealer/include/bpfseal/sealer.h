@@ -30,6 +30,12 @@ struct KernelLayout {
 const std::vector<KernelLayout> &builtinLayouts();
 // A layout read from a vmlinux ELF or raw BTF file (`--kernel-btf FILE`).
 Result<KernelLayout> layoutFromBtfFile(const std::string &path);
+// Refuses (EINVAL, naming both) two layouts whose exclusivity fields
+// (excl, excl_prog_sha) are at different offsets while every field the
+// prologue checks by value (map_type, key_size, value_size, max_entries,
+// frozen) is at the same offset: the variant of one, run on the other's
+// kernel, would pass its self-checks and read exclusivity in the wrong place.
+Status checkDistinguishable(const std::vector<KernelLayout> &layouts);
 
 // The object name `bpfseal seal` and the plugin's one-call seal use when
 // none is given: the file name of `path` up to its first '.'
