@@ -22,8 +22,10 @@ CERTS=$ART/certs
 WORK=${TMPDIR:-/tmp}/bpfseal-vm.$$
 mkdir -p "$WORK"
 
+# nolsm is the 7.3 kernel booted with 'bpf' left out of lsm= (run-matrix.sh):
+# it verifies signatures, but the BPF LSM that enforcement needs is off.
 case $KIND in
-  6.18|7.2|7.3) VERIFIES=1 ;;
+  6.18|7.2|7.3|nolsm) VERIFIES=1 ;;
   *) VERIFIES=0 ;;
 esac
 # Kernels where only the libbpf path (CO-RE in user space) can create programs.
@@ -215,6 +217,52 @@ KR=$("$T" keyring-new bpfseal-vm-signer) && "$T" add-cert "$KR" "$CERTS/signer.d
 KR_OTHER=$("$T" keyring-new bpfseal-vm-other) && "$T" add-cert "$KR_OTHER" "$CERTS/other.der" >/dev/null || KR_OTHER=
 KR_EMPTY=$("$T" keyring-new bpfseal-vm-empty) || KR_EMPTY=
 SESSION_CERT=$("$T" add-cert session "$CERTS/signer.der" 2>"$WORK/session.err") || SESSION_CERT=
+
+# ---- a verifying kernel without the BPF LSM (kind nolsm; then the suite ends) ----
+# Signed loads still verify; `bpfseal enforce` must refuse to start, naming
+# the missing 'bpf' in lsm= with the boot parameter to use, before anything
+# is created (it checks the LSM list first). docs/SECURITY.md "Enforcement".
+if [ "$KIND" = nolsm ]; then
+  lsms=$(cat /sys/kernel/security/lsm 2>/dev/null)
+  case ",$lsms," in
+    ,,) result nolsm-lsm-list FAIL "no /sys/kernel/security/lsm" ;;
+    *,bpf,*) result nolsm-lsm-list FAIL "'bpf' is active ($lsms): the boot did not leave it out" ;;
+    *) result nolsm-lsm-list PASS "active LSMs: $lsms" ;;
+  esac
+  EXPECT_LOADER='kernel-check'
+  load_ok nolsm-kernel-load "$OBJS/good.sealed.o" --mode kernel --keyring "${KR:-session}"
+  EXPECT_LOADER=
+  if [ ! -e "$OBJS/policy-enforce.sealed.o" ]; then
+    result nolsm-enforce-refused SKIP "no enforcement policy built (needs the plugin: policy/)"
+  else
+    EKR=$("$T" keyring-new bpfseal-enforce) && "$T" add-cert "$EKR" "$CERTS/signer.der" "" >/dev/null || EKR=
+    before=$(ids)
+    # next-ids itself uses ids (libbpf's feature probes too): what two calls
+    # in a row use is subtracted from what the enforce attempt spans.
+    b0=$("$T" next-ids)
+    n0=$("$T" next-ids)
+    "$B" enforce --policy "$OBJS/policy-enforce.sealed.o" --keyring "${EKR:-1}" >"$WORK/nolsm.out" 2>&1
+    rc=$?
+    n1=$("$T" next-ids)
+    after=$(ids)
+    made=$(( (${n1% *} - ${n0% *}) - (${n0% *} - ${b0% *}) + (${n1#* } - ${n0#* }) - (${n0#* } - ${b0#* }) ))
+    sed "s/^/@@LOG nolsm-enforce-refused: /" "$WORK/nolsm.out"
+    if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/nolsm.out")" -eq 1 ] &&
+       grep -q "the BPF LSM is not active: 'bpf' is not in the kernel's LSM list ($lsms) \[EOPNOTSUPP\] (hint: boot with lsm=$lsms,bpf" "$WORK/nolsm.out" &&
+       [ "$made" -eq 0 ] && [ "$before" = "$after" ] &&
+       ! "$B" enforce --status | grep -q 'enforcement: active' && [ ! -e /run/bpfseal/enforce ]; then
+      result nolsm-enforce-refused PASS "exit $rc, nothing created: $(lastline "$WORK/nolsm.out" | cut -c1-140)"
+    else
+      result nolsm-enforce-refused FAIL "exit $rc, $made program/map id(s) used (ids $b0, $n0 -> $n1), before '$before' after '$after': $(lastline "$WORK/nolsm.out")"
+    fi
+    [ -n "$EKR" ] && "$T" keyring-drop "$EKR" 2>/dev/null
+  fi
+  for k in $KR $KR_OTHER $KR_EMPTY; do "$T" keyring-drop "$k" 2>/dev/null; done
+  [ -n "$SESSION_CERT" ] && "$T" keyring-drop "$SESSION_CERT" 2>/dev/null
+  rm -rf "$WORK"
+  echo "@@SUITE-END"
+  exit 0
+fi
 
 # ---- loads that must work --------------------------------------------------------
 # Which loader each mode must pick here, by the kernel's behaviour and BTF:
