@@ -116,28 +116,30 @@ Result<std::unique_ptr<View>> View::open(const std::string &path) {
   v.strs_len_ = str_len;
   if (v.strs_[str_len - 1] != '\0')
     return makeError(EINVAL, "'" + path + "': BTF string section is not terminated");
-  if (Status st = v.index(); !st)
-    return st.takeError();
   return owned;
 }
 
-Status View::index() {
-  offsets_.clear();
-  offsets_.reserve(types_len_ / 16);
-  size_t off = 0;
-  while (off < types_len_) {
-    if (types_len_ - off < kTypeHeader)
-      return makeError(EINVAL, "BTF type section ends inside a type");
+void View::indexTo(uint32_t id) const {
+  while (offsets_.size() < id && walked_ < types_len_ && !walk_error_) {
+    size_t off = walked_;
+    if (types_len_ - off < kTypeHeader) {
+      walk_error_ = makeError(EINVAL, "BTF type section ends inside a type");
+      return;
+    }
     auto extra = extraSize(load32(types_ + off + 4));
-    if (!extra)
-      return makeError(EINVAL, "BTF type " + std::to_string(offsets_.size() + 1) + " has an unknown kind " +
-                                   std::to_string(kindOf(load32(types_ + off + 4))));
-    if (types_len_ - off - kTypeHeader < *extra)
-      return makeError(EINVAL, "BTF type section ends inside a type");
+    if (!extra) {
+      walk_error_ = makeError(EINVAL, "BTF type " + std::to_string(offsets_.size() + 1) +
+                                          " has an unknown kind " +
+                                          std::to_string(kindOf(load32(types_ + off + 4))));
+      return;
+    }
+    if (types_len_ - off - kTypeHeader < *extra) {
+      walk_error_ = makeError(EINVAL, "BTF type section ends inside a type");
+      return;
+    }
     offsets_.push_back(static_cast<uint32_t>(off));
-    off += kTypeHeader + *extra;
+    walked_ = off + kTypeHeader + *extra;
   }
-  return ok();
 }
 
 std::string_view View::name(uint32_t off) const {
@@ -147,7 +149,10 @@ std::string_view View::name(uint32_t off) const {
 }
 
 const uint8_t *View::type(uint32_t id) const {
-  if (id == 0 || id > offsets_.size())
+  if (id == 0)
+    return nullptr;
+  indexTo(id);
+  if (id > offsets_.size())
     return nullptr;
   return types_ + offsets_[id - 1];
 }
@@ -172,13 +177,19 @@ uint32_t View::resolve(uint32_t id) const {
   return 0;
 }
 
-std::vector<uint32_t> View::find(const std::vector<Query> &queries) {
+Result<std::vector<uint32_t>> View::find(const std::vector<Query> &queries) {
   std::vector<uint32_t> ids(queries.size(), 0);
   size_t left = queries.size();
   uint32_t kinds = 0; // bit per BTF kind asked for: most types are skipped on it
   for (const Query &q : queries)
     kinds |= 1u << (q.kind & 0x1f);
-  for (uint32_t id = 1; id <= offsets_.size() && left; ++id) {
+  for (uint32_t id = 1; left; ++id) {
+    indexTo(id);
+    if (id > offsets_.size()) {
+      if (walk_error_)
+        return *walk_error_;
+      break; // the whole section walked
+    }
     const uint8_t *t = types_ + offsets_[id - 1];
     uint32_t info = load32(t + 4);
     int kind = kindOf(info);

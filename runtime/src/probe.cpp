@@ -14,6 +14,7 @@
 #include <cstring>
 #include <linux/bpf.h>
 #include <linux/btf.h>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sys/utsname.h>
@@ -42,21 +43,26 @@ int probeTrampoline(uint32_t func_id) {
 
 constexpr const char *kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 
-// The BTF facts from one walk over the mapped vmlinux BTF for the six names
-// they need (btf_view.h says why not btf__load_vmlinux_btf()). Returns the
-// BTF id of the fentry probe's target function (0: none).
-Result<uint32_t> probeBtfView(KernelSupport &ks) {
+// The mapped vmlinux BTF, kept for the process: loadSupport() walks it as
+// far as the load's four names, kernelSupport() on to the fentry probe's
+// target function (btf_view.h says why not btf__load_vmlinux_btf()).
+std::unique_ptr<btf::View> vmlinux_view;
+
+// The BTF facts a load decides with, from the view.
+Status probeBtfView(KernelSupport &ks) {
   auto view = btf::View::open(kVmlinuxBtf);
   if (!view)
     return view.takeError();
-  btf::View &v = **view;
-  enum { kAttr, kMapInfo, kAttachType, kMap, kNanosleep, kGetpid };
-  std::vector<uint32_t> ids = v.find({{"bpf_attr", BTF_KIND_UNION},
-                                      {"bpf_map_info", BTF_KIND_STRUCT},
-                                      {"bpf_attach_type", BTF_KIND_ENUM},
-                                      {"bpf_map", BTF_KIND_STRUCT},
-                                      {"do_nanosleep", BTF_KIND_FUNC},
-                                      {"__x64_sys_getpid", BTF_KIND_FUNC}});
+  vmlinux_view = view.take();
+  btf::View &v = *vmlinux_view;
+  enum { kAttr, kMapInfo, kAttachType, kMap };
+  auto found = v.find({{"bpf_attr", BTF_KIND_UNION},
+                       {"bpf_map_info", BTF_KIND_STRUCT},
+                       {"bpf_attach_type", BTF_KIND_ENUM},
+                       {"bpf_map", BTF_KIND_STRUCT}});
+  if (!found)
+    return found.takeError();
+  const std::vector<uint32_t> &ids = *found;
   ks.signing_uapi = ids[kAttr] && v.memberOffset(ids[kAttr], "keyring_id").has_value();
   ks.map_hash = ids[kMapInfo] && v.memberOffset(ids[kMapInfo], "hash").has_value();
   ks.tcx = ids[kAttachType] && v.enumHas(ids[kAttachType], "BPF_TCX_INGRESS");
@@ -67,18 +73,35 @@ Result<uint32_t> probeBtfView(KernelSupport &ks) {
     ks.layout = *layout;
   else
     ks.layout_error = layout.error().msg;
-  return ids[kNanosleep] ? ids[kNanosleep] : ids[kGetpid];
+  return ok();
+}
+
+// BTF id of the fentry probe's target function (0: none): do_nanosleep, else
+// __x64_sys_getpid; from the view where loadSupport() made one, else libbpf.
+uint32_t trampolineTarget() {
+  if (vmlinux_view) {
+    if (auto ids = vmlinux_view->find({{"do_nanosleep", BTF_KIND_FUNC}, {"__x64_sys_getpid", BTF_KIND_FUNC}}))
+      return (*ids)[0] ? (*ids)[0] : (*ids)[1];
+  }
+  struct btf *btf = btf__load_vmlinux_btf();
+  if (!btf)
+    return 0;
+  int id = btf__find_by_name_kind(btf, "do_nanosleep", BTF_KIND_FUNC);
+  if (id < 0)
+    id = btf__find_by_name_kind(btf, "__x64_sys_getpid", BTF_KIND_FUNC);
+  btf__free(btf);
+  return id > 0 ? uint32_t(id) : 0;
 }
 
 // The same facts through libbpf's full parse: only where the view cannot
 // walk this BTF (a BTF kind newer than this reader knows), so a new kernel
 // is probed slowly rather than wrongly.
-uint32_t probeBtfLibbpf(KernelSupport &ks) {
+void probeBtfLibbpf(KernelSupport &ks) {
   struct btf *btf = btf__load_vmlinux_btf();
   if (!btf) {
     ks.layout_error = std::string("kernel BTF (") + kVmlinuxBtf +
                       ") is not readable: " + std::strerror(errno);
-    return 0;
+    return;
   }
   using btf_layout::memberOffset;
   ks.signing_uapi = memberOffset(btf, "bpf_attr", BTF_KIND_UNION, "keyring_id").has_value();
@@ -88,15 +111,10 @@ uint32_t probeBtfLibbpf(KernelSupport &ks) {
     ks.layout = *layout;
   else
     ks.layout_error = layout.error().msg;
-  int id = btf__find_by_name_kind(btf, "do_nanosleep", BTF_KIND_FUNC);
-  if (id < 0)
-    id = btf__find_by_name_kind(btf, "__x64_sys_getpid", BTF_KIND_FUNC);
   btf__free(btf);
-  return id > 0 ? uint32_t(id) : 0;
 }
 
 KernelSupport support;
-uint32_t trampoline_func_id = 0;
 
 } // namespace
 
@@ -109,16 +127,16 @@ const KernelSupport &loadSupport() {
     struct utsname u{};
     if (::uname(&u) == 0)
       support.release = u.release;
-    auto id = probeBtfView(support);
-    if (id) {
-      trampoline_func_id = *id;
-    } else if (::access(kVmlinuxBtf, R_OK) != 0) {
-      support.layout_error = std::string("kernel BTF (") + kVmlinuxBtf +
-                             ") is not readable: " + std::strerror(errno);
-    } else {
-      support = KernelSupport{};
-      support.release = u.release;
-      trampoline_func_id = probeBtfLibbpf(support);
+    if (!probeBtfView(support)) {
+      vmlinux_view.reset();
+      if (::access(kVmlinuxBtf, R_OK) != 0) {
+        support.layout_error = std::string("kernel BTF (") + kVmlinuxBtf +
+                               ") is not readable: " + std::strerror(errno);
+      } else {
+        support = KernelSupport{};
+        support.release = u.release;
+        probeBtfLibbpf(support);
+      }
     }
     support.exclusive_maps = sys::probeExclusiveMaps();
     support.syscall_prog_errno = sys::probeSyscallProgErrno();
@@ -133,7 +151,7 @@ const KernelSupport &kernelSupport() {
     loadSupport();
     support.signed_load_errno = sys::probeSignedLoadErrno();
     support.verifies_signatures = support.signed_load_errno == EBADMSG;
-    support.trampoline_errno = probeTrampoline(trampoline_func_id);
+    support.trampoline_errno = probeTrampoline(trampolineTarget());
     support.kprobe_pmu = ::access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
     support.uprobe_pmu = ::access("/sys/bus/event_source/devices/uprobe/type", R_OK) == 0;
   });

@@ -39,11 +39,13 @@ TEST(BtfView, SameFactsAsLibbpf) {
   struct btf *lib = btf__load_vmlinux_btf();
   ASSERT_NE(lib, nullptr);
 
-  std::vector<uint32_t> ids = v.find({{"bpf_attr", BTF_KIND_UNION},
-                                      {"bpf_map_info", BTF_KIND_STRUCT},
-                                      {"bpf_attach_type", BTF_KIND_ENUM},
-                                      {"bpf_map", BTF_KIND_STRUCT},
-                                      {"do_nanosleep", BTF_KIND_FUNC}});
+  auto found = v.find({{"bpf_attr", BTF_KIND_UNION},
+                       {"bpf_map_info", BTF_KIND_STRUCT},
+                       {"bpf_attach_type", BTF_KIND_ENUM},
+                       {"bpf_map", BTF_KIND_STRUCT},
+                       {"do_nanosleep", BTF_KIND_FUNC}});
+  ASSERT_TRUE(found) << found.error().str();
+  const std::vector<uint32_t> &ids = *found;
   EXPECT_EQ(int(ids[0]), btf__find_by_name_kind(lib, "bpf_attr", BTF_KIND_UNION));
   EXPECT_EQ(int(ids[1]), btf__find_by_name_kind(lib, "bpf_map_info", BTF_KIND_STRUCT));
   EXPECT_EQ(int(ids[2]), btf__find_by_name_kind(lib, "bpf_attach_type", BTF_KIND_ENUM));
@@ -76,7 +78,9 @@ TEST(BtfView, SameFactsAsLibbpf) {
 
 TEST(BtfView, HostileFilesAreErrors) {
   // Not BTF, a header pointing outside the file, an unterminated string
-  // section, a type section that ends inside a type, an unknown kind.
+  // section: refused at open. A type section that ends inside a type, an
+  // unknown kind: the walk is lazy, so these are errors of the find() that
+  // reaches them.
   std::vector<uint8_t> hdr = {0x9f, 0xeb, 1, 0, 24, 0, 0, 0, // magic, version, flags, hdr_len
                               0, 0, 0, 0, 12, 0, 0, 0,       // type_off 0, type_len 12
                               12, 0, 0, 0, 2, 0, 0, 0};      // str_off 12, str_len 2
@@ -95,24 +99,50 @@ TEST(BtfView, HostileFilesAreErrors) {
   struct Case {
     const char *what;
     std::vector<uint8_t> bytes;
-  } cases[] = {
+  } at_open[] = {
       {"not BTF", {'E', 'L', 'F', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}},
       {"header outside", hdr},
       {"unterminated strings", withTypes(int_type, {0, 'a'})},
+  }, at_find[] = {
       {"type ends inside", withTypes({1, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0}, {0, 'a', 0})},
       {"unknown kind", withTypes({1, 0, 0, 0, 0, 0, 0, 31, 4, 0, 0, 0}, {0, 'a', 0})},
   };
-  for (const Case &c : cases) {
+  for (const Case &c : at_open) {
     std::string path = writeTemp(c.bytes);
     auto view = btf::View::open(path);
     EXPECT_FALSE(view) << c.what;
     std::remove(path.c_str());
   }
-  // And the well-formed one opens and finds its type.
+  for (const Case &c : at_find) {
+    std::string path = writeTemp(c.bytes);
+    auto view = btf::View::open(path);
+    ASSERT_TRUE(view) << c.what;
+    EXPECT_FALSE((*view)->find({{"a", BTF_KIND_INT}})) << c.what;
+    EXPECT_EQ((*view)->memberOffset(1, "x"), std::nullopt) << c.what;
+    std::remove(path.c_str());
+  }
+  // The well-formed one opens and finds its type.
   std::string path = writeTemp(withTypes(int_type, {0, 'a', 0}));
   auto view = btf::View::open(path);
   ASSERT_TRUE(view) << view.error().str();
-  EXPECT_EQ((*view)->find({{"a", BTF_KIND_INT}, {"b", BTF_KIND_INT}}), (std::vector<uint32_t>{1, 0}));
+  auto ids = (*view)->find({{"a", BTF_KIND_INT}, {"b", BTF_KIND_INT}});
+  ASSERT_TRUE(ids) << ids.error().str();
+  EXPECT_EQ(*ids, (std::vector<uint32_t>{1, 0}));
+  std::remove(path.c_str());
+  // The walk stops where the names asked for are found: an unknown kind
+  // after them is not read; asking for a name past it is an error.
+  std::vector<uint8_t> two = int_type;
+  for (uint8_t b : {3, 0, 0, 0, 0, 0, 0, 31, 4, 0, 0, 0})
+    two.push_back(b);
+  path = writeTemp(withTypes(two, {0, 'a', 0, 'b', 0}));
+  view = btf::View::open(path);
+  ASSERT_TRUE(view) << view.error().str();
+  ids = (*view)->find({{"a", BTF_KIND_INT}});
+  ASSERT_TRUE(ids) << ids.error().str();
+  EXPECT_EQ(*ids, (std::vector<uint32_t>{1}));
+  auto past = (*view)->find({{"b", BTF_KIND_INT}});
+  ASSERT_FALSE(past);
+  EXPECT_NE(past.error().msg.find("unknown kind 31"), std::string::npos) << past.error().msg;
   std::remove(path.c_str());
 }
 
