@@ -245,8 +245,18 @@ Result<AttachResult> Object::attach(std::string_view program, std::string_view t
 Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options) {
   if (!impl_->loaded)
     return makeError(EINVAL, impl_->name + " is not loaded", "call load() first");
+  // A target may name a program of an alternative group the load did not
+  // keep: the caller cannot know beforehand which group the kernel accepts,
+  // so it gives targets for all of them, and the unused ones are ignored.
+  auto inClosedGroup = [&](const std::string &name) {
+    for (const format::AlternativeGroup &g : impl_->sealed.manifest.alternatives)
+      for (const std::string &p : g.programs)
+        if (p == name)
+          return true;
+    return false;
+  };
   for (const auto &[name, target] : options.targets)
-    if (!findProgram(name))
+    if (!findProgram(name) && !inClosedGroup(name))
       return makeError(ENOENT, "attach target given for program '" + name + "', which " + impl_->name + " does not have",
                        "'bpfseal inspect' lists the programs");
   size_t first_new = impl_->links.size();

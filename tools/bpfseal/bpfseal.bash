@@ -37,6 +37,7 @@ _bpfseal() {
     fi
     case $prev in
     --mode) COMPREPLY=($(compgen -W "auto kernel userspace" -- "$cur")); return ;;
+    --path) COMPREPLY=($(compgen -W "auto loader libbpf" -- "$cur")); return ;;
     --keyring) COMPREPLY=($(compgen -W "session user builtin secondary platform .bpf" -- "$cur")); return ;;
     --ca-dir | --pin | --detached-out) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --cert | --key | --c-header | --cxx-header | --output | -o | --kernel-btf | --der)

@@ -159,6 +159,8 @@ struct AttachOptions {
   // Program name -> target: an interface (xdp, tc, tcx; "eth0" or
   // "eth0:egress"), a cgroup directory (cgroup/*), "BINARY:FUNCTION" (uprobe),
   // "BINARY:PROVIDER:NAME[@PID]" (usdt; one uprobe per site of the probe).
+  // A program of an alternative group the load did not keep may be named
+  // (its target is unused); any other unknown name is ENOENT.
   std::map<std::string, std::string> targets;
   std::string default_cgroup = "/sys/fs/cgroup/unified";
   // Programs to leave alone (loaded, not attached).
