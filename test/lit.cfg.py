@@ -1,7 +1,8 @@
 # lit configuration shared by every suite under test/. Substitutions:
 #   %bpfseal   the bpfseal CLI            %clang-bpf  clang-19 -target bpf -O2 -g
 #   %plugin    BpfSealPlugin.so           %vmlinux    dir holding the generated vmlinux.h
-#   %inputs    test/Inputs                FileCheck, not from llvm-19
+#   %inputs    the suite's own Inputs/    FileCheck, not from llvm-19
+#   %shared_inputs  test/Inputs: inputs used by more than one suite (test/README.md)
 # Features: root (uid 0), bpf (root and the kernel exposes BTF), plugin.
 import os
 import subprocess
@@ -24,6 +25,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.bpfseal_obj_root, "test", "lit-out")
 
 inputs = os.path.join(config.bpfseal_src_root, "test", "Inputs")
+shared_inputs = os.path.join(config.bpfseal_src_root, "test", "Inputs")
 vmlinux_dir = os.path.join(config.bpfseal_obj_root, "test", "vmlinux")
 clang_bpf = (f"{config.bpf_clang} -target bpf -O2 -g -D__TARGET_ARCH_x86 "
              f"-I{vmlinux_dir} -I{inputs} -I{config.multiarch_include}")
@@ -32,6 +34,7 @@ config.substitutions.append(("%bpfseal", config.bpfseal_tool))
 config.substitutions.append(("%clang-bpf", clang_bpf))
 config.substitutions.append(("%plugin", config.bpfseal_plugin))
 config.substitutions.append(("%inputs", inputs))
+config.substitutions.append(("%shared_inputs", shared_inputs))
 config.substitutions.append(("%vmlinux", vmlinux_dir))
 config.substitutions.append(("%srcroot", config.bpfseal_src_root))
 config.substitutions.append(("%testbin", config.test_bin_dir))
