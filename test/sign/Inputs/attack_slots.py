@@ -9,10 +9,13 @@ signed sealed object that need no key and that the readers must refuse.
                                              (another object signed by the same key)
   attack_slots.py index-version IN OUT N     .bpfseal.index format version set to N
 """
+import os
 import struct
 import sys
 
-from sign_tamper import sections  # the shared section walker (same directory)
+# the shared section walker, test/Inputs/sign_tamper.py
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Inputs"))
+from sign_tamper import sections  # noqa: E402
 
 
 def main():

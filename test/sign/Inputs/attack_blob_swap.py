@@ -26,7 +26,9 @@ import os
 import struct
 import sys
 
-from sign_tamper import sections  # the shared section walker (same directory)
+# the shared section walker, test/Inputs/sign_tamper.py
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Inputs"))
+from sign_tamper import sections  # noqa: E402
 
 
 def blob_size(meta):

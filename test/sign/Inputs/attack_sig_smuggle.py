@@ -10,10 +10,13 @@ key, in CMS fields that no signature covers (RFC 5652):
 The slots stay well formed (u32 length, DER, zeros), so only the CMS parser
 can refuse them.
 """
+import os
 import struct
 import sys
 
-from sign_tamper import sections  # the shared section walker (same directory)
+# the shared section walker, test/Inputs/sign_tamper.py
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Inputs"))
+from sign_tamper import sections  # noqa: E402
 
 
 def tlv(b, i=0):
