@@ -1,8 +1,9 @@
 # lit configuration shared by every suite under test/. Substitutions:
 #   %bpfseal   the bpfseal CLI            %clang-bpf  clang-19 -target bpf -O2 -g
 #   %plugin    BpfSealPlugin.so           %vmlinux    dir holding the generated vmlinux.h
-#   %inputs    the suite's own Inputs/    FileCheck, not from llvm-19
-#   %shared_inputs  test/Inputs: inputs used by more than one suite (test/README.md)
+#   %inputs    the suite's own Inputs/ (each suite's lit.local.cfg sets it)
+#   %shared_inputs  test/Inputs: inputs more than one suite uses (test/README.md)
+#   FileCheck, not from llvm-19
 # Features: root (uid 0), bpf (root and the kernel exposes BTF), plugin.
 import os
 import subprocess
@@ -24,16 +25,14 @@ config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in", "CMakeLists.txt
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.bpfseal_obj_root, "test", "lit-out")
 
-inputs = os.path.join(config.bpfseal_src_root, "test", "Inputs")
 shared_inputs = os.path.join(config.bpfseal_src_root, "test", "Inputs")
 vmlinux_dir = os.path.join(config.bpfseal_obj_root, "test", "vmlinux")
 clang_bpf = (f"{config.bpf_clang} -target bpf -O2 -g -D__TARGET_ARCH_x86 "
-             f"-I{vmlinux_dir} -I{inputs} -I{config.multiarch_include}")
+             f"-I{vmlinux_dir} -I{config.multiarch_include}")
 
 config.substitutions.append(("%bpfseal", config.bpfseal_tool))
 config.substitutions.append(("%clang-bpf", clang_bpf))
 config.substitutions.append(("%plugin", config.bpfseal_plugin))
-config.substitutions.append(("%inputs", inputs))
 config.substitutions.append(("%shared_inputs", shared_inputs))
 config.substitutions.append(("%vmlinux", vmlinux_dir))
 config.substitutions.append(("%srcroot", config.bpfseal_src_root))
