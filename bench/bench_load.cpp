@@ -178,8 +178,8 @@ void printTable(const std::string &title, const std::vector<Variant> &vs, const 
   const Variant *fl = find(vs, floor), *lb = find(vs, libbpf);
   double flm = fl ? stats(fl->samples).median : 0, lbm = lb ? stats(lb->samples).median : 0;
   std::printf("\n%s\n", title.c_str());
-  std::printf("  %-34s %5s %9s %9s %9s %8s %8s\n", "variant", "n", "median", "p10", "p90",
-              "/lskel", "/libbpf");
+  std::printf("  %-34s %5s %9s %9s %9s %8s %8s\n", "variant", "n", "median", "p10", "p90", "/lskel",
+              "/libbpf");
   for (const Variant &v : vs) {
     Stats s = stats(v.samples);
     std::printf("  %-34s %5zu %9.3f %9.3f %9.3f %8.2f %8.2f\n", v.label.c_str(), v.samples.size(),
@@ -191,8 +191,8 @@ bool benchObject(BenchObject &o, const Config &cfg) {
   std::string pin = "/sys/fs/bpf/bpfseal_bench_" + std::to_string(getpid());
   std::vector<Variant> cold, warm;
   auto cli_args = [&](const std::string &cli) {
-    return std::vector<std::string>{cli, "load", o.sealed, "--mode", cfg.mode, "--cert", cfg.cert,
-                                    "--no-attach", "--exit-after-load"};
+    return std::vector<std::string>{cli,      "load",   o.sealed,      "--mode",           cfg.mode,
+                                    "--cert", cfg.cert, "--no-attach", "--exit-after-load"};
   };
   cold.push_back({"lskel one-shot (floor)", {o.lskel}});
   cold.push_back({"libbpfseal one-shot (C API, .so)", {cfg.bpfseal_helper, o.sealed, cfg.cert}});
@@ -201,7 +201,8 @@ bool benchObject(BenchObject &o, const Config &cfg) {
   if (!cfg.cli_static.empty())
     cold.push_back({"bpfseal load (static CLI)", cli_args(cfg.cli_static)});
   if (!cfg.bpftool.empty())
-    cold.push_back({"bpftool prog loadall", {cfg.bpftool, "prog", "loadall", o.linked, pin}, false, pin});
+    cold.push_back(
+        {"bpftool prog loadall", {cfg.bpftool, "prog", "loadall", o.linked, pin}, false, pin});
   cold.push_back({"libbpf one-shot", {cfg.libbpf_helper, o.linked}});
   warm.push_back({"lskel (floor)", {o.lskel}, true});
   warm.push_back({"libbpfseal", {cfg.bpfseal_helper, o.sealed, cfg.cert}, true});
@@ -295,30 +296,44 @@ void usage(const char *argv0) {
 } // namespace
 
 int main(int argc, char **argv) {
-  enum { kObject = 1, kCert, kKey, kMode, kCli, kCliStatic, kBpftool, kLibbpf, kBpfseal, kRounds,
-         kWarm, kScaling, kWork };
-  static const option kOptions[] = {
-      {"object", required_argument, nullptr, kObject},
-      {"cert", required_argument, nullptr, kCert},
-      {"key", required_argument, nullptr, kKey},
-      {"mode", required_argument, nullptr, kMode},
-      {"cli", required_argument, nullptr, kCli},
-      {"cli-static", required_argument, nullptr, kCliStatic},
-      {"bpftool", required_argument, nullptr, kBpftool},
-      {"libbpf-helper", required_argument, nullptr, kLibbpf},
-      {"bpfseal-helper", required_argument, nullptr, kBpfseal},
-      {"rounds", required_argument, nullptr, kRounds},
-      {"warm", required_argument, nullptr, kWarm},
-      {"scaling", no_argument, nullptr, kScaling},
-      {"work-dir", required_argument, nullptr, kWork},
-      {nullptr, 0, nullptr, 0}};
+  enum {
+    kObject = 1,
+    kCert,
+    kKey,
+    kMode,
+    kCli,
+    kCliStatic,
+    kBpftool,
+    kLibbpf,
+    kBpfseal,
+    kRounds,
+    kWarm,
+    kScaling,
+    kWork
+  };
+  static const option kOptions[] = {{"object", required_argument, nullptr, kObject},
+                                    {"cert", required_argument, nullptr, kCert},
+                                    {"key", required_argument, nullptr, kKey},
+                                    {"mode", required_argument, nullptr, kMode},
+                                    {"cli", required_argument, nullptr, kCli},
+                                    {"cli-static", required_argument, nullptr, kCliStatic},
+                                    {"bpftool", required_argument, nullptr, kBpftool},
+                                    {"libbpf-helper", required_argument, nullptr, kLibbpf},
+                                    {"bpfseal-helper", required_argument, nullptr, kBpfseal},
+                                    {"rounds", required_argument, nullptr, kRounds},
+                                    {"warm", required_argument, nullptr, kWarm},
+                                    {"scaling", no_argument, nullptr, kScaling},
+                                    {"work-dir", required_argument, nullptr, kWork},
+                                    {nullptr, 0, nullptr, 0}};
   Config cfg;
   for (int c; (c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1;) {
     switch (c) {
     case kObject: {
       auto o = parseObject(optarg);
       if (!o)
-        return std::fprintf(stderr, "bench: --object wants NAME,LINKED,SEALED,LSKEL, got '%s'\n", optarg), 2;
+        return std::fprintf(stderr, "bench: --object wants NAME,LINKED,SEALED,LSKEL, got '%s'\n",
+                            optarg),
+               2;
       cfg.objects.push_back(*o);
       break;
     }
@@ -351,7 +366,8 @@ int main(int argc, char **argv) {
   for (BenchObject &o : cfg.objects) {
     RunResult r = run({cfg.libbpf_helper, "--insns", o.linked}, cfg);
     if (!r.ok || std::sscanf(r.out.c_str(), "%zu %zu", &o.programs, &o.insns) != 2)
-      return std::fprintf(stderr, "bench: cannot count %s: %s\n", o.linked.c_str(), r.err.c_str()), 1;
+      return std::fprintf(stderr, "bench: cannot count %s: %s\n", o.linked.c_str(), r.err.c_str()),
+             1;
   }
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);

@@ -179,7 +179,7 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr, struct b
     __u64 aux = running ? *running : 0;
     bool admitted = aux && bpf_map_lookup_elem(&bpfseal_loaders, &aux);
     return decide_load(prog, &e, admitted,
-                  admitted ? BPFSEAL_RULE_VERIFIED_LOADER : BPFSEAL_RULE_UNKNOWN_LOADER);
+                       admitted ? BPFSEAL_RULE_VERIFIED_LOADER : BPFSEAL_RULE_UNKNOWN_LOADER);
   }
 
   union bpf_attr___sig *a = (void *)attr;
@@ -218,7 +218,8 @@ int BPF_PROG(bpfseal_load, struct bpf_prog *prog, union bpf_attr *attr, struct b
       __u8 one = 1;
       bpf_map_update_elem(&bpfseal_loaders, &key, &one, BPF_ANY);
     }
-    return decide_load(prog, &e, allowed, allowed ? BPFSEAL_RULE_SIGNED : BPFSEAL_RULE_KEYRING_NOT_ALLOWED);
+    return decide_load(prog, &e, allowed,
+                       allowed ? BPFSEAL_RULE_SIGNED : BPFSEAL_RULE_KEYRING_NOT_ALLOWED);
   }
 
   if (exempt_cgroup_id && e.cgroup_id == exempt_cgroup_id && e.prog_type < 64 &&

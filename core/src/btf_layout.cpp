@@ -53,24 +53,25 @@ bool enumHas(const struct btf *btf, const char *type, const char *value) {
 }
 
 Result<format::MapLayout> mapLayout(const struct btf *btf) {
-  return mapLayout([&](const char *name) {
-    return memberOffset(btf, "bpf_map", BTF_KIND_STRUCT, name);
-  });
+  return mapLayout(
+      [&](const char *name) { return memberOffset(btf, "bpf_map", BTF_KIND_STRUCT, name); });
 }
 
 Result<format::MapLayout>
 mapLayout(const std::function<std::optional<uint32_t>(const char *member)> &field) {
   auto sha = field("sha");
   auto excl_prog_sha = field("excl_prog_sha");
-  auto map_type = field("map_type"), key_size = field("key_size"),
-       value_size = field("value_size"), max_entries = field("max_entries"),
-       frozen = field("frozen");
+  auto map_type = field("map_type"), key_size = field("key_size"), value_size = field("value_size"),
+       max_entries = field("max_entries"), frozen = field("frozen");
   if (!sha || *sha != 0)
-    return makeError(ENOENT, "struct bpf_map has no sha[32] at offset 0 (kernel predates map hashes)");
+    return makeError(ENOENT,
+                     "struct bpf_map has no sha[32] at offset 0 (kernel predates map hashes)");
   if (!excl_prog_sha)
-    return makeError(ENOENT, "struct bpf_map has no excl_prog_sha (kernel predates exclusive maps)");
+    return makeError(ENOENT,
+                     "struct bpf_map has no excl_prog_sha (kernel predates exclusive maps)");
   if (!map_type || !key_size || !value_size || !max_entries || !frozen)
-    return makeError(ENOENT, "struct bpf_map lacks map_type/key_size/value_size/max_entries/frozen");
+    return makeError(ENOENT,
+                     "struct bpf_map lacks map_type/key_size/value_size/max_entries/frozen");
   format::MapLayout layout;
   auto excl = field("excl");
   layout.excl_off = excl ? static_cast<int32_t>(*excl) : -1;
@@ -88,8 +89,9 @@ Result<format::MapLayout> mapLayoutFromFile(const std::string &path) {
                                                         btf__free);
   if (!btf) {
     int err = errno ? errno : EINVAL;
-    return makeError(err, "cannot read BTF from '" + path + "'",
-                     "pass a vmlinux ELF with .BTF or a raw BTF file such as /sys/kernel/btf/vmlinux");
+    return makeError(
+        err, "cannot read BTF from '" + path + "'",
+        "pass a vmlinux ELF with .BTF or a raw BTF file such as /sys/kernel/btf/vmlinux");
   }
   auto layout = mapLayout(btf.get());
   if (!layout) {

@@ -49,7 +49,8 @@ Result<Image> open(std::span<const uint8_t> file) {
   if (elf_version(EV_CURRENT) == EV_NONE)
     return makeError(ENOTSUP, "libelf initialisation failed");
   if (file.empty())
-    return notElf("input is empty, not an ELF object", "pass a BPF object built with clang -target bpf");
+    return notElf("input is empty, not an ELF object",
+                  "pass a BPF object built with clang -target bpf");
   if (file.size() < 4 || std::memcmp(file.data(), ELFMAG, SELFMAG) != 0)
     return notElf("input is not an ELF object (bad magic)",
                   "pass a BPF object built with clang -target bpf");
@@ -72,8 +73,7 @@ Result<Image> open(std::span<const uint8_t> file) {
   // would be bytes llvm-readelf interprets and no section accounts for.
   if (ehdr.e_phnum || ehdr.e_phoff)
     return notElf("ELF object has a program header table (e_phoff " + std::to_string(ehdr.e_phoff) +
-                      ", e_phnum " + std::to_string(ehdr.e_phnum) +
-                      "); BPF objects have none",
+                      ", e_phnum " + std::to_string(ehdr.e_phnum) + "); BPF objects have none",
                   "pass the relocatable BPF object clang -target bpf -c produced");
   if (ehdr.e_ehsize != sizeof(Elf64_Ehdr) || ehdr.e_shentsize != sizeof(Elf64_Shdr))
     return notElf("ELF header sizes are wrong (e_ehsize " + std::to_string(ehdr.e_ehsize) +
@@ -91,8 +91,8 @@ Result<Image> open(std::span<const uint8_t> file) {
                   "the file is truncated; rebuild or re-copy it");
   // libelf returns e_shstrndx unchecked; everything below needs the table.
   GElf_Shdr strsh;
-  Elf_Scn *strscn = img.shstrndx && img.shstrndx < shnum ? elf_getscn(img.elf.get(), img.shstrndx)
-                                                         : nullptr;
+  Elf_Scn *strscn =
+      img.shstrndx && img.shstrndx < shnum ? elf_getscn(img.elf.get(), img.shstrndx) : nullptr;
   if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB)
     return notElf("ELF section name table index " + std::to_string(img.shstrndx) +
                       " does not name a string table section",
@@ -176,9 +176,10 @@ Result<BinaryFile> openBinary(const std::string &path, const std::string &why,
   return bin;
 }
 
-Result<std::vector<uint8_t>>
-rewrite(const Image &base, const std::map<std::string, std::vector<uint8_t>> &overrides,
-        const std::vector<NewSection> &extra, const std::vector<std::string> &drop) {
+Result<std::vector<uint8_t>> rewrite(const Image &base,
+                                     const std::map<std::string, std::vector<uint8_t>> &overrides,
+                                     const std::vector<NewSection> &extra,
+                                     const std::vector<std::string> &drop) {
   size_t kept = 0; // sections before the first dropped one
   for (const Section &s : base.sections) {
     if (std::find(drop.begin(), drop.end(), s.name) != drop.end())
@@ -187,8 +188,9 @@ rewrite(const Image &base, const std::map<std::string, std::vector<uint8_t>> &ov
   }
   for (size_t i = kept; i < base.sections.size(); ++i)
     if (std::find(drop.begin(), drop.end(), base.sections[i].name) == drop.end())
-      return makeError(EINVAL, "ELF writer: section '" + format::escapeText(base.sections[i].name) +
-                                   "' follows a dropped section (only trailing sections can be dropped)");
+      return makeError(EINVAL,
+                       "ELF writer: section '" + format::escapeText(base.sections[i].name) +
+                           "' follows a dropped section (only trailing sections can be dropped)");
   if (base.shstrndx > kept)
     return makeError(EINVAL, "ELF writer: the section name table would be dropped");
   int fd = memfd_create("bpfseal-elf", MFD_CLOEXEC);

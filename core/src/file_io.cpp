@@ -53,8 +53,7 @@ Result<std::vector<uint8_t>> readFile(const std::string &path) {
   return bytes;
 }
 
-Status writeFileAtomic(const std::string &path, std::span<const uint8_t> bytes,
-                       unsigned mode) {
+Status writeFileAtomic(const std::string &path, std::span<const uint8_t> bytes, unsigned mode) {
   std::string tmp = path + ".tmp.XXXXXX";
   int fd = mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0)

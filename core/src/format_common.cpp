@@ -17,10 +17,8 @@ void putU32(std::vector<uint8_t> &out, uint32_t v) {
 }
 
 uint32_t getU32(const uint8_t *p) {
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
-         uint32_t(p[3]) << 24;
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
-
 
 bool validUtf8(std::string_view s) {
   size_t i = 0;
@@ -49,7 +47,11 @@ Status checkManifestText(const Manifest &m) {
   auto check = [](const std::string &what, const std::string &v) -> Status {
     if (validUtf8(v))
       return ok();
-    return makeError(EILSEQ, what + " is not valid UTF-8 (hex " + hex({reinterpret_cast<const uint8_t *>(v.data()), std::min<size_t>(v.size(), 48)}) + ")",
+    return makeError(EILSEQ,
+                     what + " is not valid UTF-8 (hex " +
+                         hex({reinterpret_cast<const uint8_t *>(v.data()),
+                              std::min<size_t>(v.size(), 48)}) +
+                         ")",
                      "the BPF object is damaged or was not built by clang; rebuild it");
   };
   std::vector<std::pair<std::string, const std::string *>> all = {
@@ -57,8 +59,11 @@ Status checkManifestText(const Manifest &m) {
   for (size_t i = 0; i < m.programs.size(); ++i) {
     const ProgramInfo &p = m.programs[i];
     std::string who = "program " + std::to_string(i);
-    for (auto [f, v] : {std::pair{" name", &p.name}, {" section", &p.section}, {" type", &p.type},
-                        {" attach type", &p.attach_type}, {" source", &p.source},
+    for (auto [f, v] : {std::pair{" name", &p.name},
+                        {" section", &p.section},
+                        {" type", &p.type},
+                        {" attach type", &p.attach_type},
+                        {" source", &p.source},
                         {" attach target", &p.attach_target}})
       all.push_back({who + f, v});
   }
@@ -67,8 +72,10 @@ Status checkManifestText(const Manifest &m) {
       all.push_back({"map " + std::to_string(i) + f, v});
   for (size_t i = 0; i < m.baked.size(); ++i) {
     const BakedValue &b = m.baked[i];
-    for (auto [f, v] : {std::pair{" name", &b.name}, {" section", &b.section},
-                        {" type", &b.type}, {" value", &b.value}})
+    for (auto [f, v] : {std::pair{" name", &b.name},
+                        {" section", &b.section},
+                        {" type", &b.type},
+                        {" value", &b.value}})
       all.push_back({"baked value " + std::to_string(i) + f, v});
   }
   for (size_t i = 0; i < m.disabled_programs.size(); ++i)
@@ -88,8 +95,7 @@ Status checkManifestText(const Manifest &m) {
 bool validLoaderName(std::string_view name) {
   return !name.empty() && name.size() <= kMaxLoaderNameLen &&
          std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-';
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
          });
 }
 
@@ -116,8 +122,7 @@ std::string escapeText(std::string_view s) {
       for (size_t k = 1; k < n; ++k)
         cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3f);
       bool control = cp < 0xa0 || (cp >= 0x202a && cp <= 0x202e) ||
-                     (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f ||
-                     cp == 0x061c;
+                     (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
       if (!control) {
         out.append(s.substr(i, n));
       } else {

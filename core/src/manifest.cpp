@@ -45,8 +45,7 @@ const ojson &member(const ojson &obj, const char *key) {
 
 // Typed reads that refuse what nlohmann's get<> would convert silently
 // (1.5 or -1 as uint32_t, 1e300 as an integer is undefined behaviour).
-template <typename T>
-T field(const ojson &obj, const char *key) {
+template <typename T> T field(const ojson &obj, const char *key) {
   const ojson &v = member(obj, key);
   if constexpr (std::is_same_v<T, std::string>) {
     if (!v.is_string())
@@ -62,8 +61,7 @@ T field(const ojson &obj, const char *key) {
     if (v.is_number_unsigned())
       fits = v.get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max());
     else if (v.is_number_integer())
-      fits = std::is_signed_v<T> &&
-             v.get<int64_t>() >= int64_t(std::numeric_limits<T>::min());
+      fits = std::is_signed_v<T> && v.get<int64_t>() >= int64_t(std::numeric_limits<T>::min());
     if (!fits)
       throw JsonError(std::string("field '") + key + "' is not a " +
                       (std::is_signed_v<T> ? "signed" : "unsigned") + " " +
@@ -83,15 +81,13 @@ const ojson &arrayField(const ojson &obj, const char *key) {
 // JSON readers resolve differently, so a signed manifest must not have any).
 ojson parseStrictJson(std::string_view text) {
   std::vector<std::set<std::string>> keys;
-  auto cb = [&](int depth, ojson::parse_event_t ev,
-                ojson &parsed) {
+  auto cb = [&](int depth, ojson::parse_event_t ev, ojson &parsed) {
     using E = decltype(ev);
     switch (ev) {
     case E::object_start:
     case E::array_start:
       if (depth >= kMaxJsonDepth)
-        throw JsonError("nested deeper than " + std::to_string(kMaxJsonDepth) +
-                        " levels");
+        throw JsonError("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
       if (ev == E::object_start)
         keys.emplace_back();
       break;
@@ -104,8 +100,7 @@ ojson parseStrictJson(std::string_view text) {
           !keys.back().insert(parsed.get<std::string>()).second)
         throw JsonError("duplicate key '" + parsed.get<std::string>() + "'");
       break;
-    default:
-      break;
+    default: break;
     }
     return true;
   };
@@ -114,7 +109,6 @@ ojson parseStrictJson(std::string_view text) {
     throw JsonError("not valid JSON (or not UTF-8)");
   return j;
 }
-
 
 Sha256 digestField(const ojson &obj, const char *key) {
   std::string text = field<std::string>(obj, key);
@@ -138,10 +132,8 @@ Sha256 digestField(const ojson &obj, const char *key) {
 
 std::string_view loaderKindName(LoaderKind kind) {
   switch (kind) {
-  case LoaderKind::KernelCheck:
-    return "kernel-check";
-  case LoaderKind::LoaderCheck:
-    return "loader-check";
+  case LoaderKind::KernelCheck: return "kernel-check";
+  case LoaderKind::LoaderCheck: return "loader-check";
   }
   return "unknown";
 }
@@ -196,8 +188,8 @@ std::string serializeManifest(const Manifest &m) {
                        {"layout", layoutToJson(l.layout)},
                        {"kernels", l.kernels}});
   j["loaders"] = loaders;
-  ojson units = ojson::parse(m.units_json.empty() ? "[]" : m.units_json,
-                             nullptr, /*allow_exceptions=*/false);
+  ojson units =
+      ojson::parse(m.units_json.empty() ? "[]" : m.units_json, nullptr, /*allow_exceptions=*/false);
   j["units"] = units.is_discarded() ? ojson::array() : units;
   j["file_digest"] = hex(m.file_digest);
   ojson sections = ojson::array();
@@ -254,8 +246,7 @@ Result<Manifest> parseManifest(std::string_view text) {
     m.format_version = field<uint32_t>(j, "format_version");
     if (m.format_version != kFormatVersion)
       return makeError(ENOTSUP,
-                       "sealed object format version " +
-                           std::to_string(m.format_version) +
+                       "sealed object format version " + std::to_string(m.format_version) +
                            " is not supported (this bpfseal reads version " +
                            std::to_string(kFormatVersion) + ")",
                        "use a bpfseal release that matches the sealer");
@@ -264,10 +255,8 @@ Result<Manifest> parseManifest(std::string_view text) {
     m.license = field<std::string>(j, "license");
     m.tool_version = field<std::string>(j, "tool_version");
     for (const ojson &p : arrayField(j, "programs"))
-      m.programs.push_back({field<std::string>(p, "name"),
-                            field<std::string>(p, "section"),
-                            field<std::string>(p, "type"),
-                            field<std::string>(p, "attach_type"),
+      m.programs.push_back({field<std::string>(p, "name"), field<std::string>(p, "section"),
+                            field<std::string>(p, "type"), field<std::string>(p, "attach_type"),
                             field<std::string>(p, "source"),
                             field<std::string>(p, "attach_target")});
     for (const ojson &mj : arrayField(j, "maps")) {
@@ -282,12 +271,9 @@ Result<Manifest> parseManifest(std::string_view text) {
       m.maps.push_back(std::move(mi));
     }
     for (const ojson &b : arrayField(j, "baked"))
-      m.baked.push_back({field<std::string>(b, "name"),
-                         field<std::string>(b, "section"),
-                         field<std::string>(b, "type"),
-                         field<std::string>(b, "value"),
-                         field<uint32_t>(b, "offset"),
-                         field<uint32_t>(b, "size")});
+      m.baked.push_back({field<std::string>(b, "name"), field<std::string>(b, "section"),
+                         field<std::string>(b, "type"), field<std::string>(b, "value"),
+                         field<uint32_t>(b, "offset"), field<uint32_t>(b, "size")});
     for (const ojson &d : arrayField(j, "disabled_programs")) {
       if (!d.is_string())
         return malformed("manifest 'disabled_programs' holds a non-string");
@@ -327,8 +313,8 @@ Result<Manifest> parseManifest(std::string_view text) {
     m.units_json = units.dump();
     m.file_digest = digestField(j, "file_digest");
     for (const ojson &sj : arrayField(j, "sections"))
-      m.sections.push_back({field<std::string>(sj, "name"), field<uint64_t>(sj, "size"),
-                            digestField(sj, "sha256")});
+      m.sections.push_back(
+          {field<std::string>(sj, "name"), field<uint64_t>(sj, "size"), digestField(sj, "sha256")});
     return m;
   } catch (const std::exception &e) {
     return malformed(std::string("manifest: ") + e.what());

@@ -17,16 +17,14 @@ constexpr size_t kMaxManifestSize = 16u << 20;
 
 } // namespace
 
-std::vector<uint8_t> buildMetadata(std::span<const uint8_t> blob,
-                                   const Manifest &manifest) {
+std::vector<uint8_t> buildMetadata(std::span<const uint8_t> blob, const Manifest &manifest) {
   std::string json = serializeManifest(manifest);
   std::vector<uint8_t> out(blob.begin(), blob.end());
   out.insert(out.end(), json.begin(), json.end());
   // The kernel hashes an array map's whole element, which it rounds up to 8
   // bytes: zero-pad so that map->sha == SHA-256(metadata).
   out.resize((out.size() + kTrailerSize + 7) / 8 * 8 - kTrailerSize, 0);
-  out.insert(out.end(), std::begin(kMetadataTrailerMagic),
-             std::end(kMetadataTrailerMagic));
+  out.insert(out.end(), std::begin(kMetadataTrailerMagic), std::end(kMetadataTrailerMagic));
   putU32(out, uint32_t(blob.size()));
   putU32(out, uint32_t(json.size()));
   return out;
@@ -48,17 +46,15 @@ Result<MetadataView> splitMetadata(std::span<const uint8_t> md) {
       return malformed("metadata padding is not zero");
   if (json_size > kMaxManifestSize)
     return malformed("manifest is too large");
-  return MetadataView{
-      md.subspan(0, blob_size),
-      std::string_view(reinterpret_cast<const char *>(md.data()) + blob_size,
-                       json_size)};
+  return MetadataView{md.subspan(0, blob_size),
+                      std::string_view(reinterpret_cast<const char *>(md.data()) + blob_size,
+                                       json_size)};
 }
 
 Sha256 sha256(std::span<const uint8_t> bytes) {
   Sha256 out{};
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(),
-             nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
   return out;
 }
 

@@ -149,7 +149,7 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
 
   // Positive verdicts: the gen_loader body returns only 0 or -errno, so the
   // runtime can tell a prologue refusal from a kernel refusal.
-  
+
   e.bind(Emitter::kWrongLayout);
   e.movImm(R0, int32_t(PrologueVerdict::WrongLayout));
   e.exit();

@@ -1,8 +1,8 @@
 // The sealed file: index, metadata, loaders and signature slots appended to
 // the BPF ELF, and the digests that bind every other byte of the file to the
 // signed manifest (docs/FORMAT.md).
-#include "bpfseal/prologue.h"
 #include "bpfseal/internal/elf_image.h"
+#include "bpfseal/prologue.h"
 #include "bpfseal/timings.h"
 #include "format_internal.h"
 
@@ -94,9 +94,9 @@ Status checkDigests(const elf::Image &img, const Manifest &m) {
       return malformed("section '" + printable(want[i].name) +
                        "' was removed after sealing (the signed manifest lists it)");
     if (have.sections[i].name != want[i].name)
-      return malformed("section " + std::to_string(i) + " is '" +
-                       printable(have.sections[i].name) + "', the signed manifest says '" +
-                       printable(want[i].name) + "' (sections renamed or reordered)");
+      return malformed("section " + std::to_string(i) + " is '" + printable(have.sections[i].name) +
+                       "', the signed manifest says '" + printable(want[i].name) +
+                       "' (sections renamed or reordered)");
     if (!(have.sections[i] == want[i]))
       return malformed("section '" + printable(want[i].name) +
                        "' differs from the signed manifest (changed after sealing)");
@@ -110,9 +110,8 @@ Status checkDigests(const elf::Image &img, const Manifest &m) {
 // A signature slot: u32 length, the DER signature, zeros.
 Result<std::vector<uint8_t>> readSlot(std::span<const uint8_t> slot, const std::string &loader) {
   if (slot.size() != kSignatureSlotSize)
-    return malformed("signature slot of loader '" + loader + "' is " +
-                     std::to_string(slot.size()) + " bytes, not " +
-                     std::to_string(kSignatureSlotSize));
+    return malformed("signature slot of loader '" + loader + "' is " + std::to_string(slot.size()) +
+                     " bytes, not " + std::to_string(kSignatureSlotSize));
   uint32_t len = getU32(slot.data());
   if (len > kMaxSignatureSize)
     return malformed("signature of loader '" + loader + "' is larger than 4096 bytes");
@@ -219,7 +218,8 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
   for (const elf::Section &s : img->sections)
     if (startsWith(s.name, ".bpfseal.") && !seen.insert(s.name).second)
       return makeError(EBADMSG,
-                       "malformed sealed object: two sections are named '" + printable(s.name) + "'",
+                       "malformed sealed object: two sections are named '" + printable(s.name) +
+                           "'",
                        "re-seal the object with 'bpfseal seal'; it was damaged or tampered with");
 
   std::span<const uint8_t> index = img->contents(*index_sec);
@@ -267,12 +267,13 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
   // Every .bpfseal.* section is one the manifest accounts for: a section the
   // digest blanks must belong to a signed loader.
   for (const elf::Section &s : img->sections) {
-    if (!startsWith(s.name, ".bpfseal.") || s.name == kIndexSection ||
-        s.name == kMetadataSection || s.name == kUnitSection)
+    if (!startsWith(s.name, ".bpfseal.") || s.name == kIndexSection || s.name == kMetadataSection ||
+        s.name == kUnitSection)
       continue;
     bool known = false;
     for (const LoaderInfo &l : m.loaders)
-      known |= s.name == kLoaderSectionPrefix + l.name || s.name == kSignatureSectionPrefix + l.name;
+      known |=
+          s.name == kLoaderSectionPrefix + l.name || s.name == kSignatureSectionPrefix + l.name;
     if (!known)
       return malformed("section '" + printable(s.name) + "' belongs to no loader of the manifest");
   }

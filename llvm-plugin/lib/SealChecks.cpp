@@ -20,14 +20,14 @@
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Basic/CodeGenOptions.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/Path.h"
-#include "clang/Basic/CodeGenOptions.h"
+#include "llvm/Support/SHA256.h"
 
 #include <optional>
 
@@ -154,8 +154,8 @@ public:
         Element.isConstQualified() && Element.isVolatileQualified();
     if (VD->isFileVarDecl())
       Facts.ConstVolatile[VD->getName()] = ConstVolatile;
-    if (ConstVolatile && WarnConfig &&
-        !SetAtSealTime.contains(VD->getName()) && firstSeen(VD))
+    if (ConstVolatile && WarnConfig && !SetAtSealTime.contains(VD->getName()) &&
+        firstSeen(VD))
       Diags.Report(VD->getLocation(), ConfigDiag) << VD->getName();
     return true;
   }
@@ -164,12 +164,13 @@ public:
     const SourceManager &SM = Ctx.getSourceManager();
     std::optional<MemoryBufferRef> Main =
         SM.getBufferOrNone(SM.getMainFileID());
-    if (OptionalFileEntryRef Entry = SM.getFileEntryRefForID(SM.getMainFileID()))
+    if (OptionalFileEntryRef Entry =
+            SM.getFileEntryRefForID(SM.getMainFileID()))
       Facts.SourceName = remapPath(Entry->getName());
     if (Main)
-      Facts.SourceSHA256 = toHex(
-          SHA256::hash(arrayRefFromStringRef(Main->getBuffer())),
-          /*LowerCase=*/true);
+      Facts.SourceSHA256 =
+          toHex(SHA256::hash(arrayRefFromStringRef(Main->getBuffer())),
+                /*LowerCase=*/true);
   }
 
 private:
@@ -258,13 +259,11 @@ public:
     FrontendFacts *F = Facts.get(); // owns these callbacks: no cycle
     auto LocationOf = [F](StringRef Name) {
       auto It = F->Locations.find(Name);
-      return It == F->Locations.end()
-                 ? SourceLocation()
-                 : SourceLocation::getFromRawEncoding(
-                       It->second.RawSourceLocation);
+      return It == F->Locations.end() ? SourceLocation()
+                                      : SourceLocation::getFromRawEncoding(
+                                            It->second.RawSourceLocation);
     };
-    unsigned LimitDiag =
-        Diags.getCustomDiagID(DiagnosticsEngine::Error, "%0");
+    unsigned LimitDiag = Diags.getCustomDiagID(DiagnosticsEngine::Error, "%0");
     F->ReportLimit = [&Diags, LimitDiag, LocationOf](const LimitViolation &V) {
       Diags.Report(LocationOf(V.LookupName), LimitDiag) << describeLimit(V);
     };

@@ -58,9 +58,9 @@ public:
                                     TargetOptions(), std::nullopt));
     if (!TM)
       return;
-    Ctx = std::make_unique<MCContext>(
-        TM->getTargetTriple(), TM->getMCAsmInfo(), TM->getMCRegisterInfo(),
-        TM->getMCSubtargetInfo());
+    Ctx = std::make_unique<MCContext>(TM->getTargetTriple(), TM->getMCAsmInfo(),
+                                      TM->getMCRegisterInfo(),
+                                      TM->getMCSubtargetInfo());
     TM->getObjFileLowering()->Initialize(*Ctx, *TM);
   }
 
@@ -68,7 +68,10 @@ public:
     if (GV.hasSection())
       return GV.getSection().str();
     if (TM)
-      return TM->getObjFileLowering()->SectionForGlobal(&GV, *TM)->getName().str();
+      return TM->getObjFileLowering()
+          ->SectionForGlobal(&GV, *TM)
+          ->getName()
+          .str();
     // No target available (should not happen inside clang): LLVM's defaults.
     if (GV.isConstant())
       return ".rodata";
@@ -321,8 +324,8 @@ std::vector<LimitViolation> checkLoaderLimits(const Module &M) {
   bool HasKconfig = false;
   auto CountMap = [&](std::string Name, StringRef Global) {
     if (++Maps == MaxLoaderMaps + 1)
-      Violations.push_back({LimitViolation::Maps, std::move(Name),
-                            Global.str(), Maps, MaxLoaderMaps});
+      Violations.push_back({LimitViolation::Maps, std::move(Name), Global.str(),
+                            Maps, MaxLoaderMaps});
   };
   // In libbpf's order: .maps maps, then data sections, then .kconfig.
   auto Counted = [](const GlobalVariable &GV) {
@@ -376,10 +379,11 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
   for (const Function &F : M) {
     if (F.isDeclaration()) {
       if (F.getSection() == ".ksyms")
-        Externs.add(F.getName(), json::Object{{"name", F.getName()},
-                                       {"kind", "ksym"},
-                                       {"function", true},
-                                       {"weak", F.hasExternalWeakLinkage()}});
+        Externs.add(F.getName(),
+                    json::Object{{"name", F.getName()},
+                                 {"kind", "ksym"},
+                                 {"function", true},
+                                 {"weak", F.hasExternalWeakLinkage()}});
       continue;
     }
     // Functions without a section are subprograms in .text, not programs.
@@ -400,10 +404,11 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
                        : Section == ".ksyms" ? "ksym"
                                              : "";
       if (!Kind.empty())
-        Externs.add(GV.getName(), json::Object{{"name", GV.getName()},
-                                       {"kind", Kind},
-                                       {"function", false},
-                                       {"weak", GV.hasExternalWeakLinkage()}});
+        Externs.add(GV.getName(),
+                    json::Object{{"name", GV.getName()},
+                                 {"kind", Kind},
+                                 {"function", false},
+                                 {"weak", GV.hasExternalWeakLinkage()}});
       continue;
     }
     if (Section == "license") {
@@ -419,8 +424,7 @@ std::string buildUnitManifest(const Module &M, const FrontendFacts *Facts) {
         Map["max_entries"] = *MaxEntries;
       if (std::optional<int64_t> KeySize = mapSize(GV, "key", "key_size"))
         Map["key_size"] = *KeySize;
-      if (std::optional<int64_t> ValueSize =
-              mapSize(GV, "value", "value_size"))
+      if (std::optional<int64_t> ValueSize = mapSize(GV, "value", "value_size"))
         Map["value_size"] = *ValueSize;
       addLocation(Map, GV, Facts);
       Maps.add(GV.getName(), std::move(Map));
@@ -479,10 +483,10 @@ PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
     }
     // -fpass-plugin alone: no clang DiagnosticsEngine to report through.
     std::string Where;
-    if (const GlobalObject *GO = M.getNamedValue(V.LookupName)
-                                     ? dyn_cast<GlobalObject>(
-                                           M.getNamedValue(V.LookupName))
-                                     : nullptr)
+    if (const GlobalObject *GO =
+            M.getNamedValue(V.LookupName)
+                ? dyn_cast<GlobalObject>(M.getNamedValue(V.LookupName))
+                : nullptr)
       if (std::optional<SourceLocation> Loc = locationOf(*GO, nullptr))
         Where = Loc->File + ":" + std::to_string(Loc->Line) + ": ";
     M.getContext().emitError("bpfseal: " + Where + describeLimit(V));
@@ -493,7 +497,8 @@ PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
   // answers with "latest kernel" (true) without looking at the sealing
   // machine, so they are the same for every build and need no opt-in.
   auto MachineIndependent = [](StringRef Name) {
-    return Name == "LINUX_HAS_BPF_COOKIE" || Name == "LINUX_HAS_SYSCALL_WRAPPER";
+    return Name == "LINUX_HAS_BPF_COOKIE" ||
+           Name == "LINUX_HAS_SYSCALL_WRAPPER";
   };
   if (Facts && Facts->ReportKconfig)
     for (const GlobalVariable &GV : M.globals())
@@ -504,9 +509,9 @@ PreservedAnalyses UnitManifestPass::run(Module &M, ModuleAnalysisManager &) {
   std::string Manifest = buildUnitManifest(M, Facts.get());
   Constant *Init = ConstantDataArray::getString(M.getContext(), Manifest,
                                                 /*AddNull=*/true);
-  auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
-                                GlobalValue::PrivateLinkage, Init,
-                                UnitGlobalName);
+  auto *GV =
+      new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
+                         GlobalValue::PrivateLinkage, Init, UnitGlobalName);
   GV->setSection(UnitSectionName);
   GV->setAlignment(Align(1));
   // !exclude makes the ELF section SHF_EXCLUDE without SHF_ALLOC: libbpf does

@@ -6,9 +6,9 @@
 #include "object_impl.h"
 #include "probe.h"
 
+#include "bpfseal/internal/elf_image.h"
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "bpfseal/internal/elf_image.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -22,10 +22,10 @@
 #include <fnmatch.h>
 #include <fstream>
 #include <net/if.h>
+#include <set>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <set>
 #include <unistd.h>
 #include <vector>
 
@@ -90,7 +90,8 @@ namespace {
 
 // A BPF program on a perf event: a perf link where the kernel has them (5.15+),
 // else the PERF_EVENT_IOC_SET_BPF ioctl (detached by closing the event).
-Result<AttachOutcome> attachPerfEvent(const Program &p, sys::UniqueFd event, const std::string &what) {
+Result<AttachOutcome> attachPerfEvent(const Program &p, sys::UniqueFd event,
+                                      const std::string &what) {
   AttachOutcome out;
   LinkResources &res = out.resources;
   int link = bpf_link_create(p.fd(), event.get(), BPF_PERF_EVENT, nullptr);
@@ -101,7 +102,8 @@ Result<AttachOutcome> attachPerfEvent(const Program &p, sys::UniqueFd event, con
     if (err != EINVAL && err != EOPNOTSUPP)
       return makeError(err, "attaching '" + p.name() + "' to " + what + " failed");
     if (::ioctl(event.get(), PERF_EVENT_IOC_SET_BPF, p.fd()) < 0)
-      return makeError(errno, "attaching '" + p.name() + "' to " + what + " (PERF_EVENT_IOC_SET_BPF) failed");
+      return makeError(errno, "attaching '" + p.name() + "' to " + what +
+                                  " (PERF_EVENT_IOC_SET_BPF) failed");
   }
   if (::ioctl(event.get(), PERF_EVENT_IOC_ENABLE, 0) < 0)
     return makeError(errno, "enabling the perf event of " + what + " failed");
@@ -114,8 +116,9 @@ Result<AttachOutcome> attachPerfEvent(const Program &p, sys::UniqueFd event, con
 Result<AttachOutcome> attachTracepoint(const Program &p, std::string_view spec) {
   size_t slash = spec.find('/');
   if (spec.empty() || slash == std::string_view::npos || slash == 0 || slash + 1 == spec.size())
-    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() +
-                                 "' names no tracepoint CATEGORY/NAME",
+    return makeError(EINVAL,
+                     "program '" + p.name() + "': section '" + p.section() +
+                         "' names no tracepoint CATEGORY/NAME",
                      "use SEC(\"tp/<category>/<name>\"), e.g. tp/syscalls/sys_enter_getpid");
   std::string category(spec.substr(0, slash)), name(spec.substr(slash + 1));
   std::string tracefs;
@@ -126,9 +129,12 @@ Result<AttachOutcome> attachTracepoint(const Program &p, std::string_view spec) 
   std::ifstream in(id_path);
   long long id = -1;
   if (!(in >> id) || id < 0)
-    return makeError(ENOENT, "tracepoint " + category + "/" + name + " does not exist (no " + id_path + ")",
-                     "list tracepoints with: ls " + tracefs + "/events/" + category + " and fix the "
-                     "section of program '" + p.name() + "'");
+    return makeError(ENOENT,
+                     "tracepoint " + category + "/" + name + " does not exist (no " + id_path + ")",
+                     "list tracepoints with: ls " + tracefs + "/events/" + category +
+                         " and fix the "
+                         "section of program '" +
+                         p.name() + "'");
   perf_event_attr attr{};
   attr.type = PERF_TYPE_TRACEPOINT;
   attr.size = sizeof(attr);
@@ -143,8 +149,9 @@ Result<AttachOutcome> attachTracepoint(const Program &p, std::string_view spec) 
 
 Result<AttachOutcome> attachRawTracepoint(const Program &p, std::string_view name) {
   if (name.empty())
-    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() +
-                                 "' names no raw tracepoint",
+    return makeError(EINVAL,
+                     "program '" + p.name() + "': section '" + p.section() +
+                         "' names no raw tracepoint",
                      "use SEC(\"raw_tp/<name>\"), e.g. raw_tp/sys_enter");
   std::string n(name);
   int fd = bpf_raw_tracepoint_open(n.c_str(), p.fd());
@@ -165,8 +172,9 @@ Result<AttachOutcome> attachTracing(const Program &p, const Section &s) {
   if (fd < 0) {
     int err = errno;
     return makeError(err, "attaching '" + p.name() + "' (" + s.kind + " " + s.rest + ") failed",
-                     s.kind == "lsm" ? "the BPF LSM must be active: 'bpf' in /sys/kernel/security/lsm"
-                                     : "");
+                     s.kind == "lsm"
+                         ? "the BPF LSM must be active: 'bpf' in /sys/kernel/security/lsm"
+                         : "");
   }
   AttachOutcome out;
   out.attached = true;
@@ -183,10 +191,11 @@ Result<std::pair<uint32_t, int>> probePmu(const char *pmu) {
   std::ifstream type_in(base + "/type");
   uint32_t type = 0;
   if (!(type_in >> type))
-    return makeError(EOPNOTSUPP, std::string("the kernel has no ") + pmu + " PMU (" + base + "/type missing)",
-                     std::string(pmu) == "kprobe"
-                         ? "this kernel was built without CONFIG_KPROBE_EVENTS; kprobes cannot attach here"
-                         : "the kernel needs CONFIG_UPROBE_EVENTS");
+    return makeError(
+        EOPNOTSUPP, std::string("the kernel has no ") + pmu + " PMU (" + base + "/type missing)",
+        std::string(pmu) == "kprobe"
+            ? "this kernel was built without CONFIG_KPROBE_EVENTS; kprobes cannot attach here"
+            : "the kernel needs CONFIG_UPROBE_EVENTS");
   int bit = -1;
   std::ifstream fmt(base + "/format/retprobe");
   std::string text;
@@ -201,7 +210,8 @@ namespace {
 
 // A kprobe or uprobe perf event: config1 names the function (kprobe) or the
 // binary (uprobe), config2 the offset into it.
-int openProbeEvent(const std::pair<uint32_t, int> &pmu, bool retprobe, const char *name, uint64_t offset) {
+int openProbeEvent(const std::pair<uint32_t, int> &pmu, bool retprobe, const char *name,
+                   uint64_t offset) {
   perf_event_attr attr{};
   attr.size = sizeof(attr);
   attr.type = pmu.first;
@@ -230,13 +240,16 @@ Result<AttachOutcome> attachKprobe(const Program &p, const Section &s, bool retp
     func.resize(plus);
   }
   if (func.empty())
-    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() + "' names no function",
+    return makeError(EINVAL,
+                     "program '" + p.name() + "': section '" + p.section() + "' names no function",
                      "use SEC(\"kprobe/<function>\")");
   int fd = openProbeEvent(*pmu, retprobe, func.c_str(), offset);
   std::string what = std::string(retprobe ? "kretprobe " : "kprobe ") + func;
   if (fd < 0)
     return makeError(-fd, "perf_event_open for " + what + " failed",
-                     -fd == ENOENT || -fd == EINVAL ? "check that " + func + " exists in /proc/kallsyms" : "");
+                     -fd == ENOENT || -fd == EINVAL
+                         ? "check that " + func + " exists in /proc/kallsyms"
+                         : "");
   return attachPerfEvent(p, sys::UniqueFd(fd), what);
 }
 
@@ -244,7 +257,9 @@ Result<AttachOutcome> attachKprobe(const Program &p, const Section &s, bool retp
 // function matching the section's glob, as in available_filter_functions.
 Result<AttachOutcome> attachKprobeMulti(const Program &p, const Section &s, bool retprobe) {
   if (s.rest.empty())
-    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() + "' names no function pattern",
+    return makeError(EINVAL,
+                     "program '" + p.name() + "': section '" + p.section() +
+                         "' names no function pattern",
                      "use SEC(\"kprobe.multi/<glob>\"), e.g. kprobe.multi/tcp_v4_*");
   std::vector<std::string> names;
   std::string tracefs = "/sys/kernel/tracing";
@@ -256,9 +271,11 @@ Result<AttachOutcome> attachKprobeMulti(const Program &p, const Section &s, bool
   errno = 0;
   std::ifstream in(tracefs + "/available_filter_functions");
   if (!in && glob)
-    return makeError(errno ? errno : ENOENT, "cannot read " + tracefs + "/available_filter_functions to expand '" + s.rest +
-                                 "' for '" + p.name() + "'",
-                     "the kernel needs CONFIG_FUNCTION_TRACER (and CONFIG_FPROBE) for kprobe.multi");
+    return makeError(
+        errno ? errno : ENOENT,
+        "cannot read " + tracefs + "/available_filter_functions to expand '" + s.rest + "' for '" +
+            p.name() + "'",
+        "the kernel needs CONFIG_FUNCTION_TRACER (and CONFIG_FPROBE) for kprobe.multi");
   std::set<std::string> seen;
   for (std::string line; glob && std::getline(in, line);) {
     std::string name = line.substr(0, line.find(' '));
@@ -267,7 +284,9 @@ Result<AttachOutcome> attachKprobeMulti(const Program &p, const Section &s, bool
       names.push_back(std::move(name));
   }
   if (names.empty())
-    return makeError(ENOENT, "program '" + p.name() + "': no traceable kernel function matches '" + s.rest + "'",
+    return makeError(ENOENT,
+                     "program '" + p.name() + "': no traceable kernel function matches '" + s.rest +
+                         "'",
                      "check " + tracefs + "/available_filter_functions");
   std::vector<const char *> syms;
   for (const std::string &n : names)
@@ -281,10 +300,12 @@ Result<AttachOutcome> attachKprobeMulti(const Program &p, const Section &s, bool
                      std::to_string(names.size()) + " functions)";
   if (fd < 0) {
     int err = errno;
-    return makeError(err, "cannot attach '" + p.name() + "' (" + p.section() + "): " + what + " failed",
-                     err == EOPNOTSUPP ? "the kernel needs CONFIG_FPROBE (and CONFIG_FUNCTION_TRACER) for kprobe.multi"
-                     : err == ESRCH || err == ENOENT ? "check that the function exists and is traceable"
-                                                     : "");
+    return makeError(
+        err, "cannot attach '" + p.name() + "' (" + p.section() + "): " + what + " failed",
+        err == EOPNOTSUPP
+            ? "the kernel needs CONFIG_FPROBE (and CONFIG_FUNCTION_TRACER) for kprobe.multi"
+        : err == ESRCH || err == ENOENT ? "check that the function exists and is traceable"
+                                        : "");
   }
   AttachOutcome out;
   out.attached = true;
@@ -304,7 +325,8 @@ std::string findInPath(const std::string &binary) {
   size_t start = 0;
   while (start <= dirs.size()) {
     size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (!dir.empty()) {
       std::string candidate = dir + "/" + binary;
       if (::access(candidate.c_str(), R_OK) == 0)
@@ -341,16 +363,16 @@ Result<uint64_t> elfSymbolOffset(const std::string &path, const std::string &fun
       size_t count = shdr.sh_size / shdr.sh_entsize;
       for (size_t i = 0; i < count; ++i) {
         GElf_Sym sym;
-        if (!gelf_getsym(data, static_cast<int>(i), &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-            sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
+        if (!gelf_getsym(data, static_cast<int>(i), &sym) ||
+            GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
           continue;
         const char *name = elf_strptr(elf, shdr.sh_link, sym.st_name);
         if (!name)
           continue;
         // "malloc" also matches versioned "malloc@@GLIBC_2.2.5".
         std::string_view n(name);
-        if (n == function || (n.starts_with(function) && n.size() > function.size() &&
-                              n[function.size()] == '@')) {
+        if (n == function ||
+            (n.starts_with(function) && n.size() > function.size() && n[function.size()] == '@')) {
           address = sym.st_value;
           break;
         }
@@ -367,12 +389,14 @@ Result<uint64_t> elfSymbolOffset(const std::string &path, const std::string &fun
     return makeError(ENOEXEC, path + " has no program headers");
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
-    if (!gelf_getphdr(elf, static_cast<int>(i), &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+    if (!gelf_getphdr(elf, static_cast<int>(i), &ph) || ph.p_type != PT_LOAD ||
+        !(ph.p_flags & PF_X))
       continue;
     if (*address >= ph.p_vaddr && *address < ph.p_vaddr + ph.p_memsz)
       return *address - ph.p_vaddr + ph.p_offset;
   }
-  return makeError(ENOEXEC, "function " + function + " of " + path + " lies in no executable segment");
+  return makeError(ENOEXEC,
+                   "function " + function + " of " + path + " lies in no executable segment");
 }
 
 Result<AttachOutcome> attachUprobe(const Program &p, const Section &s, std::string_view target,
@@ -381,10 +405,12 @@ Result<AttachOutcome> attachUprobe(const Program &p, const Section &s, std::stri
   size_t colon = spec.rfind(':');
   if (spec.empty() || colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
     AttachOutcome out;
-    out.description = "not attached (needs a target BINARY:FUNCTION: --target " + p.name() + "=/path/bin:func)";
+    out.description =
+        "not attached (needs a target BINARY:FUNCTION: --target " + p.name() + "=/path/bin:func)";
     if (spec.empty())
       return out;
-    return makeError(EINVAL, "uprobe target '" + spec + "' of '" + p.name() + "' is not BINARY:FUNCTION",
+    return makeError(EINVAL,
+                     "uprobe target '" + spec + "' of '" + p.name() + "' is not BINARY:FUNCTION",
                      "e.g. --target " + p.name() + "=/usr/lib/x86_64-linux-gnu/libc.so.6:malloc");
   }
   std::string binary = findInPath(spec.substr(0, colon));
@@ -421,7 +447,9 @@ Result<AttachOutcome> attachUprobe(const Program &p, const Section &s, std::stri
 Result<int> interfaceIndex(const Program &p, const std::string &ifname, const char *kind) {
   unsigned idx = ::if_nametoindex(ifname.c_str());
   if (!idx)
-    return makeError(ENODEV, "no network interface '" + ifname + "' for " + kind + " program '" + p.name() + "'",
+    return makeError(ENODEV,
+                     "no network interface '" + ifname + "' for " + kind + " program '" + p.name() +
+                         "'",
                      "list interfaces with 'ip link'");
   return static_cast<int>(idx);
 }
@@ -439,8 +467,9 @@ Result<AttachOutcome> attachXdp(const Program &p, std::string_view target) {
   int fd = bpf_link_create(p.fd(), *idx, BPF_XDP, nullptr);
   if (fd < 0)
     return makeError(errno, "attaching xdp program '" + p.name() + "' to " + ifname + " failed",
-                     errno == EBUSY || errno == EEXIST ? "another XDP program is attached: ip link set dev " + ifname + " xdp off"
-                                                       : "");
+                     errno == EBUSY || errno == EEXIST
+                         ? "another XDP program is attached: ip link set dev " + ifname + " xdp off"
+                         : "");
   out.attached = true;
   out.description = "xdp on " + ifname + " (ifindex " + std::to_string(*idx) + ")";
   out.resources.link = sys::UniqueFd(fd);
@@ -456,11 +485,14 @@ Result<AttachOutcome> attachTc(const Program &p, const Section &s, std::string_v
     spec.resize(colon);
   }
   if (spec.empty()) {
-    out.description = "not attached (needs an interface: --target " + p.name() + "=IFACE[:ingress|egress])";
+    out.description =
+        "not attached (needs an interface: --target " + p.name() + "=IFACE[:ingress|egress])";
     return out;
   }
   if (direction != "ingress" && direction != "egress")
-    return makeError(EINVAL, "tc direction '" + direction + "' for '" + p.name() + "' is neither ingress nor egress",
+    return makeError(EINVAL,
+                     "tc direction '" + direction + "' for '" + p.name() +
+                         "' is neither ingress nor egress",
                      "use --target " + p.name() + "=IFACE:ingress or IFACE:egress");
   auto idx = interfaceIndex(p, spec, "tc");
   if (!idx)
@@ -468,7 +500,8 @@ Result<AttachOutcome> attachTc(const Program &p, const Section &s, std::string_v
   bool egress = direction == "egress";
   if (loadSupport().tcx) {
     int fd = bpf_link_create(p.fd(), *idx,
-                             static_cast<bpf_attach_type>(egress ? sys::kAttachTcxEgress : sys::kAttachTcxIngress),
+                             static_cast<bpf_attach_type>(egress ? sys::kAttachTcxEgress
+                                                                 : sys::kAttachTcxIngress),
                              nullptr);
     if (fd >= 0) {
       out.attached = true;
@@ -500,7 +533,8 @@ Result<AttachOutcome> attachTc(const Program &p, const Section &s, std::string_v
       hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
       bpf_tc_hook_destroy(&hook);
     }
-    return makeError(-err, "attaching tc program '" + p.name() + "' to " + spec + " " + direction + " failed");
+    return makeError(-err, "attaching tc program '" + p.name() + "' to " + spec + " " + direction +
+                               " failed");
   }
   uint32_t handle = opts.handle, priority = opts.priority;
   out.resources.detach = [hook, handle, priority, created]() mutable {
@@ -515,26 +549,32 @@ Result<AttachOutcome> attachTc(const Program &p, const Section &s, std::string_v
     }
   };
   out.attached = true;
-  out.description = "tc " + direction + " on " + spec + " (clsact filter handle " + std::to_string(handle) +
-                    ", priority " + std::to_string(priority) + ")";
+  out.description = "tc " + direction + " on " + spec + " (clsact filter handle " +
+                    std::to_string(handle) + ", priority " + std::to_string(priority) + ")";
   return out;
 }
 
-Result<AttachOutcome> attachCgroup(const Program &p, std::string_view target, const AttachOptions &options) {
+Result<AttachOutcome> attachCgroup(const Program &p, std::string_view target,
+                                   const AttachOptions &options) {
   bpf_attach_type type;
   if (!parseAttachType(p.info().attach_type, type))
-    return makeError(EINVAL, "program '" + p.name() + "' (" + p.section() + ") has no cgroup attach type in its manifest",
+    return makeError(EINVAL,
+                     "program '" + p.name() + "' (" + p.section() +
+                         ") has no cgroup attach type in its manifest",
                      "re-seal the object with this version of bpfseal");
   std::string dir = target.empty() ? options.default_cgroup : std::string(target);
   int cg = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0)
     return makeError(errno, "cannot open cgroup " + dir + " for '" + p.name() + "'",
-                     "give a cgroup v2 directory: --target " + p.name() + "=/sys/fs/cgroup/unified/...");
+                     "give a cgroup v2 directory: --target " + p.name() +
+                         "=/sys/fs/cgroup/unified/...");
   sys::UniqueFd cg_fd(cg);
   int fd = bpf_link_create(p.fd(), cg_fd.get(), type, nullptr);
   if (fd < 0)
-    return makeError(errno, "attaching '" + p.name() + "' (" + p.info().attach_type + ") to cgroup " + dir + " failed",
-                     errno == EBADF || errno == EINVAL ? "the directory must be a cgroup v2 directory" : "");
+    return makeError(
+        errno,
+        "attaching '" + p.name() + "' (" + p.info().attach_type + ") to cgroup " + dir + " failed",
+        errno == EBADF || errno == EINVAL ? "the directory must be a cgroup v2 directory" : "");
   AttachOutcome out;
   out.attached = true;
   out.description = p.info().attach_type + " on cgroup " + dir;
@@ -545,11 +585,15 @@ Result<AttachOutcome> attachCgroup(const Program &p, std::string_view target, co
 Result<AttachOutcome> attachIter(const Program &p, const Section &s) {
   int fd = bpf_link_create(p.fd(), 0, BPF_TRACE_ITER, nullptr);
   if (fd < 0)
-    return makeError(errno, "creating iterator link for '" + p.name() + "' (iter/" + s.rest + ") failed",
-                     s.rest == "bpf_map_elem" || s.rest == "sockmap" ? "map iterators need a map; not supported by attachAll" : "");
+    return makeError(errno,
+                     "creating iterator link for '" + p.name() + "' (iter/" + s.rest + ") failed",
+                     s.rest == "bpf_map_elem" || s.rest == "sockmap"
+                         ? "map iterators need a map; not supported by attachAll"
+                         : "");
   AttachOutcome out;
   out.attached = true;
-  out.description = "iterator " + s.rest + " (read it with bpf_iter_create on the link, or pin the link and cat it)";
+  out.description = "iterator " + s.rest +
+                    " (read it with bpf_iter_create on the link, or pin the link and cat it)";
   out.resources.link = sys::UniqueFd(fd);
   return out;
 }
@@ -565,7 +609,8 @@ Result<AttachOutcome> attachKsyscall(const Program &p, const Section &s, bool re
   // object's LINUX_HAS_SYSCALL_WRAPPER is true (gen_loader assumes a current
   // kernel), so the wrapper, not the bare sys_ function, is the match.
   if (s.rest.empty())
-    return makeError(EINVAL, "program '" + p.name() + "': section '" + p.section() + "' names no syscall",
+    return makeError(EINVAL,
+                     "program '" + p.name() + "': section '" + p.section() + "' names no syscall",
                      "use SEC(\"ksyscall/<syscall>\")");
   Section wrapped = s;
   wrapped.rest = std::string(kSyscallPrefix) + s.rest;
@@ -579,10 +624,14 @@ enum class AttachHow {
   Tracepoint,     // perf event from the tracefs id + perf link
   RawTracepoint,  // bpf_raw_tracepoint_open(name)
   Tracing,        // target fixed at load (attach_btf_id): raw tracepoint open without a name
-  Kprobe, Kretprobe,
-  KprobeMulti, KretprobeMulti,
-  Ksyscall, Kretsyscall,
-  Uprobe, Uretprobe,
+  Kprobe,
+  Kretprobe,
+  KprobeMulti,
+  KretprobeMulti,
+  Ksyscall,
+  Kretsyscall,
+  Uprobe,
+  Uretprobe,
   Usdt,
   Xdp,
   Tc,
@@ -621,7 +670,8 @@ constexpr SectionDef kSectionDefs[] = {
     {"kprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kprobe, true, nullptr},
     {"kretprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kretprobe, true, nullptr},
     {"kprobe.multi", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::KprobeMulti, true, nullptr},
-    {"kretprobe.multi", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::KretprobeMulti, true, nullptr},
+    {"kretprobe.multi", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::KretprobeMulti, true,
+     nullptr},
     {"ksyscall", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Ksyscall, true, nullptr},
     {"kretsyscall", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Kretsyscall, true, nullptr},
     {"uprobe", false, BPF_PROG_TYPE_KPROBE, kAny, AttachHow::Uprobe, true, nullptr},
@@ -680,22 +730,26 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
   const Section s = splitSection(program.section());
   const SectionDef *def = findSectionDef(s.kind);
   if (!def)
-    return makeError(EOPNOTSUPP,
-                     "program '" + program.name() + "': bpfseal cannot attach section '" + program.section() + "'",
-                     "attach it yourself with the program fd (Object::programFd), or use --no-attach");
+    return makeError(
+        EOPNOTSUPP,
+        "program '" + program.name() + "': bpfseal cannot attach section '" + program.section() +
+            "'",
+        "attach it yourself with the program fd (Object::programFd), or use --no-attach");
   if (!typeMatches(*def, program.info().type)) {
     const char *want = libbpf_bpf_prog_type_str(def->prog_type);
     return makeError(EINVAL,
-                     "program '" + program.name() + "': section '" + program.section() + "' makes " +
-                         (want ? want : "?") + " programs, but the signed manifest says '" +
-                         program.info().type + "'",
+                     "program '" + program.name() + "': section '" + program.section() +
+                         "' makes " + (want ? want : "?") +
+                         " programs, but the signed manifest says '" + program.info().type + "'",
                      "re-seal the object with this version of bpfseal");
   }
   // Where a section already says where to attach, that signed choice stands.
   if (def->names_own_target && !s.rest.empty() && !target.empty())
-    return makeError(EINVAL, "program '" + program.name() + "': section '" + program.section() +
-                                 "' already names its attach point; a target is only for sections without one",
-                     "drop --target " + program.name() + "=...");
+    return makeError(
+        EINVAL,
+        "program '" + program.name() + "': section '" + program.section() +
+            "' already names its attach point; a target is only for sections without one",
+        "drop --target " + program.name() + "=...");
   std::string_view rest_or_target = s.rest.empty() ? target : std::string_view(s.rest);
   switch (def->how) {
   case AttachHow::Tracepoint: return attachTracepoint(program, rest_or_target);

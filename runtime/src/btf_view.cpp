@@ -170,8 +170,7 @@ uint32_t View::resolve(uint32_t id) const {
     case 18: // BTF_KIND_TYPE_TAG
       id = load32(t + 8);
       continue;
-    default:
-      return id;
+    default: return id;
     }
   }
   return 0;
@@ -204,8 +203,9 @@ Result<std::vector<uint32_t>> View::find(const std::vector<Query> &queries) {
     size_t room = strs_len_ - name_off;
     for (size_t q = 0; q < queries.size(); ++q) {
       const std::string_view want = queries[q].name;
-      if (ids[q] || queries[q].kind != kind || want.empty() || n[0] != want[0] || want.size() >= room ||
-          n[want.size()] != '\0' || std::memcmp(n, want.data(), want.size()) != 0)
+      if (ids[q] || queries[q].kind != kind || want.empty() || n[0] != want[0] ||
+          want.size() >= room || n[want.size()] != '\0' ||
+          std::memcmp(n, want.data(), want.size()) != 0)
         continue;
       ids[q] = id;
       --left;

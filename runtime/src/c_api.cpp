@@ -7,9 +7,9 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <optional>
-#include <cstring>
 #include <type_traits>
 
 struct bpfseal_object {
@@ -47,7 +47,9 @@ bool optsValid(const void *opts, size_t known_size, const char *type) {
   const auto *bytes = static_cast<const unsigned char *>(opts);
   for (size_t i = known_size; i < user_size; ++i)
     if (bytes[i]) {
-      fail(bpfseal::makeError(EINVAL, std::string(type) + " has non-zero fields this libbpfseal does not know",
+      fail(bpfseal::makeError(EINVAL,
+                              std::string(type) +
+                                  " has non-zero fields this libbpfseal does not know",
                               "rebuild against the installed bpfseal.h or upgrade libbpfseal"));
       return false;
     }
@@ -56,12 +58,13 @@ bool optsValid(const void *opts, size_t known_size, const char *type) {
 
 // Known size: up to the end of TYPE's TYPE__last_field, the newest field this
 // libbpfseal was built with.
-#define OPTS_VALID(opts, type) \
+#define OPTS_VALID(opts, type)                                                                     \
   optsValid(opts, offsetof(type, type##__last_field) + sizeof((opts)->type##__last_field), #type)
 
 // OPTS_GET: a field the caller's (older) struct does not have reads as `fallback`.
-#define OPTS_HAS(opts, field) \
-  ((opts) && (opts)->sz >= offsetof(std::remove_pointer_t<decltype(opts)>, field) + sizeof((opts)->field))
+#define OPTS_HAS(opts, field)                                                                      \
+  ((opts) &&                                                                                       \
+   (opts)->sz >= offsetof(std::remove_pointer_t<decltype(opts)>, field) + sizeof((opts)->field))
 #define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : (fallback))
 
 std::vector<std::string> stringList(const char *const *list) {
@@ -72,7 +75,8 @@ std::vector<std::string> stringList(const char *const *list) {
 }
 
 bpfseal::Error nullObject() {
-  return bpfseal::makeError(EINVAL, "object is NULL", "open it with bpfseal_object__open_file(path, NULL)");
+  return bpfseal::makeError(EINVAL, "object is NULL",
+                            "open it with bpfseal_object__open_file(path, NULL)");
 }
 
 } // namespace
@@ -129,8 +133,9 @@ struct bpfseal_object *bpfseal_object__open_mem(const void *buf, size_t size,
   if (!buf || !size)
     return failNull<bpfseal_object>(bpfseal::makeError(EINVAL, "empty buffer for a sealed object"));
   const char *name = OPTS_GET(opts, object_name, nullptr);
-  return wrapOpened(bpfseal::Object::openMemory(
-      std::span<const uint8_t>(static_cast<const uint8_t *>(buf), size), name ? name : "<memory>"));
+  return wrapOpened(
+      bpfseal::Object::openMemory(std::span<const uint8_t>(static_cast<const uint8_t *>(buf), size),
+                                  name ? name : "<memory>"));
 }
 
 struct bpfseal_object *bpfseal_object__open_file(const char *path,
@@ -159,7 +164,8 @@ int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_o
   case BPFSEAL_MODE_KERNEL: lo.mode = bpfseal::LoadMode::Kernel; break;
   case BPFSEAL_MODE_USERSPACE: lo.mode = bpfseal::LoadMode::Userspace; break;
   default:
-    return fail(bpfseal::makeError(EINVAL, "unknown bpfseal_load_opts.mode " + std::to_string(opts->mode),
+    return fail(bpfseal::makeError(EINVAL,
+                                   "unknown bpfseal_load_opts.mode " + std::to_string(opts->mode),
                                    "use BPFSEAL_MODE_AUTO, _KERNEL or _USERSPACE"));
   }
   lo.trusted_certs = stringList(OPTS_GET(opts, trusted_certs, nullptr));
@@ -179,7 +185,8 @@ int bpfseal_object__load(struct bpfseal_object *obj, const struct bpfseal_load_o
   case BPFSEAL_PATH_LOADER: lo.path = bpfseal::LoadPath::Loader; break;
   case BPFSEAL_PATH_LIBBPF: lo.path = bpfseal::LoadPath::Libbpf; break;
   default:
-    return fail(bpfseal::makeError(EINVAL, "unknown bpfseal_load_opts.path " + std::to_string(opts->path),
+    return fail(bpfseal::makeError(EINVAL,
+                                   "unknown bpfseal_load_opts.path " + std::to_string(opts->path),
                                    "use BPFSEAL_PATH_AUTO, _LOADER or _LIBBPF"));
   }
   if (const char *btf = OPTS_GET(opts, btf_path, nullptr))
@@ -242,7 +249,8 @@ int bpfseal_object__map_fd(const struct bpfseal_object *obj, const char *name) {
     return fail(bpfseal::makeError(EINVAL, "object or map name is NULL"));
   int fd = obj->obj.mapFd(name);
   if (fd < 0)
-    return fail(bpfseal::makeError(ENOENT, "no map named '" + std::string(name) + "' in " + obj->obj.name() +
+    return fail(bpfseal::makeError(ENOENT, "no map named '" + std::string(name) + "' in " +
+                                               obj->obj.name() +
                                                (obj->obj.loaded() ? "" : " (not loaded yet)")));
   return fd;
 }
@@ -253,7 +261,8 @@ int bpfseal_object__prog_fd(const struct bpfseal_object *obj, const char *name) 
   int fd = obj->obj.programFd(name);
   if (fd < 0)
     return fail(bpfseal::makeError(ENOENT, "no program named '" + std::string(name) + "' in " +
-                                               obj->obj.name() + (obj->obj.loaded() ? "" : " (not loaded yet)")));
+                                               obj->obj.name() +
+                                               (obj->obj.loaded() ? "" : " (not loaded yet)")));
   return fd;
 }
 
@@ -301,7 +310,9 @@ int bpfseal_object__report(const struct bpfseal_object *obj, struct bpfseal_repo
   case bpfseal::VerificationLevel::UserspaceVerifiedKernelHash:
     level = BPFSEAL_LEVEL_USERSPACE_VERIFIED_KERNEL_HASH;
     break;
-  case bpfseal::VerificationLevel::UserspaceVerified: level = BPFSEAL_LEVEL_USERSPACE_VERIFIED; break;
+  case bpfseal::VerificationLevel::UserspaceVerified:
+    level = BPFSEAL_LEVEL_USERSPACE_VERIFIED;
+    break;
   }
   // Fill only what the caller's struct has room for (it may be older).
   bpfseal_report full{};

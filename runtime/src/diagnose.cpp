@@ -36,10 +36,8 @@ bool needsBtf(bpf_map_type t) {
   case 32: // BPF_MAP_TYPE_CGRP_STORAGE
   case BPF_MAP_TYPE_STRUCT_OPS:
   case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-  case BPF_MAP_TYPE_HASH_OF_MAPS:
-    return true;
-  default:
-    return false;
+  case BPF_MAP_TYPE_HASH_OF_MAPS: return true;
+  default: return false;
   }
 }
 
@@ -59,7 +57,7 @@ int refusalOfMap(const format::MapInfo &m, bpf_map_type type) {
 // the name (with libbpf's prefix) and BTF kind; empty when it has none.
 std::pair<std::string, int> attachLookup(const format::ProgramInfo &p) {
   size_t slash = p.section.find('/');
-  std::string target = !p.attach_target.empty() ? p.attach_target
+  std::string target = !p.attach_target.empty()     ? p.attach_target
                        : slash == std::string::npos ? std::string()
                                                     : p.section.substr(slash + 1);
   if (target.empty())
@@ -88,17 +86,20 @@ std::optional<Error> diagnoseLoaderFailure(const format::Manifest &manifest, int
         continue;
       if (btf__find_by_name_kind(vmlinux.get(), name.c_str(), kind) >= 0)
         continue;
-      std::string func = p.attach_target.empty() ? p.section.substr(p.section.find('/') + 1) : p.attach_target;
+      std::string func =
+          p.attach_target.empty() ? p.section.substr(p.section.find('/') + 1) : p.attach_target;
       return makeError(err,
                        "program '" + p.name + "' (" + p.section +
                            (p.attach_target.empty() ? "" : ", --attach-target " + p.attach_target) +
-                           "): the kernel has no " + (kind == BTF_KIND_TYPEDEF ? "BTF tracepoint " : "function ") +
-                           func + " to attach to (no " + name + " in /sys/kernel/btf/vmlinux)",
+                           "): the kernel has no " +
+                           (kind == BTF_KIND_TYPEDEF ? "BTF tracepoint " : "function ") + func +
+                           " to attach to (no " + name + " in /sys/kernel/btf/vmlinux)",
                        p.attach_target.empty()
-                           ? "check the name in the section; re-seal with --attach-target " + p.name +
-                                 "=FUNCTION for this kernel"
-                           : "re-seal with --attach-target " + p.name + "=FUNCTION that this kernel has "
-                             "(grep FUNCTION /proc/kallsyms)");
+                           ? "check the name in the section; re-seal with --attach-target " +
+                                 p.name + "=FUNCTION for this kernel"
+                           : "re-seal with --attach-target " + p.name +
+                                 "=FUNCTION that this kernel has "
+                                 "(grep FUNCTION /proc/kallsyms)");
     }
   }
   // A map the kernel refuses on its own, with the same errno.
@@ -107,16 +108,20 @@ std::optional<Error> diagnoseLoaderFailure(const format::Manifest &manifest, int
     if (m.internal || !mapTypeByName(m.type, type) || needsBtf(type))
       continue;
     if (int why = refusalOfMap(m, type); why == err)
-      return makeError(err,
-                       "the kernel refused to create map '" + m.name + "' (" + m.type + ", key " +
-                           std::to_string(m.key_size) + ", value " + std::to_string(m.value_size) +
-                           ", max_entries " + std::to_string(m.max_entries) + ", flags 0x" +
-                           [&] { char b[16]; std::snprintf(b, sizeof(b), "%x", m.flags); return std::string(b); }() +
-                           "): " + std::strerror(err),
-                       m.max_entries == 0
-                           ? "size it: bpfseal seal --max-entries " + m.name + "=N"
-                           : "check the map's definition against what this kernel allows for " + m.type +
-                                 " maps (value sizes, flags), rebuild and re-seal");
+      return makeError(
+          err,
+          "the kernel refused to create map '" + m.name + "' (" + m.type + ", key " +
+              std::to_string(m.key_size) + ", value " + std::to_string(m.value_size) +
+              ", max_entries " + std::to_string(m.max_entries) + ", flags 0x" +
+              [&] {
+                char b[16];
+                std::snprintf(b, sizeof(b), "%x", m.flags);
+                return std::string(b);
+              }() +
+              "): " + std::strerror(err),
+          m.max_entries == 0 ? "size it: bpfseal seal --max-entries " + m.name + "=N"
+                             : "check the map's definition against what this kernel allows for " +
+                                   m.type + " maps (value sizes, flags), rebuild and re-seal");
   }
   return std::nullopt;
 }

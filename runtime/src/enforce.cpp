@@ -54,7 +54,8 @@ Result<std::string> activeLsms() {
   if (mounted)
     ::umount("/sys/kernel/security");
   if (!read)
-    return fail(EOPNOTSUPP, std::string("cannot read ") + kLsmFile + ": this kernel has no LSM framework",
+    return fail(EOPNOTSUPP,
+                std::string("cannot read ") + kLsmFile + ": this kernel has no LSM framework",
                 "a kernel with CONFIG_SECURITY and CONFIG_BPF_LSM is needed");
   return text;
 }
@@ -67,8 +68,7 @@ bool hasToken(const std::string &list, const std::string &token) {
   return false;
 }
 
-template <typename Info>
-bool infoByFd(int fd, Info &info) {
+template <typename Info> bool infoByFd(int fd, Info &info) {
   uint32_t len = sizeof info;
   std::memset(&info, 0, sizeof info);
   return bpf_obj_get_info_by_fd(fd, &info, &len) == 0;
@@ -127,7 +127,8 @@ PolicyMaps mapsOf(uint32_t prog_id) {
 }
 
 // Baked values of the policy's .rodata, by variable name, from its BTF.
-std::map<std::string, std::string> bakedConfig(uint32_t map_id, uint32_t btf_id, std::string &mode) {
+std::map<std::string, std::string> bakedConfig(uint32_t map_id, uint32_t btf_id,
+                                               std::string &mode) {
   std::map<std::string, std::string> out;
   LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
   UniqueFd fd(bpf_map_get_fd_by_id_opts(map_id, &ro));
@@ -195,7 +196,9 @@ struct PinDirGuard {
 Status lockKeyring(int32_t serial) {
   char *desc = nullptr;
   if (keyctl_describe_alloc(serial, &desc) < 0)
-    return fail(errno, "keyring " + std::to_string(serial) + " cannot be described: " + std::strerror(errno),
+    return fail(errno,
+                "keyring " + std::to_string(serial) +
+                    " cannot be described: " + std::strerror(errno),
                 "give the serial of an existing keyring this process can see (keyctl show)");
   std::string d = desc;
   free(desc);
@@ -204,8 +207,9 @@ Status lockKeyring(int32_t serial) {
   // No type: nothing may ever be linked into it again. EEXIST: somebody
   // restricted it already (whatever restriction they chose stays).
   if (keyctl_restrict_keyring(serial, nullptr, nullptr) < 0 && errno != EEXIST)
-    return fail(errno, "cannot lock keyring " + std::to_string(serial) + " (KEYCTL_RESTRICT_KEYRING): " +
-                           std::strerror(errno),
+    return fail(errno,
+                "cannot lock keyring " + std::to_string(serial) +
+                    " (KEYCTL_RESTRICT_KEYRING): " + std::strerror(errno),
                 "the keyring must be writable by root until enforcement starts");
   return ok();
 }
@@ -251,13 +255,15 @@ Status preflight() {
   if (!lsms)
     return lsms.takeError();
   if (!hasToken(*lsms, "bpf"))
-    return fail(EOPNOTSUPP, "the BPF LSM is not active: 'bpf' is not in the kernel's LSM list (" + *lsms + ")",
+    return fail(EOPNOTSUPP,
+                "the BPF LSM is not active: 'bpf' is not in the kernel's LSM list (" + *lsms + ")",
                 "boot with lsm=" + *lsms + ",bpf (kernel needs CONFIG_BPF_LSM=y)");
   const KernelSupport &k = kernelSupport();
   if (!k.verifies_signatures)
     return fail(EOPNOTSUPP,
                 "this kernel cannot verify BPF program signatures (a signed load gives " +
-                    std::string(k.signed_load_errno ? errnoName(k.signed_load_errno) : "no answer") +
+                    std::string(k.signed_load_errno ? errnoName(k.signed_load_errno)
+                                                    : "no answer") +
                     ")",
                 "enforcement needs a kernel with BPF signature verification (6.18+, "
                 "CONFIG_SYSTEM_DATA_VERIFICATION)");
@@ -272,11 +278,12 @@ Status preflight() {
 Result<StartReport> start(const StartOptions &o) {
   // Nothing is created before every check passed.
   if (o.keyring_id < 0)
-    return fail(EINVAL,
-                "keyring " + keyringName(o.keyring_id) +
-                    " depends on the caller and any process of the session or user can add keys to it",
-                "use a dedicated keyring's serial (it is locked with KEYCTL_RESTRICT_KEYRING) or "
-                "builtin/secondary/platform");
+    return fail(
+        EINVAL,
+        "keyring " + keyringName(o.keyring_id) +
+            " depends on the caller and any process of the session or user can add keys to it",
+        "use a dedicated keyring's serial (it is locked with KEYCTL_RESTRICT_KEYRING) or "
+        "builtin/secondary/platform");
   for (int32_t k : o.allow_keyrings)
     if (k <= 0)
       return fail(EINVAL, "--allow-keyring wants a keyring serial, got " + std::to_string(k),
@@ -284,7 +291,8 @@ Result<StartReport> start(const StartOptions &o) {
   if (Status s = preflight(); !s)
     return s.takeError();
   if (uint32_t id = findLoadProg())
-    return fail(EEXIST, "a bpfseal policy is already active (program id " + std::to_string(id) + ")",
+    return fail(EEXIST,
+                "a bpfseal policy is already active (program id " + std::to_string(id) + ")",
                 "bpfseal enforce --status shows it; it stays until reboot");
 
   auto obj = Object::openFile(o.policy_path);
@@ -299,7 +307,8 @@ Result<StartReport> start(const StartOptions &o) {
   for (const auto &p : m.programs)
     has_load |= p.name == kLoadProg;
   if (!has_state || !has_audit || !has_load)
-    return fail(EINVAL, o.policy_path + " is not a bpfseal policy (no " + kLoadProg + "/" + kStateMap + ")",
+    return fail(EINVAL,
+                o.policy_path + " is not a bpfseal policy (no " + kLoadProg + "/" + kStateMap + ")",
                 "build one with 'bpfseal enforce build'");
 
   LoadOptions lo;
@@ -317,7 +326,8 @@ Result<StartReport> start(const StartOptions &o) {
   for (int32_t k : o.allow_keyrings)
     serials.push_back(k);
   if (serials.size() > BPFSEAL_MAX_KEYRINGS)
-    return fail(E2BIG, "at most " + std::to_string(BPFSEAL_MAX_KEYRINGS) + " keyrings can be allow-listed");
+    return fail(E2BIG, "at most " + std::to_string(BPFSEAL_MAX_KEYRINGS) +
+                           " keyrings can be allow-listed");
 
   auto attached = obj->attachAll({});
   if (!attached)
@@ -341,7 +351,7 @@ Result<StartReport> start(const StartOptions &o) {
   if (::mount("bpf", o.pin_dir.c_str(), "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
     return fail(errno, "cannot mount a bpffs on " + o.pin_dir + ": " + std::strerror(errno));
   guard.mounted = true;
-  struct stat st {};
+  struct stat st{};
   if (::stat(o.pin_dir.c_str(), &st))
     return fail(errno, "stat " + o.pin_dir + ": " + std::strerror(errno));
 
@@ -385,7 +395,8 @@ Result<StartReport> start(const StartOptions &o) {
   if (bpf_map_lookup_elem(state_fd, &key, &counted) == 0)
     state.dropped_events = counted.dropped_events;
   if (bpf_map_update_elem(state_fd, &key, &state, BPF_ANY) || bpf_map_freeze(state_fd))
-    return fail(errno, std::string("cannot write and freeze ") + kStateMap + ": " + std::strerror(errno));
+    return fail(errno,
+                std::string("cannot write and freeze ") + kStateMap + ": " + std::strerror(errno));
   guard.keep = true;
 
   StartReport r;
@@ -420,7 +431,7 @@ Result<PolicyStatus> status() {
     uint32_t key = 0;
     if (fd.valid() && bpf_map_lookup_elem(fd.get(), &key, &st) == 0) {
       s.self_protected = st.active;
-      struct stat pst {};
+      struct stat pst{};
       s.pin_dir = ::stat(kDefaultPinDir, &pst) == 0 && kernelDev(pst.st_dev) == st.pin_dev
                       ? kDefaultPinDir
                       : "a bpffs with device " + std::to_string(st.pin_dev >> 20) + ":" +
@@ -454,7 +465,8 @@ Status readAudit(bool follow, const std::function<bool(const bpfseal_enforce_eve
                  const std::function<void(uint64_t dropped)> &on_dropped) {
   uint32_t prog = findLoadProg();
   if (!prog)
-    return fail(ENOENT, "no bpfseal policy is active in this boot", "start one with 'bpfseal enforce'");
+    return fail(ENOENT, "no bpfseal policy is active in this boot",
+                "start one with 'bpfseal enforce'");
   PolicyMaps maps = mapsOf(prog);
   // The loss counter lives in the policy's state (read-only fd).
   UniqueFd state_fd;

@@ -5,13 +5,13 @@
 // load_errors.cpp. Every failure path leaves nothing behind: the loader closes
 // what it created when it fails, and everything user space holds is a UniqueFd.
 #include "bpfseal/signing.h"
+#include "bpfseal/timings.h"
 #include "load_errors.h"
 #include "load_libbpf.h"
 #include "loader_run.h"
 #include "object_impl.h"
 #include "probe.h"
 #include "trust_cache.h"
-#include "bpfseal/timings.h"
 
 #include <chrono>
 
@@ -32,8 +32,10 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
                               const KernelSupport &ks, LoadedFds &out, bool *kernel_accepted) {
   *kernel_accepted = false;
   if (!ks.signing_uapi)
-    return makeError(EOPNOTSUPP, "kernel mode: the kernel has no BPF signing UAPI (no signature/keyring_id in bpf_attr)",
-                     "use --mode userspace --cert CERT");
+    return makeError(
+        EOPNOTSUPP,
+        "kernel mode: the kernel has no BPF signing UAPI (no signature/keyring_id in bpf_attr)",
+        "use --mode userspace --cert CERT");
   if (Status keyring = sys::checkKeyring(options.keyring_id); !keyring) {
     Error e = keyring.takeError();
     e.msg = "kernel mode: " + e.msg;
@@ -69,10 +71,15 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
   }
   if (!lc) {
     if (!tried.empty() || !kc) {
-      std::string why = ks.layout ? "no loader-check variant of the object matches this kernel's struct bpf_map layout"
-                                  : "this kernel has no usable struct bpf_map layout: " + ks.layout_error;
-      return makeError(ENOENT, "kernel mode: " + (tried.empty() ? std::string() : "kernel-check was refused, and ") + why,
-                       "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows the layout");
+      std::string why =
+          ks.layout
+              ? "no loader-check variant of the object matches this kernel's struct bpf_map layout"
+              : "this kernel has no usable struct bpf_map layout: " + ks.layout_error;
+      return makeError(
+          ENOENT,
+          "kernel mode: " + (tried.empty() ? std::string() : "kernel-check was refused, and ") +
+              why,
+          "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows the layout");
     }
     return last;
   }
@@ -89,12 +96,13 @@ Result<LoadReport> loadKernel(const format::SealedObject &sealed, const LoadOpti
     // object as signed. The kernel-check refusal is the meaningful one on
     // load-time kernels, the loader-check one on 6.18-scheme kernels; say both.
     if (!tried.empty() && failure.at_signature && (e.err == EKEYREJECTED || e.err == EACCES))
-      return makeError(EKEYREJECTED,
-                       "kernel mode: the kernel refused both loader forms, " + tried + " and " +
-                           lc->info.name + " (" + errnoName(e.err) +
-                           "): the signature does not match this object (modified after signing, or "
-                           "signed for another object)",
-                       "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
+      return makeError(
+          EKEYREJECTED,
+          "kernel mode: the kernel refused both loader forms, " + tried + " and " + lc->info.name +
+              " (" + errnoName(e.err) +
+              "): the signature does not match this object (modified after signing, or "
+              "signed for another object)",
+          "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
     return e;
   }
   out = fds.take();
@@ -116,7 +124,8 @@ std::string libbpfPathReason(const LoadOptions &options, const KernelSupport &ks
   if (options.path == LoadPath::Loader || ks.runsLoader())
     return "";
   if (ks.syscall_prog_errno)
-    return "this kernel cannot run a loader: BPF_PROG_TYPE_SYSCALL refused (" + errnoName(ks.syscall_prog_errno) + ")";
+    return "this kernel cannot run a loader: BPF_PROG_TYPE_SYSCALL refused (" +
+           errnoName(ks.syscall_prog_errno) + ")";
   return "this kernel cannot run a loader: no CO-RE relocation at BPF_PROG_LOAD (core_relos unknown)";
 }
 
@@ -125,22 +134,27 @@ std::string libbpfPathReason(const LoadOptions &options, const KernelSupport &ks
 // verified. Format v2's signed manifest carries the digest of the whole file
 // and format::readSealed refused any file that does not match it; a v1 file
 // signs only the loaders and metadata, so its ELF is refused here.
-Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const format::SealedObject &sealed,
-                                       const LoadOptions &options, const signing::SignerInfo &signer,
-                                       const std::string &reason, LoadedFds &out) {
+Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file,
+                                       const format::SealedObject &sealed,
+                                       const LoadOptions &options,
+                                       const signing::SignerInfo &signer, const std::string &reason,
+                                       LoadedFds &out) {
   if (sealed.manifest.format_version < 2)
-    return makeError(EPROTONOSUPPORT,
-                     "the libbpf path needs a format v2 object (its signature covers the whole file); this "
-                     "object is format v" + std::to_string(sealed.manifest.format_version) +
-                         ", whose signature does not cover the ELF libbpf would load",
-                     "re-seal and re-sign the object with this bpfseal, or use --path loader on a kernel that runs it");
+    return makeError(
+        EPROTONOSUPPORT,
+        "the libbpf path needs a format v2 object (its signature covers the whole file); this "
+        "object is format v" +
+            std::to_string(sealed.manifest.format_version) +
+            ", whose signature does not cover the ELF libbpf would load",
+        "re-seal and re-sign the object with this bpfseal, or use --path loader on a kernel that runs it");
   timings::Stopwatch phase;
   if (!sealed.manifest.alternatives.empty())
-    return makeError(EOPNOTSUPP,
-                     "the object has alternative program groups, which only the loader path chooses "
-                     "between; the libbpf path would load every group",
-                     "load it with --path loader on a kernel that runs loaders (5.17+), or seal one "
-                     "object per kernel kind without --alternative");
+    return makeError(
+        EOPNOTSUPP,
+        "the object has alternative program groups, which only the loader path chooses "
+        "between; the libbpf path would load every group",
+        "load it with --path loader on a kernel that runs loaders (5.17+), or seal one "
+        "object per kernel kind without --alternative");
   auto fds = loadElfWithLibbpf(file, sealed.manifest, options);
   phase.record("libbpf open, relocate, load");
   if (!fds)
@@ -153,9 +167,11 @@ Result<LoadReport> loadUserspaceLibbpf(std::span<const uint8_t> file, const form
   r.loader = "none (libbpf)";
   r.signer_subject = signer.subject;
   r.signer_key_id = signer.key_id_hex;
-  r.description = "user-space verified (" + signerText(signer) +
-                  "; signature of loader kernel-check, whose signed manifest's file digest covers the ELF), CO-RE in user space: libbpf relocated "
-                  "and loaded the ELF (" + reason + "); nothing checked in the kernel";
+  r.description =
+      "user-space verified (" + signerText(signer) +
+      "; signature of loader kernel-check, whose signed manifest's file digest covers the ELF), CO-RE in user space: libbpf relocated "
+      "and loaded the ELF (" +
+      reason + "); nothing checked in the kernel";
   return r;
 }
 
@@ -165,8 +181,9 @@ Error loaderPathUnavailable(Error e, const KernelSupport &ks) {
   if (ks.runsLoader())
     return e;
   e.msg += ": this kernel cannot run a loader program (" +
-           (ks.syscall_prog_errno ? "BPF_PROG_TYPE_SYSCALL refused with " + errnoName(ks.syscall_prog_errno)
-                                  : std::string("no CO-RE relocation at BPF_PROG_LOAD")) +
+           (ks.syscall_prog_errno
+                ? "BPF_PROG_TYPE_SYSCALL refused with " + errnoName(ks.syscall_prog_errno)
+                : std::string("no CO-RE relocation at BPF_PROG_LOAD")) +
            ")";
   e.hint = "use --path auto or --path libbpf (CO-RE in user space)";
   return e;
@@ -182,13 +199,15 @@ Error loaderPathUnavailable(Error e, const KernelSupport &ks) {
 // are not checked here ('bpfseal verify' checks every one); the report names
 // the loader whose signature was verified.
 Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::SealedObject &sealed,
-                                 const LoadOptions &options, const KernelSupport &ks, LoadedFds &out) {
+                                 const LoadOptions &options, const KernelSupport &ks,
+                                 LoadedFds &out) {
   if (options.trusted_certs.empty() && options.ca_dir.empty())
     return makeError(EINVAL, "user-space verification needs trusted certificates",
                      "pass --cert CERT (the signer's certificate) or --ca-dir DIR");
   for (const format::LoaderImage &l : sealed.loaders)
     if (l.signature.empty())
-      return makeError(ENOKEY, "the object is not signed (loader '" + l.info.name + "' has no signature)",
+      return makeError(ENOKEY,
+                       "the object is not signed (loader '" + l.info.name + "' has no signature)",
                        "sign it: bpfseal sign --key KEY --cert CERT app.sealed.o");
 
   const format::LoaderImage *kc = sealed.findLoader("kernel-check");
@@ -198,16 +217,20 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
   if (!libbpf_reason.empty()) {
     // The kernel-check signature covers insns || metadata, and with them the manifest.
     if (!kc)
-      return makeError(ENOENT, "the libbpf path needs the object's kernel-check loader (its signature covers the "
-                               "manifest), which it does not have",
-                       "re-seal the object with this bpfseal");
+      return makeError(
+          ENOENT,
+          "the libbpf path needs the object's kernel-check loader (its signature covers the "
+          "manifest), which it does not have",
+          "re-seal the object with this bpfseal");
   } else {
     lc = ks.map_hash && ks.exclusive_maps ? matchingLoaderCheck(sealed, ks) : nullptr;
     chosen = lc ? lc : kc;
     if (!chosen)
-      return makeError(ENOENT, "no loader of the object can run here: no kernel-check loader and no loader-check "
-                               "variant for this kernel's struct bpf_map layout",
-                       "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'");
+      return makeError(
+          ENOENT,
+          "no loader of the object can run here: no kernel-check loader and no loader-check "
+          "variant for this kernel's struct bpf_map layout",
+          "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'");
   }
 
   timings::Stopwatch phase;
@@ -221,7 +244,8 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
     Error e = std::move(verdict.error);
     e.msg = "user-space verification failed: " + e.msg;
     if (e.hint.empty())
-      e.hint = "the object was modified after signing, or signed by a key you did not trust; check with 'bpfseal verify --cert CERT'";
+      e.hint =
+          "the object was modified after signing, or signed by a key you did not trust; check with 'bpfseal verify --cert CERT'";
     return e;
   }
   const signing::SignerInfo &signer = verdict.signer;
@@ -240,8 +264,8 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
       return loaderPathUnavailable(fds.takeError(), ks);
     out = fds.take();
     r.level = VerificationLevel::UserspaceVerifiedKernelHash;
-    r.description = "user-space verified (" + signerText(signer) + "; signature of loader " + lc->info.name +
-                    "), metadata hash checked in kernel by loader " + lc->info.name;
+    r.description = "user-space verified (" + signerText(signer) + "; signature of loader " +
+                    lc->info.name + "), metadata hash checked in kernel by loader " + lc->info.name;
     return r;
   }
   Attempt a{kc, false, ks.exclusive_maps, ks.map_hash && ks.exclusive_maps, false};
@@ -250,18 +274,18 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
     return loaderPathUnavailable(fds.takeError(), ks);
   out = fds.take();
   r.level = VerificationLevel::UserspaceVerified;
-  r.description = "user-space verified (" + signerText(signer) +
-                  "; signature of loader kernel-check), metadata hash checked in user space only (no "
-                  "loader-check variant for this kernel; loader kernel-check, " +
-                  (ks.exclusive_maps ? "exclusive" : "plain") + " metadata map)";
+  r.description =
+      "user-space verified (" + signerText(signer) +
+      "; signature of loader kernel-check), metadata hash checked in user space only (no "
+      "loader-check variant for this kernel; loader kernel-check, " +
+      (ks.exclusive_maps ? "exclusive" : "plain") + " metadata map)";
   return r;
 }
 
 } // namespace
 
 Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::SealedObject &sealed,
-                              const LoadOptions &options,
-                              LoadedFds &out) {
+                              const LoadOptions &options, LoadedFds &out) {
   auto start = std::chrono::steady_clock::now();
   std::vector<timings::Phase> phases;
   timings::Collector collect(phases);
@@ -270,24 +294,24 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
   probe.record("kernel probe");
   Result<LoadReport> report = makeError(EINVAL, "unreachable");
   switch (options.mode) {
-  case LoadMode::Kernel:
-  {
+  case LoadMode::Kernel: {
     if (options.path == LoadPath::Libbpf)
-      return makeError(EOPNOTSUPP, "kernel mode cannot use the libbpf path: only a signed loader lets the kernel "
-                                   "verify what it loads",
-                       "use --path loader (or auto) with --mode kernel, or --mode userspace --cert CERT");
+      return makeError(
+          EOPNOTSUPP,
+          "kernel mode cannot use the libbpf path: only a signed loader lets the kernel "
+          "verify what it loads",
+          "use --path loader (or auto) with --mode kernel, or --mode userspace --cert CERT");
     bool accepted = false;
     report = loadKernel(sealed, options, ks, out, &accepted);
     break;
   }
-  case LoadMode::Userspace:
-    report = loadUserspace(file, sealed, options, ks, out);
-    break;
+  case LoadMode::Userspace: report = loadUserspace(file, sealed, options, ks, out); break;
   case LoadMode::Auto: {
     bool accepted = false;
     // The libbpf path cannot be kernel-verified: auto goes straight to user space.
     if (options.path == LoadPath::Libbpf)
-      report = makeError(EOPNOTSUPP, "kernel verification needs the loader path (--path libbpf given)");
+      report =
+          makeError(EOPNOTSUPP, "kernel verification needs the loader path (--path libbpf given)");
     else
       report = loadKernel(sealed, options, ks, out, &accepted);
     if (report)
@@ -303,8 +327,8 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
     }
     report = loadUserspace(file, sealed, options, ks, out);
     if (report)
-      report->fallback = "auto: kernel verification unavailable (" + errnoName(kernel_error.err) + ": " +
-                         kernel_error.msg + "); fell back to user-space verification";
+      report->fallback = "auto: kernel verification unavailable (" + errnoName(kernel_error.err) +
+                         ": " + kernel_error.msg + "); fell back to user-space verification";
     break;
   }
   }
@@ -312,7 +336,8 @@ Result<LoadReport> loadSealed(std::span<const uint8_t> file, const format::Seale
     report->mode = options.mode;
     report->alternative = out.alternative;
     report->alternative_note = out.alternative_note;
-    report->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    report->load_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     for (timings::Phase &p : phases)
       report->phases.push_back({std::move(p.name), p.ms});
   }

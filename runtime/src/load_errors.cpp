@@ -15,21 +15,28 @@ Error prologueError(const format::LoaderImage &loader, int verdict) {
   const std::string n = "loader '" + loader.info.name + "'";
   switch (static_cast<format::PrologueVerdict>(verdict)) {
   case format::PrologueVerdict::WrongLayout:
-    return makeError(ENOEXEC, n + " refused to run (prologue verdict 1): its struct bpf_map layout does not fit this "
-                              "kernel (type/key/value size/max_entries at its offsets are not the metadata map's)",
-                     "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows this kernel's layout");
+    return makeError(
+        ENOEXEC,
+        n + " refused to run (prologue verdict 1): its struct bpf_map layout does not fit this "
+            "kernel (type/key/value size/max_entries at its offsets are not the metadata map's)",
+        "re-seal with 'bpfseal seal --kernel-btf /sys/kernel/btf/vmlinux'; 'bpfseal probe' shows this kernel's layout");
   case format::PrologueVerdict::HashMismatch:
-    return makeError(EKEYREJECTED, n + " refused the metadata (prologue verdict 2): the kernel's map->sha differs from the "
-                                   "SHA-256(metadata) signed into the loader (metadata changed after signing)",
-                     "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
+    return makeError(
+        EKEYREJECTED,
+        n + " refused the metadata (prologue verdict 2): the kernel's map->sha differs from the "
+            "SHA-256(metadata) signed into the loader (metadata changed after signing)",
+        "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'");
   case format::PrologueVerdict::NotExclusive:
-    return makeError(EPERM, n + " refused the metadata map (prologue verdict 3): it is not exclusive to the loader "
-                            "(map->excl unset, or excl_prog_sha NULL or all zero)",
-                     "libbpfseal creates it with excl_prog_hash = the loader's digest, so this kernel did not record it; "
-                     "run 'bpfseal probe' and use --mode userspace on this kernel");
+    return makeError(
+        EPERM,
+        n + " refused the metadata map (prologue verdict 3): it is not exclusive to the loader "
+            "(map->excl unset, or excl_prog_sha NULL or all zero)",
+        "libbpfseal creates it with excl_prog_hash = the loader's digest, so this kernel did not record it; "
+        "run 'bpfseal probe' and use --mode userspace on this kernel");
   }
-  return makeError(EPROTO, n + " returned " + std::to_string(verdict) +
-                               ", which is neither 0, a -errno nor a prologue verdict",
+  return makeError(EPROTO,
+                   n + " returned " + std::to_string(verdict) +
+                       ", which is neither 0, a -errno nor a prologue verdict",
                    "the object's loader is not one bpfseal made; re-seal the object");
 }
 
@@ -37,14 +44,11 @@ std::string loaderSignatureCause(int err, int32_t keyring) {
   switch (err) {
   case EOPNOTSUPP:
     return "the kernel cannot verify signatures (built without CONFIG_SYSTEM_DATA_VERIFICATION)";
-  case E2BIG:
-    return "the kernel has no BPF signing UAPI (signature/keyring_id unknown to it)";
-  case ENOKEY:
-    return "no key in keyring " + keyringName(keyring) + " matches the signer";
+  case E2BIG: return "the kernel has no BPF signing UAPI (signature/keyring_id unknown to it)";
+  case ENOKEY: return "no key in keyring " + keyringName(keyring) + " matches the signer";
   case EKEYREJECTED:
     return "the kernel rejected the signature (tampered loader or metadata, or signed by another key)";
-  case EBADMSG:
-    return "the kernel could not parse the signature (malformed CMS)";
+  case EBADMSG: return "the kernel could not parse the signature (malformed CMS)";
   case EINVAL:
     return "the kernel refused the signed load (keyring " + keyringName(keyring) +
            " does not exist, or the signature size is invalid)";
@@ -53,8 +57,7 @@ std::string loaderSignatureCause(int err, int32_t keyring) {
   case EPERM:
     return "the kernel refused the metadata map binding (not exclusive or not frozen), or "
            "missing privileges";
-  default:
-    return "the kernel refused the signed loader";
+  default: return "the kernel refused the signed loader";
   }
 }
 
@@ -68,10 +71,8 @@ std::string loaderSignatureHint(int err) {
   case EINVAL:
     return "check --keyring: session, user, builtin, secondary, platform, .bpf or a keyring serial";
   case EKEYREJECTED:
-  case EBADMSG:
-    return "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'";
-  default:
-    return "run 'bpfseal probe' to see what this kernel supports";
+  case EBADMSG: return "re-seal and re-sign the object; check it with 'bpfseal verify --cert CERT'";
+  default: return "run 'bpfseal probe' to see what this kernel supports";
   }
 }
 
@@ -91,8 +92,9 @@ std::string trimVerifierLog(std::string_view log, size_t lines) {
       if (l.size() > 1 && l[0] == '[' && l[1] >= '0' && l[1] <= '9')
         return true;
       std::string_view t = l.substr(std::min(l.find_first_not_of(" \t"), l.size()));
-      for (const char *prefix : {"type_id=", "magic: ", "version: ", "flags: ", "hdr_len: ", "type_off: ",
-                                 "type_len: ", "str_off: ", "str_len: ", "btf_total_size: "})
+      for (const char *prefix :
+           {"type_id=", "magic: ", "version: ", "flags: ", "hdr_len: ", "type_off: ", "type_len: ",
+            "str_off: ", "str_len: ", "btf_total_size: "})
         if (t.starts_with(prefix))
           return true;
       return false;

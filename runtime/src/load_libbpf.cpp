@@ -60,8 +60,9 @@ struct ObjectCloser {
 using UniqueBpfObject = std::unique_ptr<bpf_object, ObjectCloser>;
 
 Error mismatch(const std::string &what) {
-  return makeError(EKEYREJECTED, "the ELF in the sealed file does not match its signed manifest: " + what,
-                   "re-seal the object with this bpfseal; check it with 'bpfseal verify --cert CERT'");
+  return makeError(
+      EKEYREJECTED, "the ELF in the sealed file does not match its signed manifest: " + what,
+      "re-seal the object with this bpfseal; check it with 'bpfseal verify --cert CERT'");
 }
 
 const format::ProgramInfo *findProgram(const format::Manifest &m, std::string_view name) {
@@ -96,17 +97,21 @@ Status selectPrograms(bpf_object *obj, const format::Manifest &manifest) {
     }
     ++listed;
     if (orEmpty(bpf_program__section_name(prog)) != info->section)
-      return mismatch("program '" + info->name + "' is in section '" + orEmpty(bpf_program__section_name(prog)) +
-                      "', the manifest says '" + info->section + "'");
+      return mismatch("program '" + info->name + "' is in section '" +
+                      orEmpty(bpf_program__section_name(prog)) + "', the manifest says '" +
+                      info->section + "'");
     if (orEmpty(libbpf_bpf_prog_type_str(bpf_program__type(prog))) != info->type)
       return mismatch("program '" + info->name + "' has type '" +
-                      orEmpty(libbpf_bpf_prog_type_str(bpf_program__type(prog))) + "', the manifest says '" +
-                      info->type + "'");
+                      orEmpty(libbpf_bpf_prog_type_str(bpf_program__type(prog))) +
+                      "', the manifest says '" + info->type + "'");
     bpf_program__set_autoload(prog, true);
-    if (!info->attach_target.empty() && bpf_program__set_attach_target(prog, 0, info->attach_target.c_str()))
-      return makeError(errno, "cannot set the attach target of program '" + info->name + "' to '" +
-                                  info->attach_target + "' (from the signed manifest)",
-                       "the running kernel's BTF must have that function; 'bpfseal inspect' shows the target");
+    if (!info->attach_target.empty() &&
+        bpf_program__set_attach_target(prog, 0, info->attach_target.c_str()))
+      return makeError(
+          errno,
+          "cannot set the attach target of program '" + info->name + "' to '" +
+              info->attach_target + "' (from the signed manifest)",
+          "the running kernel's BTF must have that function; 'bpfseal inspect' shows the target");
   }
   for (const std::string &name : manifest.disabled_programs)
     if (findProgram(manifest, name))
@@ -130,14 +135,16 @@ Status configureMaps(bpf_object *obj, const format::Manifest &manifest) {
     ++seen;
     if (orEmpty(libbpf_bpf_map_type_str(bpf_map__type(map))) != info->type ||
         bpf_map__key_size(map) != info->key_size || bpf_map__value_size(map) != info->value_size)
-      return mismatch("map '" + info->name + "' differs from the manifest (type, key or value size)");
-    if (bpf_map__max_entries(map) != info->max_entries && bpf_map__set_max_entries(map, info->max_entries))
+      return mismatch("map '" + info->name +
+                      "' differs from the manifest (type, key or value size)");
+    if (bpf_map__max_entries(map) != info->max_entries &&
+        bpf_map__set_max_entries(map, info->max_entries))
       return makeError(errno, "cannot set max_entries of map '" + info->name + "' to " +
                                   std::to_string(info->max_entries));
   }
   if (seen != manifest.maps.size())
-    return mismatch("the manifest lists " + std::to_string(manifest.maps.size()) + " maps, the ELF has " +
-                    std::to_string(seen));
+    return mismatch("the manifest lists " + std::to_string(manifest.maps.size()) +
+                    " maps, the ELF has " + std::to_string(seen));
   return ok();
 }
 
@@ -177,8 +184,9 @@ Result<KconfigExpectation> kconfigExpectation(const format::BakedValue &v) {
   KconfigExpectation k{&v, std::vector<uint8_t>(v.size, 0), {}};
   bool config = v.name.rfind("CONFIG_", 0) == 0;
   auto unsupported = [&] {
-    return makeError(EOPNOTSUPP, "the libbpf path cannot apply the baked __kconfig value " + v.name + "=" + v.value +
-                                     " (type " + v.type + ")",
+    return makeError(EOPNOTSUPP,
+                     "the libbpf path cannot apply the baked __kconfig value " + v.name + "=" +
+                         v.value + " (type " + v.type + ")",
                      "use --path loader on a kernel that runs the loader");
   };
   if (v.size == 0 || v.size > 4096)
@@ -193,9 +201,13 @@ Result<KconfigExpectation> kconfigExpectation(const format::BakedValue &v) {
     k.libbpf_line = v.name + (v.value == "true" ? "=y" : "=n");
   } else if (v.type == "enum libbpf_tristate") {
     // libbpf's own tristate: TRI_NO 0, TRI_YES 1, TRI_MODULE 2.
-    static const struct { const char *name; uint8_t value; char text; } kTri[] = {
-        {"TRI_NO", 0, 'n'}, {"TRI_YES", 1, 'y'}, {"TRI_MODULE", 2, 'm'}};
-    const auto *t = std::find_if(std::begin(kTri), std::end(kTri), [&](const auto &e) { return v.value == e.name; });
+    static const struct {
+      const char *name;
+      uint8_t value;
+      char text;
+    } kTri[] = {{"TRI_NO", 0, 'n'}, {"TRI_YES", 1, 'y'}, {"TRI_MODULE", 2, 'm'}};
+    const auto *t = std::find_if(std::begin(kTri), std::end(kTri),
+                                 [&](const auto &e) { return v.value == e.name; });
     if (t == std::end(kTri) || v.size != 4)
       return unsupported();
     k.bytes[0] = t->value;
@@ -237,19 +249,22 @@ Status checkKconfig(bpf_object *obj, const std::vector<KconfigExpectation> &expe
   bpf_map *kconfig = nullptr, *map;
   bpf_object__for_each_map(map, obj) {
     std::string name = orEmpty(bpf_map__name(map));
-    if (bpf_map__is_internal(map) && name.size() >= 8 && name.compare(name.size() - 8, 8, ".kconfig") == 0)
+    if (bpf_map__is_internal(map) && name.size() >= 8 &&
+        name.compare(name.size() - 8, 8, ".kconfig") == 0)
       kconfig = map;
   }
   size_t size = 0;
-  const uint8_t *value = kconfig ? static_cast<const uint8_t *>(bpf_map__initial_value(kconfig, &size)) : nullptr;
+  const uint8_t *value =
+      kconfig ? static_cast<const uint8_t *>(bpf_map__initial_value(kconfig, &size)) : nullptr;
   if (!value)
     return mismatch("baked __kconfig values but no .kconfig map in the ELF");
   for (const KconfigExpectation &k : expected) {
     if (uint64_t(k.baked->offset) + k.bytes.size() > size)
       return mismatch("baked __kconfig value " + k.baked->name + " lies outside the .kconfig map");
     if (std::memcmp(value + k.baked->offset, k.bytes.data(), k.bytes.size()) != 0)
-      return makeError(ESTALE, "the running kernel's " + k.baked->name + " differs from the value baked at seal time (" +
-                                   k.baked->value + ")",
+      return makeError(ESTALE,
+                       "the running kernel's " + k.baked->name +
+                           " differs from the value baked at seal time (" + k.baked->value + ")",
                        "re-seal the object for this kernel with --set " + k.baked->name + "=VALUE");
   }
   return ok();
@@ -281,8 +296,10 @@ Result<LoadedFds> loadElfWithLibbpf(std::span<const uint8_t> elf, const format::
   UniqueBpfObject obj(bpf_object__open_mem(elf.data(), elf.size(), &open_opts));
   if (!obj) {
     int err = errno;
-    return makeError(err, "libbpf could not open the sealed file's ELF" +
-                              (messages.text().empty() ? "" : ": " + trimVerifierLog(messages.text(), 2)),
+    return makeError(err,
+                     "libbpf could not open the sealed file's ELF" +
+                         (messages.text().empty() ? ""
+                                                  : ": " + trimVerifierLog(messages.text(), 2)),
                      "re-seal the object; 'bpfseal inspect' shows what it holds");
   }
   if (Status st = selectPrograms(obj.get(), manifest); !st)
@@ -293,11 +310,13 @@ Result<LoadedFds> loadElfWithLibbpf(std::span<const uint8_t> elf, const format::
     int err = errno;
     std::string tail = trimVerifierLog(messages.text());
     bool no_btf = options.btf_path.empty() && ::access("/sys/kernel/btf/vmlinux", R_OK) != 0;
-    return makeError(err, "libbpf could not load the object (" + errnoName(err) + ")" +
-                              (tail.empty() ? "" : ": " + tail),
-                     no_btf ? "this kernel has no /sys/kernel/btf/vmlinux: pass its BTF with --btf FILE"
-                            : "fix the BPF program the log points at, rebuild and re-seal; 'bpfseal probe' "
-                              "shows what this kernel supports");
+    return makeError(
+        err,
+        "libbpf could not load the object (" + errnoName(err) + ")" +
+            (tail.empty() ? "" : ": " + tail),
+        no_btf ? "this kernel has no /sys/kernel/btf/vmlinux: pass its BTF with --btf FILE"
+               : "fix the BPF program the log points at, rebuild and re-seal; 'bpfseal probe' "
+                 "shows what this kernel supports");
   }
   if (Status st = checkKconfig(obj.get(), *kconfig); !st)
     return st.takeError();
@@ -305,7 +324,8 @@ Result<LoadedFds> loadElfWithLibbpf(std::span<const uint8_t> elf, const format::
   // then leaves exactly these.
   LoadedFds fds;
   for (const format::MapInfo &m : manifest.maps) {
-    auto fd = dupFd(bpf_map__fd(bpf_object__find_map_by_name(obj.get(), m.name.c_str())), "map '" + m.name + "'");
+    auto fd = dupFd(bpf_map__fd(bpf_object__find_map_by_name(obj.get(), m.name.c_str())),
+                    "map '" + m.name + "'");
     if (!fd)
       return fd.takeError();
     fds.maps.push_back(fd.take());

@@ -2,8 +2,8 @@
 #include "loader_ctx.h"
 
 #include <bpf/bpf.h>
-#include <cerrno> // skel_internal.h uses errno and EINVAL without including them
 #include <bpf/skel_internal.h>
+#include <cerrno> // skel_internal.h uses errno and EINVAL without including them
 
 #include <cstring>
 
@@ -52,7 +52,8 @@ Status keepFirstWholeGroup(const format::Manifest &manifest,
       kept = &g;
       break;
     }
-    refused += (refused.empty() ? "" : "; ") + std::string("'") + g.name + "' refused (" + why + ")";
+    refused +=
+        (refused.empty() ? "" : "; ") + std::string("'") + g.name + "' refused (" + why + ")";
   }
   for (size_t i = 0; i < manifest.programs.size(); ++i)
     if (group_of[i] && group_of[i] != kept)

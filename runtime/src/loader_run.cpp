@@ -1,9 +1,9 @@
 // Running one loader (loader_run.h): the metadata map, the loader's own
 // BPF_PROG_LOAD, its run, and the one retry with a verifier log.
 #include "loader_run.h"
+#include "bpfseal/timings.h"
 #include "load_errors.h"
 #include "loader_ctx.h"
-#include "bpfseal/timings.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -40,8 +40,9 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
     int err = prog.error().err;
     if (attempt.kernel_signed) {
       failure.at_signature = true;
-      return makeError(err, "kernel verification of loader '" + loader.info.name + "' failed: " +
-                                loaderSignatureCause(err, options.keyring_id),
+      return makeError(err,
+                       "kernel verification of loader '" + loader.info.name +
+                           "' failed: " + loaderSignatureCause(err, options.keyring_id),
                        loaderSignatureHint(err));
     }
     // An unsigned loader the verifier refuses: show why.
@@ -50,11 +51,13 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
     load_options.log_size = static_cast<uint32_t>(log.size());
     (void)sys::loadLoader(load_options); // fails again, this time with a log
     std::string tail = trimVerifierLog(log.data());
-    return makeError(err, "the kernel refused loader '" + loader.info.name + "'" +
-                              (tail.empty() ? "" : ": verifier: " + tail),
-                     loader.info.kind == format::LoaderKind::LoaderCheck
-                         ? "this loader-check variant does not fit the running kernel; run 'bpfseal probe'"
-                         : "run 'bpfseal probe' to see what this kernel supports");
+    return makeError(
+        err,
+        "the kernel refused loader '" + loader.info.name + "'" +
+            (tail.empty() ? "" : ": verifier: " + tail),
+        loader.info.kind == format::LoaderKind::LoaderCheck
+            ? "this loader-check variant does not fit the running kernel; run 'bpfseal probe'"
+            : "run 'bpfseal probe' to see what this kernel supports");
   }
 
   std::vector<char> log;
@@ -84,19 +87,24 @@ Result<LoadedFds> runAttemptOnce(const format::SealedObject &sealed, const Attem
       for (const format::ProgramInfo &p : sealed.manifest.programs)
         if (p.type == "tracing" || p.type == "lsm" || p.type == "ext") {
           failure.diagnosed = true;
-          return makeError(EPERM, "loader '" + loader.info.name + "' failed (EPERM): this kernel refuses "
-                                  "fentry/fexit/fmod_ret/lsm programs (a trivial fentry program gets EPERM), "
-                                  "and the object has '" + p.name + "' (" + p.section + ")",
-                           "attach to a tracepoint or raw tracepoint instead, or use a kernel with BPF "
-                           "trampolines; 'bpfseal probe' shows it");
+          return makeError(
+              EPERM,
+              "loader '" + loader.info.name +
+                  "' failed (EPERM): this kernel refuses "
+                  "fentry/fexit/fmod_ret/lsm programs (a trivial fentry program gets EPERM), "
+                  "and the object has '" +
+                  p.name + "' (" + p.section + ")",
+              "attach to a tracepoint or raw tracepoint instead, or use a kernel with BPF "
+              "trampolines; 'bpfseal probe' shows it");
         }
     if (std::optional<Error> cause = diagnoseLoaderFailure(sealed.manifest, err)) {
       failure.diagnosed = true;
       cause->msg = "loader '" + loader.info.name + "' failed: " + cause->msg;
       return *cause;
     }
-    return makeError(err, "loader '" + loader.info.name + "' failed (" + errnoName(err) +
-                              "): the kernel refused a program or map of the object",
+    return makeError(err,
+                     "loader '" + loader.info.name + "' failed (" + errnoName(err) +
+                         "): the kernel refused a program or map of the object",
                      "");
   }
   auto fds = collectLoaderFds(sealed.manifest, ctx);

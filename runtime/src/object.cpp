@@ -1,5 +1,5 @@
-#include "object_impl.h"
 #include "bpfseal/timings.h"
+#include "object_impl.h"
 
 #include <bpf/bpf.h>
 
@@ -39,7 +39,8 @@ Result<LoadPath> parseLoadPath(std::string_view text) {
     return LoadPath::Loader;
   if (text == "libbpf")
     return LoadPath::Libbpf;
-  return makeError(EINVAL, "unknown load path '" + std::string(text) + "'", "use loader, libbpf or auto");
+  return makeError(EINVAL, "unknown load path '" + std::string(text) + "'",
+                   "use loader, libbpf or auto");
 }
 
 std::string_view loadPathName(LoadPath path) {
@@ -73,8 +74,8 @@ struct NamedKeyring {
   int32_t id;
 };
 constexpr NamedKeyring kKeyrings[] = {
-    {"session", -3}, {"user", -4}, {"builtin", 0}, {"secondary", 1}, {"platform", 2}, {".bpf", -9},
-    {"@s", -3},      {"@u", -4},   {"bpf", -9},
+    {"session", -3}, {"user", -4}, {"builtin", 0}, {"secondary", 1}, {"platform", 2},
+    {".bpf", -9},    {"@s", -3},   {"@u", -4},     {"bpf", -9},
 };
 } // namespace
 
@@ -177,18 +178,20 @@ Result<Object> Object::openFile(const std::string &path) {
 
 Result<LoadReport> Object::load(const LoadOptions &options) {
   if (impl_->loaded)
-    return makeError(EALREADY, impl_->name + " is already loaded", "open the object again to load another copy");
+    return makeError(EALREADY, impl_->name + " is already loaded",
+                     "open the object again to load another copy");
   const format::Manifest &m = impl_->sealed.manifest;
   // Before anything exists in the kernel, so before any signature is checked
   // (in kernel mode the kernel checks it at the loader's load): a refusal is
   // safe either way, and an admitted object's name and version are exactly
   // what the chosen loader's signature covers. The error says "claims".
   if (!options.expect_name.empty() && m.object_name != options.expect_name)
-    return makeError(EKEYREJECTED,
-                     impl_->name + ": object claims the name '" + format::escapeText(m.object_name) +
-                         "' (not verified yet), not the expected '" +
-                         format::escapeText(options.expect_name) + "'",
-                     "load the object built for this purpose (names are set with 'bpfseal seal --name')");
+    return makeError(
+        EKEYREJECTED,
+        impl_->name + ": object claims the name '" + format::escapeText(m.object_name) +
+            "' (not verified yet), not the expected '" + format::escapeText(options.expect_name) +
+            "'",
+        "load the object built for this purpose (names are set with 'bpfseal seal --name')");
   if (m.object_version < options.min_version)
     return makeError(EKEYREJECTED,
                      impl_->name + ": object claims version " + std::to_string(m.object_version) +
@@ -257,7 +260,9 @@ Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options
   };
   for (const auto &[name, target] : options.targets)
     if (!findProgram(name) && !inClosedGroup(name))
-      return makeError(ENOENT, "attach target given for program '" + name + "', which " + impl_->name + " does not have",
+      return makeError(ENOENT,
+                       "attach target given for program '" + name + "', which " + impl_->name +
+                           " does not have",
                        "'bpfseal inspect' lists the programs");
   size_t first_new = impl_->links.size();
   std::vector<AttachResult> results;
@@ -345,7 +350,8 @@ Status Object::pin(const std::string &dir) {
   for (const Link &l : impl_->links) {
     int n = ++link_count[l.program()];
     if (st && l.fd() >= 0)
-      st = pinOne(l.fd(), dir + "/links/" + pinName(l.program()) + (n == 1 ? "" : "_" + std::to_string(n)));
+      st = pinOne(l.fd(),
+                  dir + "/links/" + pinName(l.program()) + (n == 1 ? "" : "_" + std::to_string(n)));
   }
   if (!st) {
     rollback();

@@ -78,8 +78,8 @@ Result<AttachOutcome> attachProgram(const Program &program, std::string_view tar
 
 // USDT: the probe from the section ("usdt/BINARY:PROVIDER:NAME") or the
 // target ("BINARY:PROVIDER:NAME[@PID]") (usdt.cpp).
-Result<AttachOutcome> attachUsdt(const Program &p, std::string_view section_rest, std::string_view target,
-                                 const UsdtSpecs &specs);
+Result<AttachOutcome> attachUsdt(const Program &p, std::string_view section_rest,
+                                 std::string_view target, const UsdtSpecs &specs);
 
 // The map or program whose refusal made a loader fail with -err, named from
 // the kernel's answers for each alone (diagnose.cpp); nullopt: not found.

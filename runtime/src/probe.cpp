@@ -1,9 +1,9 @@
 // What the running kernel offers for signed loading, measured by behaviour
 // and BTF, never by version strings.
+#include "probe.h"
 #include "bpfseal/bpfseal.hpp"
 #include "bpfseal/btf_layout.h"
 #include "btf_view.h"
-#include "probe.h"
 #include "sys.h"
 
 #include <bpf/bpf.h>
@@ -80,7 +80,8 @@ Status probeBtfView(KernelSupport &ks) {
 // __x64_sys_getpid; from the view where loadSupport() made one, else libbpf.
 uint32_t trampolineTarget() {
   if (vmlinux_view) {
-    if (auto ids = vmlinux_view->find({{"do_nanosleep", BTF_KIND_FUNC}, {"__x64_sys_getpid", BTF_KIND_FUNC}}))
+    if (auto ids = vmlinux_view->find(
+            {{"do_nanosleep", BTF_KIND_FUNC}, {"__x64_sys_getpid", BTF_KIND_FUNC}}))
       return (*ids)[0] ? (*ids)[0] : (*ids)[1];
   }
   struct btf *btf = btf__load_vmlinux_btf();
@@ -99,8 +100,8 @@ uint32_t trampolineTarget() {
 void probeBtfLibbpf(KernelSupport &ks) {
   struct btf *btf = btf__load_vmlinux_btf();
   if (!btf) {
-    ks.layout_error = std::string("kernel BTF (") + kVmlinuxBtf +
-                      ") is not readable: " + std::strerror(errno);
+    ks.layout_error =
+        std::string("kernel BTF (") + kVmlinuxBtf + ") is not readable: " + std::strerror(errno);
     return;
   }
   using btf_layout::memberOffset;

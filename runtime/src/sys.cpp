@@ -52,10 +52,12 @@ Result<UniqueFd> createMetadataMap(std::span<const uint8_t> metadata,
   }
   int fd = sysBpf(BPF_MAP_CREATE, &attr, size);
   if (fd < 0)
-    return makeError(-fd, std::string("creating the metadata map") +
-                              (options.exclusive_to ? " (exclusive)" : "") + " failed",
-                     -fd == ENOMEM || -fd == EPERM ? "run as root (CAP_BPF) and check RLIMIT_MEMLOCK"
-                                                   : "");
+    return makeError(-fd,
+                     std::string("creating the metadata map") +
+                         (options.exclusive_to ? " (exclusive)" : "") + " failed",
+                     -fd == ENOMEM || -fd == EPERM
+                         ? "run as root (CAP_BPF) and check RLIMIT_MEMLOCK"
+                         : "");
   UniqueFd map(fd);
   const uint32_t key = 0;
   if (bpf_map_update_elem(map.get(), &key, metadata.data(), BPF_ANY) < 0)
@@ -72,7 +74,8 @@ Result<UniqueFd> createMetadataMap(std::span<const uint8_t> metadata,
     if (bpf_obj_get_info_by_fd(map.get(), &info, &len) < 0)
       return makeError(errno, "asking the kernel for the metadata map's hash failed");
     if (kernel_hash != *options.expect_hash)
-      return makeError(EBADMSG, "the kernel's hash of the metadata map differs from SHA-256(metadata)",
+      return makeError(EBADMSG,
+                       "the kernel's hash of the metadata map differs from SHA-256(metadata)",
                        "the kernel hashes maps differently from what bpfseal expects");
   }
   return map;
@@ -219,7 +222,9 @@ Status checkKeyring(int32_t id) {
   auto missing = [](int err) { return err == ENOKEY || err == EKEYREVOKED || err == EKEYEXPIRED; };
   if (id < 0) {
     if (::syscall(__NR_keyctl, kKeyctlGetKeyringId, id, 0) < 0 && missing(errno))
-      return makeError(EINVAL, "keyring " + std::to_string(id) + " (a special keyring id) does not exist for this process",
+      return makeError(EINVAL,
+                       "keyring " + std::to_string(id) +
+                           " (a special keyring id) does not exist for this process",
                        "create it (keyctl new_session) or pass --keyring with an existing keyring");
     return ok();
   }
@@ -229,12 +234,17 @@ Status checkKeyring(int32_t id) {
   if (n < 0 && !missing(err))
     return ok();
   if (n < 0)
-    return makeError(EINVAL, "keyring " + std::to_string(id) + " does not exist (keyctl: " + errnoName(err) + ")",
-                     "list keyrings with 'keyctl show @s'; pass --keyring session|user|builtin|... or a keyring serial");
+    return makeError(
+        EINVAL,
+        "keyring " + std::to_string(id) + " does not exist (keyctl: " + errnoName(err) + ")",
+        "list keyrings with 'keyctl show @s'; pass --keyring session|user|builtin|... or a keyring serial");
   if (std::strncmp(desc, "keyring;", 8) != 0)
-    return makeError(ENOKEY, "key " + std::to_string(id) + " is not a keyring (" +
-                                 std::string(desc, strnlen(desc, sizeof(desc))).substr(0, std::string(desc).find(';')) + ")",
-                     "pass the serial of the keyring that holds the certificate, not of the key");
+    return makeError(
+        ENOKEY,
+        "key " + std::to_string(id) + " is not a keyring (" +
+            std::string(desc, strnlen(desc, sizeof(desc))).substr(0, std::string(desc).find(';')) +
+            ")",
+        "pass the serial of the keyring that holds the certificate, not of the key");
   return ok();
 }
 
@@ -249,8 +259,8 @@ Status ensureMounted(const char *dir, const char *fstype, long magic) {
     return makeError(errno, std::string("cannot create ") + dir + " to mount " + fstype);
   const char *options = std::strcmp(fstype, "bpf") == 0 ? "mode=0700" : nullptr;
   if (::mount(fstype, dir, fstype, 0, options) < 0)
-    return makeError(errno, std::string(fstype) + " is not mounted at " + dir +
-                                " and mounting it failed",
+    return makeError(errno,
+                     std::string(fstype) + " is not mounted at " + dir + " and mounting it failed",
                      std::string("mount -t ") + fstype + " " + fstype + " " + dir);
   return ok();
 }

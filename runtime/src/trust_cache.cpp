@@ -11,8 +11,8 @@ struct FileStamp {
   dev_t dev = 0;
   ino_t ino = 0;
   off_t size = 0;
-  struct timespec mtime {};
-  struct timespec ctime {};
+  struct timespec mtime{};
+  struct timespec ctime{};
   bool operator==(const FileStamp &o) const {
     return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
            mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec &&

@@ -8,8 +8,8 @@
 // bpf_object (its program fd and map lookups), which a signed load has not.
 #include "object_impl.h"
 
-#include <bpf/bpf.h>
 #include "bpfseal/internal/elf_image.h"
+#include <bpf/bpf.h>
 
 #include <gelf.h>
 #include <libelf.h>

@@ -25,8 +25,7 @@ Error damaged(const std::string &what) {
   return makeError(ENOEXEC, "input is a damaged BPF object: " + what, kHintTruncated);
 }
 
-template <typename T>
-T readAt(std::span<const uint8_t> bytes, uint64_t off) {
+template <typename T> T readAt(std::span<const uint8_t> bytes, uint64_t off) {
   T v;
   std::memcpy(&v, bytes.data() + off, sizeof v);
   return v;
@@ -43,8 +42,7 @@ std::span<const uint8_t> contents(std::span<const uint8_t> bytes, const Section 
 // section links and BTF header offsets. These are the checks it skips or
 // makes only after using the value, done up front so a damaged object gets
 // one line naming the section instead of a crash inside bpf_object__open.
-Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
-                                  const std::vector<Section> &all) {
+Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes, const std::vector<Section> &all) {
   const Section *symtab = nullptr;
   for (const Section &s : all)
     if (s.type == SHT_SYMTAB) {
@@ -54,12 +52,11 @@ Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
     }
   if (!symtab)
     return ok(); // libbpf reports a missing symbol table itself
-  Elf64_Shdr sh = readAt<Elf64_Shdr>(
-      bytes, readAt<Elf64_Ehdr>(bytes, 0).e_shoff + uint64_t(symtab->index) * sizeof(Elf64_Shdr));
+  Elf64_Shdr sh = readAt<Elf64_Shdr>(bytes, readAt<Elf64_Ehdr>(bytes, 0).e_shoff +
+                                                uint64_t(symtab->index) * sizeof(Elf64_Shdr));
   if (sh.sh_entsize != sizeof(Elf64_Sym) || symtab->size % sizeof(Elf64_Sym))
     return damaged("section '" + symtab->name + "' is not a whole number of ELF64 symbols");
-  if (sh.sh_link == 0 || sh.sh_link >= all.size() + 1 ||
-      all[sh.sh_link - 1].type != SHT_STRTAB)
+  if (sh.sh_link == 0 || sh.sh_link >= all.size() + 1 || all[sh.sh_link - 1].type != SHT_STRTAB)
     return damaged("section '" + symtab->name + "' does not link to a string table");
   const Section &strtab = all[sh.sh_link - 1];
   size_t nsyms = symtab->size / sizeof(Elf64_Sym);
@@ -74,8 +71,7 @@ Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
                      "' has a name outside '" + strtab.name + "'");
     // Of the reserved indices only ABS and COMMON mean anything in a BPF
     // object; libbpf's linker indexes its section table with the others.
-    if (sym.st_shndx >= all.size() + 1 && sym.st_shndx != SHN_ABS &&
-        sym.st_shndx != SHN_COMMON)
+    if (sym.st_shndx >= all.size() + 1 && sym.st_shndx != SHN_ABS && sym.st_shndx != SHN_COMMON)
       return damaged("symbol " + std::to_string(i) + " of '" + symtab->name +
                      "' refers to section " + std::to_string(sym.st_shndx) +
                      ", which does not exist");
@@ -83,8 +79,8 @@ Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
   for (const Section &s : all) {
     if (s.type != SHT_REL)
       continue;
-    Elf64_Shdr rsh = readAt<Elf64_Shdr>(
-        bytes, readAt<Elf64_Ehdr>(bytes, 0).e_shoff + uint64_t(s.index) * sizeof(Elf64_Shdr));
+    Elf64_Shdr rsh = readAt<Elf64_Shdr>(bytes, readAt<Elf64_Ehdr>(bytes, 0).e_shoff +
+                                                   uint64_t(s.index) * sizeof(Elf64_Shdr));
     if (rsh.sh_entsize != sizeof(Elf64_Rel) || s.size % sizeof(Elf64_Rel))
       return damaged("relocation section '" + s.name + "' is not a whole number of entries");
     if (rsh.sh_link != symtab->index)
@@ -97,12 +93,11 @@ Status checkSymbolsAndRelocations(std::span<const uint8_t> bytes,
     for (size_t i = 0; i < s.size / sizeof(Elf64_Rel); ++i) {
       Elf64_Rel rel = readAt<Elf64_Rel>(rels, i * sizeof(Elf64_Rel));
       if (ELF64_R_SYM(rel.r_info) >= nsyms)
-        return damaged("relocation " + std::to_string(i) + " of '" + s.name +
-                       "' names symbol " + std::to_string(ELF64_R_SYM(rel.r_info)) + " of " +
-                       std::to_string(nsyms));
+        return damaged("relocation " + std::to_string(i) + " of '" + s.name + "' names symbol " +
+                       std::to_string(ELF64_R_SYM(rel.r_info)) + " of " + std::to_string(nsyms));
       if (target.type != SHT_NOBITS && rel.r_offset >= target.size)
-        return damaged("relocation " + std::to_string(i) + " of '" + s.name +
-                       "' points outside '" + target.name + "'");
+        return damaged("relocation " + std::to_string(i) + " of '" + s.name + "' points outside '" +
+                       target.name + "'");
     }
   }
   return ok();
@@ -137,16 +132,21 @@ Status checkBtfTypes(const std::string &sec, std::span<const uint8_t> d, uint32_
     uint64_t extra = 0, member = 0; // bytes after struct btf_type
     switch (kind) {
     case BTF_KIND_INT: extra = 4; break;
-    case BTF_KIND_PTR: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
-    case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_TYPE_TAG:
-      refs.push_back(size_or_type);
-      break;
-    case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
+    case BTF_KIND_PTR:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_FUNC:
+    case BTF_KIND_TYPE_TAG: refs.push_back(size_or_type); break;
+    case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG:
       refs.push_back(size_or_type);
       extra = 4;
       break;
     case BTF_KIND_ARRAY: extra = 12; break;
-    case BTF_KIND_STRUCT: case BTF_KIND_UNION: member = 12; break;
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION: member = 12; break;
     case BTF_KIND_ENUM: member = 8; break;
     case BTF_KIND_ENUM64: member = 12; break;
     case BTF_KIND_FUNC_PROTO:
@@ -154,7 +154,8 @@ Status checkBtfTypes(const std::string &sec, std::span<const uint8_t> d, uint32_
       member = 8;
       break;
     case BTF_KIND_DATASEC: member = 12; break;
-    case BTF_KIND_FWD: case BTF_KIND_FLOAT: break;
+    case BTF_KIND_FWD:
+    case BTF_KIND_FLOAT: break;
     default:
       return damaged("section '" + sec + "' type " + std::to_string(count) +
                      " has unknown BTF kind " + std::to_string(kind));
@@ -170,17 +171,16 @@ Status checkBtfTypes(const std::string &sec, std::span<const uint8_t> d, uint32_
     for (uint32_t i = 0; member && i < vlen; ++i) {
       uint64_t m = p + i * member;
       switch (kind) {
-      case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_FUNC_PROTO:
-        refs.push_back(readAt<uint32_t>(d, m + 4));
-        [[fallthrough]];
-      case BTF_KIND_ENUM: case BTF_KIND_ENUM64:
+      case BTF_KIND_STRUCT:
+      case BTF_KIND_UNION:
+      case BTF_KIND_FUNC_PROTO: refs.push_back(readAt<uint32_t>(d, m + 4)); [[fallthrough]];
+      case BTF_KIND_ENUM:
+      case BTF_KIND_ENUM64:
         if (!name(readAt<uint32_t>(d, m)))
           return damaged("section '" + sec + "' type " + std::to_string(count) +
                          " has a member name outside the string table");
         break;
-      case BTF_KIND_DATASEC:
-        refs.push_back(readAt<uint32_t>(d, m));
-        break;
+      case BTF_KIND_DATASEC: refs.push_back(readAt<uint32_t>(d, m)); break;
       }
     }
     p += extra;
@@ -226,7 +226,6 @@ Status checkBtf(std::span<const uint8_t> bytes, const std::vector<Section> &all)
   return ok();
 }
 
-
 } // namespace
 
 Status checkBpfElf(std::span<const uint8_t> bytes) {
@@ -240,8 +239,9 @@ Status checkBpfElf(std::span<const uint8_t> bytes) {
   std::memcpy(&eh, bytes.data(), sizeof eh);
   if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {
     // e_machine is only meaningful once class and byte order are known.
-    return makeError(ENOEXEC, "input is not a 64-bit little-endian ELF object, so not a BPF "
-                              "object for this host",
+    return makeError(ENOEXEC,
+                     "input is not a 64-bit little-endian ELF object, so not a BPF "
+                     "object for this host",
                      "compile with clang -target bpf (or bpfel)");
   }
   if (eh.e_machine != EM_BPF)
@@ -250,17 +250,18 @@ Status checkBpfElf(std::span<const uint8_t> bytes) {
                          ", not BPF (247)",
                      "compile with clang -target bpf");
   if (eh.e_type != ET_REL)
-    return makeError(ENOEXEC, "input is not a relocatable BPF object (e_type " +
-                                  std::to_string(eh.e_type) + ")",
+    return makeError(ENOEXEC,
+                     "input is not a relocatable BPF object (e_type " + std::to_string(eh.e_type) +
+                         ")",
                      kHintCompile);
-  if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
-      eh.e_shoff > bytes.size() ||
+  if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shoff > bytes.size() ||
       uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr) > bytes.size() - eh.e_shoff)
     return makeError(ENOEXEC, "input's section header table is missing or truncated",
                      kHintTruncated);
   if (eh.e_shstrndx == SHN_UNDEF || eh.e_shstrndx >= eh.e_shnum)
-    return makeError(ENOEXEC, "input's section name table index " +
-                                  std::to_string(eh.e_shstrndx) + " is out of range",
+    return makeError(ENOEXEC,
+                     "input's section name table index " + std::to_string(eh.e_shstrndx) +
+                         " is out of range",
                      kHintTruncated);
   auto all = sections(bytes);
   if (!all)
@@ -331,8 +332,7 @@ Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> b
   return names;
 }
 
-Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes,
-                                            const std::string &name,
+Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes, const std::string &name,
                                             std::span<const uint8_t> contents) {
   auto img = core_elf::open(bytes);
   if (!img)

@@ -36,8 +36,7 @@ Result<std::vector<std::string>> mapsWithInitialSlots(std::span<const uint8_t> b
 
 // `bytes` with the contents of section `name` replaced by `contents` (the
 // layout is recomputed by libelf; section indices do not change).
-Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes,
-                                            const std::string &name,
+Result<std::vector<uint8_t>> replaceSection(std::span<const uint8_t> bytes, const std::string &name,
                                             std::span<const uint8_t> contents);
 
 } // namespace bpfseal::sealer::elf

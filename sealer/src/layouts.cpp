@@ -46,10 +46,10 @@ std::string sanitize(const std::string &text, size_t max) {
 }
 
 std::string hashSuffix(const format::MapLayout &l) {
-  std::string key = std::to_string(l.excl_off) + "," + std::to_string(l.excl_prog_sha_off) +
-                    "," + std::to_string(l.map_type_off) + "," +
-                    std::to_string(l.key_size_off) + "," + std::to_string(l.value_size_off) +
-                    "," + std::to_string(l.max_entries_off) + "," + std::to_string(l.frozen_off);
+  std::string key = std::to_string(l.excl_off) + "," + std::to_string(l.excl_prog_sha_off) + "," +
+                    std::to_string(l.map_type_off) + "," + std::to_string(l.key_size_off) + "," +
+                    std::to_string(l.value_size_off) + "," + std::to_string(l.max_entries_off) +
+                    "," + std::to_string(l.frozen_off);
   format::Sha256 h = format::sha256({reinterpret_cast<const uint8_t *>(key.data()), key.size()});
   return format::hex(std::span<const uint8_t>(h.data(), 4));
 }
@@ -58,7 +58,11 @@ std::string hashSuffix(const format::MapLayout &l) {
 // (...)" banner, or "" (raw BTF files have none).
 std::string bannerRelease(const std::string &path) {
   auto bytes = format::readFile(path);
-  if (!bytes || bytes->size() < 4 || std::memcmp(bytes->data(), "\x7f" "ELF", 4) != 0)
+  if (!bytes || bytes->size() < 4 ||
+      std::memcmp(bytes->data(),
+                  "\x7f"
+                  "ELF",
+                  4) != 0)
     return "";
   static const char kBanner[] = "Linux version ";
   const uint8_t *hit = static_cast<const uint8_t *>(
@@ -103,7 +107,8 @@ Status checkDistinguishable(const std::vector<KernelLayout> &layouts) {
   for (size_t i = 0; i < layouts.size(); ++i)
     for (size_t j = i + 1; j < layouts.size(); ++j) {
       const format::MapLayout &a = layouts[i].layout, &b = layouts[j].layout;
-      bool exclusivity_differs = a.excl_off != b.excl_off || a.excl_prog_sha_off != b.excl_prog_sha_off;
+      bool exclusivity_differs =
+          a.excl_off != b.excl_off || a.excl_prog_sha_off != b.excl_prog_sha_off;
       if (exclusivity_differs && checkedByValue(a) == checkedByValue(b))
         return makeError(EINVAL,
                          "struct bpf_map layouts of '" + format::escapeText(layouts[i].kernels) +

@@ -59,7 +59,8 @@ bool isMovImm(const Insn &in, uint8_t dst) { return in.code == kMovImm && in.dst
 
 } // namespace
 
-Result<uint32_t> mapInitialValueOffset(const Recording &rec, uint32_t map_idx, uint32_t value_size) {
+Result<uint32_t> mapInitialValueOffset(const Recording &rec, uint32_t map_idx,
+                                       uint32_t value_size) {
   const int16_t ctx_off = int16_t(kCtxHeaderSize + kMapDescSize * map_idx + kMapDescInitialValue);
   std::vector<uint32_t> found;
   for (size_t i = 0; i + 5 < count(rec); ++i) {
@@ -77,7 +78,8 @@ Result<uint32_t> mapInitialValueOffset(const Recording &rec, uint32_t map_idx, u
                          std::to_string(found.size()) + " places, not exactly one",
                      "this libbpf's gen_loader output is not what bpfseal knows; report it");
   if (uint64_t(found[0]) + value_size > rec.blob.size())
-    return makeError(EPROTO, "map #" + std::to_string(map_idx) + "'s initial value lies outside the blob");
+    return makeError(EPROTO,
+                     "map #" + std::to_string(map_idx) + "'s initial value lies outside the blob");
   return found[0];
 }
 
@@ -97,8 +99,8 @@ Result<std::vector<AttachSite>> attachSites(const Recording &rec) {
     bool attach = false;
     for (size_t j = i + 6; j < count(rec) && j < i + 24 && !attach; ++j) {
       Insn st = at(rec, j);
-      attach = st.code == (BPF_STX | BPF_MEM | BPF_W) && st.dst == BPF_REG_0 && st.src == BPF_REG_7 &&
-               st.off == int16_t(offsetof(union bpf_attr, attach_btf_id));
+      attach = st.code == (BPF_STX | BPF_MEM | BPF_W) && st.dst == BPF_REG_0 &&
+               st.src == BPF_REG_7 && st.off == int16_t(offsetof(union bpf_attr, attach_btf_id));
       if (at(rec, j).code == kCall) // the next helper call: no store in between
         break;
     }
@@ -187,8 +189,9 @@ size_t progFdStore(const Recording &rec, uint32_t idx, size_t *found) {
 
 Status makeProgramOptional(Recording &rec, uint32_t prog_idx) {
   auto unknown = [&](const std::string &what) {
-    return makeError(EPROTO, "cannot make program #" + std::to_string(prog_idx) +
-                                 " of libbpf's loader optional: " + what,
+    return makeError(EPROTO,
+                     "cannot make program #" + std::to_string(prog_idx) +
+                         " of libbpf's loader optional: " + what,
                      "this libbpf's gen_loader output is not what bpfseal knows; report it");
   };
   const size_t n = count(rec);
@@ -264,8 +267,8 @@ Status makeProgramOptional(Recording &rec, uint32_t prog_idx) {
   for (size_t i = start; i < load; ++i) {
     Insn in = at(rec, i);
     if (in.code == kCall) {
-      bool attach_lookup = isCall(in, BPF_FUNC_btf_find_by_name_kind) && !own.empty() &&
-                           i == own[0].name_insn + 5;
+      bool attach_lookup =
+          isCall(in, BPF_FUNC_btf_find_by_name_kind) && !own.empty() && i == own[0].name_insn + 5;
       if (isCall(in, BPF_FUNC_btf_find_by_name_kind) && !attach_lookup)
         return makeError(EOPNOTSUPP,
                          "program #" + std::to_string(prog_idx) +
@@ -274,7 +277,8 @@ Status makeProgramOptional(Recording &rec, uint32_t prog_idx) {
                              "with other programs, so a refusal could not be undone exactly",
                          "keep kfuncs and typed __ksym variables out of alternative groups");
       if (!attach_lookup && !isCall(in, BPF_FUNC_kallsyms_lookup_name))
-        return unknown("an unexpected helper call (" + std::to_string(in.imm) + ") before its load");
+        return unknown("an unexpected helper call (" + std::to_string(in.imm) +
+                       ") before its load");
       continue;
     }
     if (in.code == kLdImm64) {

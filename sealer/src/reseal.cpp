@@ -1,8 +1,8 @@
 // checkReproducible (sealer.h): the signer's check that a sealed object's
 // signed-but-not-digested parts (gen_loader blob, manifest, loader body) are
 // what `seal` makes of the object's own ELF sections.
-#include "bpfseal/sealer.h"
 #include "bpfseal/internal/elf_image.h"
+#include "bpfseal/sealer.h"
 #include "bpfseal/version.h"
 
 namespace bpfseal::sealer {
@@ -103,8 +103,9 @@ Status checkReproducible(const format::SealedObject &sealed) {
     return differs("the signed manifest");
   auto blob = format::splitMetadata(sealed.metadata);
   auto blob_again = format::splitMetadata(resealed->metadata);
-  if (!blob || !blob_again || !std::equal(blob->blob.begin(), blob->blob.end(),
-                                          blob_again->blob.begin(), blob_again->blob.end()))
+  if (!blob || !blob_again ||
+      !std::equal(blob->blob.begin(), blob->blob.end(), blob_again->blob.begin(),
+                  blob_again->blob.end()))
     return differs("the gen_loader blob (program instructions, BTF, map definitions, data)");
   const format::LoaderImage *kc = sealed.findLoader("kernel-check");
   const format::LoaderImage *kc_again = resealed->findLoader("kernel-check");

@@ -11,15 +11,15 @@
 #include "units.h"
 
 #include <bpf/btf.h>
-#include <elf.h>
 #include <bpf/libbpf.h>
+#include <elf.h>
 #include <linux/bpf.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -96,8 +96,9 @@ std::string unresolvedTypelessKsym(std::span<const uint8_t> elf_bytes,
   if (a == std::string::npos || b == std::string::npos || b <= a + pre.size() || !sec ||
       sec->offset + sec->size > elf_bytes.size())
     return "";
-  std::unique_ptr<struct btf, void (*)(struct btf *)> owned(
-      btf__new(elf_bytes.data() + sec->offset, sec->size), btf__free);
+  std::unique_ptr<struct btf, void (*)(struct btf *)> owned(btf__new(elf_bytes.data() + sec->offset,
+                                                                     sec->size),
+                                                            btf__free);
   const struct btf *btf = owned.get();
   if (!btf)
     return "";
@@ -135,20 +136,20 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
       return makeError(ENOTSUP,
                        std::string("program '") + bpf_program__name(prog) + "': libbpf " +
                            std::to_string(libbpf_major_version()) + "." +
-                           std::to_string(libbpf_minor_version()) +
-                           " does not know the section '" + bpf_program__section_name(prog) +
-                           "', so it has no program type",
+                           std::to_string(libbpf_minor_version()) + " does not know the section '" +
+                           bpf_program__section_name(prog) + "', so it has no program type",
                        "use a section this libbpf knows (tcx/* and uprobe.multi need libbpf "
                        ">= 1.3, netfilter >= 1.2; e.g. SEC(\"tc\") instead of tcx/ingress)");
     if (disabled.count(bpf_program__name(prog)))
       continue;
     if (!bpf_program__autoload(prog))
-      return makeError(ENOTSUP,
-                       std::string("program '") + bpf_program__name(prog) + "' (SEC(\"?" +
-                           bpf_program__section_name(prog) +
-                           "\")) is not autoloaded: a sealed object loads all its programs",
-                       "drop the '?' from its SEC() name, or leave it out: bpfseal seal --disable " +
-                           std::string(bpf_program__name(prog)));
+      return makeError(
+          ENOTSUP,
+          std::string("program '") + bpf_program__name(prog) + "' (SEC(\"?" +
+              bpf_program__section_name(prog) +
+              "\")) is not autoloaded: a sealed object loads all its programs",
+          "drop the '?' from its SEC() name, or leave it out: bpfseal seal --disable " +
+              std::string(bpf_program__name(prog)));
     if (++nprogs > kMaxPrograms)
       return makeError(E2BIG,
                        std::string("program '") + bpf_program__name(prog) +
@@ -159,38 +160,44 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
   bpf_object__for_each_map(map, obj) {
     std::string name = bpf_map__name(map);
     if (++nmaps > kMaxMaps)
-      return makeError(E2BIG, "map '" + name + "' exceeds libbpf's loader limit of 64 maps "
-                                               "per object",
+      return makeError(E2BIG,
+                       "map '" + name +
+                           "' exceeds libbpf's loader limit of 64 maps "
+                           "per object",
                        "split the maps over several objects");
     if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY &&
         std::find(slotted.begin(), slotted.end(), name) != slotted.end())
       return makeError(ENOTSUP,
-                       "map '" + name + "' is a prog_array with initial slots (.values = {...}), "
-                                        "which libbpf's loader generator cannot fill",
+                       "map '" + name +
+                           "' is a prog_array with initial slots (.values = {...}), "
+                           "which libbpf's loader generator cannot fill",
                        "fill the slots from user space after loading (bpf_map_update_elem)");
     if (bpf_map__pin_path(map))
       return makeError(ENOTSUP,
-                       "map '" + name + "' has __uint(pinning, LIBBPF_PIN_BY_NAME): libbpf's "
-                       "loader generator cannot reuse or pin maps (it would look for '" +
+                       "map '" + name +
+                           "' has __uint(pinning, LIBBPF_PIN_BY_NAME): libbpf's "
+                           "loader generator cannot reuse or pin maps (it would look for '" +
                            bpf_map__pin_path(map) + "' on the sealing machine)",
                        "drop the pinning attribute and pin after loading (bpfseal load --pin DIR, "
                        "Object::pin); a signed object cannot share a pinned map with another");
     if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
       return makeError(ENOTSUP,
-                       "map '" + name + "' is a struct_ops map, which libbpf's loader "
-                                        "generator cannot create",
+                       "map '" + name +
+                           "' is a struct_ops map, which libbpf's loader "
+                           "generator cannot create",
                        "load struct_ops objects with plain libbpf");
     if (!allow_kconfig && bpf_map__is_internal(map) && name.size() > 8 &&
         name.compare(name.size() - 8, 8, ".kconfig") == 0) {
       std::string ext = machineKconfig(obj, kconfig_given);
       if (!ext.empty())
-        return makeError(ENOTSUP,
-                         "__kconfig extern '" + ext + "' (map '" + name +
-                             "') has no value: libbpf would resolve it from the build machine's kernel "
-                             "config, not the target's",
-                         "give it the target kernel's value: --set " + ext +
-                             "=VALUE (one sealed file per kernel configuration), or pass --allow-kconfig "
-                             "if the sealing machine runs the target kernel");
+        return makeError(
+            ENOTSUP,
+            "__kconfig extern '" + ext + "' (map '" + name +
+                "') has no value: libbpf would resolve it from the build machine's kernel "
+                "config, not the target's",
+            "give it the target kernel's value: --set " + ext +
+                "=VALUE (one sealed file per kernel configuration), or pass --allow-kconfig "
+                "if the sealing machine runs the target kernel");
     }
   }
   return ok();
@@ -209,16 +216,14 @@ bool zeroEntriesValid(enum bpf_map_type type) {
   case BPF_MAP_TYPE_CGROUP_STORAGE:
   case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
   case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-  case BPF_MAP_TYPE_STRUCT_OPS:
-    return true;
-  default:
-    return false;
+  case BPF_MAP_TYPE_STRUCT_OPS: return true;
+  default: return false;
   }
 }
 
 // "NAME=VALUE" of option `opt`, NAME and VALUE non-empty.
-Result<std::pair<std::string, std::string>> splitAssignment(const std::string &opt, const std::string &arg,
-                                                            const char *example) {
+Result<std::pair<std::string, std::string>>
+splitAssignment(const std::string &opt, const std::string &arg, const char *example) {
   size_t eq = arg.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
     return makeError(EINVAL, opt + " '" + arg + "': expected " + example);
@@ -255,9 +260,11 @@ Status applyMaxEntries(struct bpf_object *obj, const std::vector<std::string> &a
     if (!map || bpf_map__is_internal(map)) {
       std::vector<std::string> names;
       struct bpf_map *m;
-      bpf_object__for_each_map(m, obj) if (!bpf_map__is_internal(m)) names.push_back(bpf_map__name(m));
-      return makeError(ENOENT, "--max-entries " + arg + ": the object has no map '" + name + "'" +
-                                   (map ? " that can be sized (global data maps have one entry)" : ""),
+      bpf_object__for_each_map(m, obj) if (!bpf_map__is_internal(m))
+          names.push_back(bpf_map__name(m));
+      return makeError(ENOENT,
+                       "--max-entries " + arg + ": the object has no map '" + name + "'" +
+                           (map ? " that can be sized (global data maps have one entry)" : ""),
                        "maps: " + knownNames(names));
     }
     uint64_t n = 0;
@@ -279,12 +286,14 @@ Status applyMaxEntries(struct bpf_object *obj, const std::vector<std::string> &a
 Status checkMapSizes(struct bpf_object *obj) {
   struct bpf_map *map;
   bpf_object__for_each_map(map, obj) {
-    if (bpf_map__is_internal(map) || bpf_map__max_entries(map) != 0 || zeroEntriesValid(bpf_map__type(map)))
+    if (bpf_map__is_internal(map) || bpf_map__max_entries(map) != 0 ||
+        zeroEntriesValid(bpf_map__type(map)))
       continue;
     const char *type = libbpf_bpf_map_type_str(bpf_map__type(map));
     std::string name = bpf_map__name(map);
     return makeError(EINVAL,
-                     "map '" + name + "' (" + (type ? type : "?") + ") has max_entries 0, which the kernel refuses",
+                     "map '" + name + "' (" + (type ? type : "?") +
+                         ") has max_entries 0, which the kernel refuses",
                      "size it at seal time: bpfseal seal --max-entries " + name +
                          "=N (what tools do at run time with bpf_map__set_max_entries), or declare "
                          "__uint(max_entries, N)");
@@ -293,7 +302,8 @@ Status checkMapSizes(struct bpf_object *obj) {
 }
 
 // --disable PROG: each names a program, once.
-Result<std::set<std::string>> disabledSet(struct bpf_object *obj, const std::vector<std::string> &args) {
+Result<std::set<std::string>> disabledSet(struct bpf_object *obj,
+                                          const std::vector<std::string> &args) {
   std::set<std::string> out;
   for (const std::string &name : args) {
     struct bpf_program *p = bpf_object__find_program_by_name(obj, name.c_str());
@@ -318,21 +328,25 @@ Result<std::map<std::string, std::string>> attachTargets(struct bpf_object *obj,
     auto &[name, func] = *kv;
     struct bpf_program *p = bpf_object__find_program_by_name(obj, name.c_str());
     if (!p)
-      return makeError(ENOENT, "--attach-target " + arg + ": the object has no program '" + name + "'",
+      return makeError(ENOENT,
+                       "--attach-target " + arg + ": the object has no program '" + name + "'",
                        "programs: " + knownNames(programNames(obj)));
     if (disabled.count(name))
-      return makeError(EINVAL, "--attach-target " + arg + ": program '" + name + "' is disabled (--disable)");
+      return makeError(EINVAL, "--attach-target " + arg + ": program '" + name +
+                                   "' is disabled (--disable)");
     enum bpf_attach_type at = bpf_program__expected_attach_type(p);
     if (bpf_program__type(p) != BPF_PROG_TYPE_TRACING ||
         (at != BPF_TRACE_FENTRY && at != BPF_TRACE_FEXIT && at != BPF_MODIFY_RETURN))
-      return makeError(EINVAL, "--attach-target " + arg + ": program '" + name + "' (" +
-                                   bpf_program__section_name(p) + ") is not fentry, fexit or fmod_ret",
+      return makeError(EINVAL,
+                       "--attach-target " + arg + ": program '" + name + "' (" +
+                           bpf_program__section_name(p) + ") is not fentry, fexit or fmod_ret",
                        "only those attach to a kernel function chosen by name at load");
     bool ident = std::all_of(func.begin(), func.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
     });
     if (!ident || func.size() > 127 || std::isdigit(static_cast<unsigned char>(func[0])))
-      return makeError(EINVAL, "--attach-target " + arg + ": '" + func + "' is not a kernel function name",
+      return makeError(EINVAL,
+                       "--attach-target " + arg + ": '" + func + "' is not a kernel function name",
                        "a C identifier as in /proc/kallsyms, e.g. vfs_read");
     if (!out.emplace(name, func).second)
       return makeError(EINVAL, "--attach-target " + name + " given more than once");
@@ -343,9 +357,9 @@ Result<std::map<std::string, std::string>> attachTargets(struct bpf_object *obj,
 // --alternative NAME=PROG[,PROG...], most preferred first: at least two
 // groups, names unique and [a-z0-9_-]{1,31} (they appear in reports), each
 // program in one group at most and not disabled.
-Result<std::vector<format::AlternativeGroup>> alternativeGroups(struct bpf_object *obj,
-                                                               const std::vector<std::string> &args,
-                                                               const std::set<std::string> &disabled) {
+Result<std::vector<format::AlternativeGroup>>
+alternativeGroups(struct bpf_object *obj, const std::vector<std::string> &args,
+                  const std::set<std::string> &disabled) {
   std::vector<format::AlternativeGroup> groups;
   std::set<std::string> names, grouped;
   for (const std::string &arg : args) {
@@ -355,11 +369,13 @@ Result<std::vector<format::AlternativeGroup>> alternativeGroups(struct bpf_objec
     format::AlternativeGroup g;
     g.name = kv->first;
     bool ident = g.name.size() <= 31 && std::all_of(g.name.begin(), g.name.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    });
+                   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+                 });
     if (!ident)
-      return makeError(EINVAL, "--alternative " + arg + ": group name '" + g.name + "' is not 1..31 of [a-z0-9_-]",
-                       "e.g. --alternative fentry=on_open_fentry --alternative kprobe=on_open_kprobe");
+      return makeError(
+          EINVAL,
+          "--alternative " + arg + ": group name '" + g.name + "' is not 1..31 of [a-z0-9_-]",
+          "e.g. --alternative fentry=on_open_fentry --alternative kprobe=on_open_kprobe");
     if (!names.insert(g.name).second)
       return makeError(EINVAL, "--alternative: group '" + g.name + "' given more than once");
     const std::string &list = kv->second;
@@ -368,20 +384,24 @@ Result<std::vector<format::AlternativeGroup>> alternativeGroups(struct bpf_objec
       std::string name = list.substr(begin, comma - begin);
       begin = comma + 1;
       if (!bpf_object__find_program_by_name(obj, name.c_str()))
-        return makeError(ENOENT, "--alternative " + arg + ": the object has no program '" + name + "'",
+        return makeError(ENOENT,
+                         "--alternative " + arg + ": the object has no program '" + name + "'",
                          "programs: " + knownNames(programNames(obj)));
       if (disabled.count(name))
-        return makeError(EINVAL, "--alternative " + arg + ": program '" + name + "' is disabled (--disable)");
+        return makeError(EINVAL, "--alternative " + arg + ": program '" + name +
+                                     "' is disabled (--disable)");
       if (!grouped.insert(name).second)
-        return makeError(EINVAL, "--alternative " + arg + ": program '" + name + "' is already in a group",
+        return makeError(EINVAL,
+                         "--alternative " + arg + ": program '" + name + "' is already in a group",
                          "each program belongs to one alternative group at most");
       g.programs.push_back(std::move(name));
     }
     groups.push_back(std::move(g));
   }
   if (groups.size() == 1)
-    return makeError(EINVAL, "--alternative " + groups[0].name + " is the only group",
-                     "give at least two groups, most preferred first (e.g. fentry=..., then kprobe=...)");
+    return makeError(
+        EINVAL, "--alternative " + groups[0].name + " is the only group",
+        "give at least two groups, most preferred first (e.g. fentry=..., then kprobe=...)");
   return groups;
 }
 
@@ -431,9 +451,10 @@ Status retargetPrograms(struct bpf_object *obj, Recording &rec,
     std::string section = bpf_program__section_name(prog);
     std::string from = section.substr(section.find('/') + 1);
     if (next >= sites->size() || !std::string_view((*sites)[next].name).ends_with(from))
-      return makeError(EPROTO, "cannot find the attach-target lookup of program '" +
-                                   std::string(bpf_program__name(prog)) + "' (" + section +
-                                   ") in libbpf's loader",
+      return makeError(EPROTO,
+                       "cannot find the attach-target lookup of program '" +
+                           std::string(bpf_program__name(prog)) + "' (" + section +
+                           ") in libbpf's loader",
                        "this libbpf's gen_loader output is not what bpfseal knows; report it");
     if (auto it = targets.find(bpf_program__name(prog)); it != targets.end())
       if (Status st = retargetAttachSite(rec, (*sites)[next], it->second); !st)
@@ -442,20 +463,23 @@ Status retargetPrograms(struct bpf_object *obj, Recording &rec,
   }
   if (next != sites->size())
     return makeError(EPROTO, "libbpf's loader has " + std::to_string(sites->size()) +
-                                 " attach-target lookups for " + std::to_string(next) + " programs");
+                                 " attach-target lookups for " + std::to_string(next) +
+                                 " programs");
   return ok();
 }
 
 // Writes the --set values of __kconfig externs into the recorded .kconfig
 // value, after checking that the recorded bytes are the ones libbpf resolved.
-Status writeKconfig(struct bpf_object *obj, Recording &rec, const std::vector<KconfigValue> &values) {
+Status writeKconfig(struct bpf_object *obj, Recording &rec,
+                    const std::vector<KconfigValue> &values) {
   if (values.empty())
     return ok();
   uint32_t idx = 0;
   struct bpf_map *map, *kconfig = nullptr;
   bpf_object__for_each_map(map, obj) {
     std::string name = bpf_map__name(map);
-    if (bpf_map__is_internal(map) && name.size() >= 8 && name.compare(name.size() - 8, 8, ".kconfig") == 0) {
+    if (bpf_map__is_internal(map) && name.size() >= 8 &&
+        name.compare(name.size() - 8, 8, ".kconfig") == 0) {
       kconfig = map;
       break;
     }
@@ -474,7 +498,8 @@ Status writeKconfig(struct bpf_object *obj, Recording &rec, const std::vector<Kc
                      "this libbpf's gen_loader output is not what bpfseal knows; report it");
   for (const KconfigValue &k : values) {
     if (uint64_t(k.baked.offset) + k.bytes.size() > size)
-      return makeError(EPROTO, "__kconfig extern '" + k.baked.name + "' lies outside the .kconfig map");
+      return makeError(EPROTO,
+                       "__kconfig extern '" + k.baked.name + "' lies outside the .kconfig map");
     std::memcpy(rec.blob.data() + *off + k.baked.offset, k.bytes.data(), k.bytes.size());
   }
   return ok();
@@ -512,7 +537,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
         return;
       }
     for (const KernelLayout &have : layouts)
-      if (have.name == k.name) // append in place: `"-" + temporary` trips GCC 12's -Wrestrict at -O3
+      if (have.name ==
+          k.name) // append in place: `"-" + temporary` trips GCC 12's -Wrestrict at -O3
         k.name.append("-").append(std::to_string(layouts.size()));
     layouts.push_back(std::move(k));
   };
@@ -548,8 +574,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   // Units: the plugin's manifests, carried through the link.
   std::vector<std::string> unit_list;
   if (auto sec = elf::findSection(*sections, format::kUnitSection); sec && sec->size) {
-    if (Status s = units::collect({elf_bytes.data() + sec->offset, size_t(sec->size)},
-                                  "input", unit_list);
+    if (Status s =
+            units::collect({elf_bytes.data() + sec->offset, size_t(sec->size)}, "input", unit_list);
         !s)
       return s.takeError();
   }
@@ -588,7 +614,9 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     return alternatives.takeError();
   if (Status s = applyMaxEntries(obj.get(), options.max_entries); !s)
     return s.takeError();
-  if (Status s = checkSupported(obj.get(), *slotted, options.allow_kconfig, kconfig_given, *disabled); !s)
+  if (Status s =
+          checkSupported(obj.get(), *slotted, options.allow_kconfig, kconfig_given, *disabled);
+      !s)
     return s.takeError();
   if (!bpf_object__next_program(obj.get(), nullptr))
     return makeError(ENOENT, "the object has no BPF programs",
@@ -623,14 +651,17 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
   if (int err = bpf_object__load(obj.get()); err) {
     std::string why = log.lastWarning();
     if (std::string sym = unresolvedTypelessKsym(elf_bytes, *sections, why); !sym.empty())
-      return makeError(-err,
-                       "typeless __ksym '" + sym + "' is not in this (sealing) machine's "
-                       "/proc/kallsyms: libbpf 1.1 resolves typeless ksyms there before "
-                       "recording, although the loader looks them up again in the target kernel",
-                       "declare it __weak (the loader still resolves it at load), or seal on a "
-                       "machine whose kernel lists it (data symbols need CONFIG_KALLSYMS_ALL)");
-    return makeError(-err, "libbpf cannot generate a loader for this object" +
-                               (why.empty() ? std::string() : ": " + why),
+      return makeError(
+          -err,
+          "typeless __ksym '" + sym +
+              "' is not in this (sealing) machine's "
+              "/proc/kallsyms: libbpf 1.1 resolves typeless ksyms there before "
+              "recording, although the loader looks them up again in the target kernel",
+          "declare it __weak (the loader still resolves it at load), or seal on a "
+          "machine whose kernel lists it (data symbols need CONFIG_KALLSYMS_ALL)");
+    return makeError(-err,
+                     "libbpf cannot generate a loader for this object" +
+                         (why.empty() ? std::string() : ": " + why),
                      "the construct named above is not supported by signed loading");
   }
   if (!gen_opts.insns || !gen_opts.data || gen_opts.insns_sz % sizeof(struct bpf_insn))

@@ -55,7 +55,8 @@ TEST(BtfView, SameFactsAsLibbpf) {
 
   // Members, anonymous ones included (bpf_attr's are all in anonymous structs).
   for (const char *m : {"keyring_id", "prog_type", "map_type", "insns", "fd_array"})
-    EXPECT_EQ(v.memberOffset(ids[0], m), btf_layout::memberOffset(lib, "bpf_attr", BTF_KIND_UNION, m))
+    EXPECT_EQ(v.memberOffset(ids[0], m),
+              btf_layout::memberOffset(lib, "bpf_attr", BTF_KIND_UNION, m))
         << m;
   for (const char *m : {"hash", "hash_size", "id", "name"})
     EXPECT_EQ(v.memberOffset(ids[1], m),
@@ -66,7 +67,8 @@ TEST(BtfView, SameFactsAsLibbpf) {
   EXPECT_TRUE(v.enumHas(ids[2], "BPF_TRACE_FENTRY"));
   EXPECT_FALSE(v.enumHas(ids[2], "BPF_NO_SUCH_ATTACH_TYPE"));
 
-  auto mine = btf_layout::mapLayout([&](const char *member) { return v.memberOffset(ids[3], member); });
+  auto mine =
+      btf_layout::mapLayout([&](const char *member) { return v.memberOffset(ids[3], member); });
   auto theirs = btf_layout::mapLayout(lib);
   ASSERT_EQ(bool(mine), bool(theirs));
   if (mine)
@@ -82,8 +84,8 @@ TEST(BtfView, HostileFilesAreErrors) {
   // unknown kind: the walk is lazy, so these are errors of the find() that
   // reaches them.
   std::vector<uint8_t> hdr = {0x9f, 0xeb, 1, 0, 24, 0, 0, 0, // magic, version, flags, hdr_len
-                              0, 0, 0, 0, 12, 0, 0, 0,       // type_off 0, type_len 12
-                              12, 0, 0, 0, 2, 0, 0, 0};      // str_off 12, str_len 2
+                              0,    0,    0, 0, 12, 0, 0, 0,       // type_off 0, type_len 12
+                              12,   0,    0, 0, 2,  0, 0, 0};      // str_off 12, str_len 2
   auto withTypes = [&](std::vector<uint8_t> types, std::vector<uint8_t> strs) {
     std::vector<uint8_t> f = hdr;
     uint32_t tl = uint32_t(types.size()), so = tl, sl = uint32_t(strs.size());
@@ -99,14 +101,17 @@ TEST(BtfView, HostileFilesAreErrors) {
   struct Case {
     const char *what;
     std::vector<uint8_t> bytes;
-  } at_open[] = {
-      {"not BTF", {'E', 'L', 'F', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}},
-      {"header outside", hdr},
-      {"unterminated strings", withTypes(int_type, {0, 'a'})},
-  }, at_find[] = {
-      {"type ends inside", withTypes({1, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0}, {0, 'a', 0})},
-      {"unknown kind", withTypes({1, 0, 0, 0, 0, 0, 0, 31, 4, 0, 0, 0}, {0, 'a', 0})},
-  };
+  } at_open[] =
+      {
+          {"not BTF", {'E', 'L', 'F', 0,  1,  2,  3,  4,  5,  6,  7,  8,
+                       9,   10,  11,  12, 13, 14, 15, 16, 17, 18, 19, 20}},
+          {"header outside", hdr},
+          {"unterminated strings", withTypes(int_type, {0, 'a'})},
+      },
+    at_find[] = {
+        {"type ends inside", withTypes({1, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0}, {0, 'a', 0})},
+        {"unknown kind", withTypes({1, 0, 0, 0, 0, 0, 0, 31, 4, 0, 0, 0}, {0, 'a', 0})},
+    };
   for (const Case &c : at_open) {
     std::string path = writeTemp(c.bytes);
     auto view = btf::View::open(path);

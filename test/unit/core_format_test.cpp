@@ -1,7 +1,7 @@
 // The sealed-object format: round trips, determinism, and that every kind of
 // damage the reader can see is reported instead of accepted.
-#include "elf_test_util.h"
 #include "bpfseal/format.h"
+#include "elf_test_util.h"
 
 #include <bpf/libbpf.h>
 #include <gelf.h>
@@ -214,9 +214,9 @@ TEST(CoreFormat, FlippingAnyByteOfTheFileIsRejected) {
     if (r) {
       bool signature_bytes = false;
       for (const LoaderImage &l : r->loaders)
-        signature_bytes |= !l.signature.empty() &&
-                           std::all_of(l.signature.begin(), l.signature.end(),
-                                       [](uint8_t b) { return b == 0; });
+        signature_bytes |=
+            !l.signature.empty() &&
+            std::all_of(l.signature.begin(), l.signature.end(), [](uint8_t b) { return b == 0; });
       if (signature_bytes)
         continue;
       if (!accepted++)
@@ -247,5 +247,4 @@ TEST(CoreFormat, ErrorsNameTheChangedSection) {
   r = readSealed(header);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().msg.find("file layout"), std::string::npos) << r.error().msg;
-
 }

@@ -97,7 +97,7 @@ std::vector<uint8_t> rawMetadata(const std::string &json, size_t blob = 16) {
 }
 
 const std::vector<uint8_t> kLoaderBody = {0xb7, 0, 0, 0, 0, 0, 0, 0,
-                                         0x95, 0, 0, 0, 0, 0, 0, 0}; // r0 = 0; exit
+                                          0x95, 0, 0, 0, 0, 0, 0, 0}; // r0 = 0; exit
 
 // A sealed object written by writeSealed for `manifest()`, whose metadata and
 // signature slots are then replaced by arbitrary bytes (the index's metadata
@@ -171,8 +171,7 @@ struct ElfEdit {
   }
   size_t count() { return eh().e_shnum; }
   const char *name(size_t i) {
-    return reinterpret_cast<const char *>(b.data() + sh(eh().e_shstrndx).sh_offset +
-                                          sh(i).sh_name);
+    return reinterpret_cast<const char *>(b.data() + sh(eh().e_shstrndx).sh_offset + sh(i).sh_name);
   }
   size_t find(const std::string &n) {
     for (size_t i = 1; i < count(); ++i)
@@ -225,8 +224,14 @@ TEST(Robustness, FixturesAreValid) {
 
 TEST(Robustness, TruncationAtEverySectionBoundary) {
   ElfEdit e(signedSealed());
-  std::vector<size_t> cuts = {0, 1, 4, 16, sizeof(Elf64_Ehdr) - 1, sizeof(Elf64_Ehdr),
-                              size_t(e.eh().e_shoff), e.b.size() - 1};
+  std::vector<size_t> cuts = {0,
+                              1,
+                              4,
+                              16,
+                              sizeof(Elf64_Ehdr) - 1,
+                              sizeof(Elf64_Ehdr),
+                              size_t(e.eh().e_shoff),
+                              e.b.size() - 1};
   for (size_t i = 1; i < e.count(); ++i) {
     cuts.push_back(e.sh(i).sh_offset);
     cuts.push_back(e.sh(i).sh_offset + e.sh(i).sh_size / 2);
@@ -245,8 +250,7 @@ TEST(Robustness, TruncationAtEverySectionBoundary) {
 
 TEST(Robustness, TruncatedSectionHeaderTableSaysSo) {
   const std::vector<uint8_t> &good = signedSealed();
-  expectRejected(std::span<const uint8_t>(good.data(), good.size() / 2),
-                 "section header table");
+  expectRejected(std::span<const uint8_t>(good.data(), good.size() / 2), "section header table");
   expectRejected(std::span<const uint8_t>(good.data(), good.size() - 1), "truncated");
 }
 
@@ -360,8 +364,10 @@ TEST(Robustness, LoaderNameThatIsAPath) {
 
 TEST(Robustness, TrailerSizesThatOverflow) {
   std::vector<uint8_t> md = rawMetadata("{}");
-  for (auto [blob, json] : {std::pair{0xffffffffu, 0xffffffffu}, {0xfffffff0u, 0x20u},
-                            {0u, 0xffffffffu}, {0xffffffffu, 0u}}) {
+  for (auto [blob, json] : {std::pair{0xffffffffu, 0xffffffffu},
+                            {0xfffffff0u, 0x20u},
+                            {0u, 0xffffffffu},
+                            {0xffffffffu, 0u}}) {
     std::memcpy(md.data() + md.size() - 8, &blob, 4);
     std::memcpy(md.data() + md.size() - 4, &json, 4);
     auto r = splitMetadata(md);
@@ -386,22 +392,22 @@ TEST(Robustness, ManifestDeeplyNested) {
   EXPECT_NE(r.error().str().find("nested deeper"), std::string::npos) << r.error().str();
   // Inside the free-form "units" of an otherwise valid manifest.
   std::string units = std::string(5000, '[') + std::string(5000, ']');
-  expectRejected(sealedWith(rawMetadata(replaced(manifestJson(), "\"units\":[]",
-                                                 "\"units\":[" + units + "]"))),
+  expectRejected(sealedWith(rawMetadata(
+                     replaced(manifestJson(), "\"units\":[]", "\"units\":[" + units + "]"))),
                  "nested deeper");
   std::string objs;
   for (int i = 0; i < 5000; ++i)
     objs += "{\"a\":";
   objs += "1" + std::string(5000, '}');
-  expectRejected(sealedWith(rawMetadata(replaced(manifestJson(), "\"units\":[]",
-                                                 "\"units\":[" + objs + "]"))),
+  expectRejected(sealedWith(rawMetadata(
+                     replaced(manifestJson(), "\"units\":[]", "\"units\":[" + objs + "]"))),
                  "nested deeper");
 }
 
 TEST(Robustness, ManifestNumbers) {
   const std::string json = manifestJson();
-  for (const char *bad : {"1e300", "-1", "4294967296", "1.5", "99999999999999999999999",
-                          "\"4\"", "true", "null"}) {
+  for (const char *bad :
+       {"1e300", "-1", "4294967296", "1.5", "99999999999999999999999", "\"4\"", "true", "null"}) {
     SCOPED_TRACE(bad);
     auto r = parseManifest(replaced(json, "\"key_size\":4", std::string("\"key_size\":") + bad));
     ASSERT_FALSE(r);
@@ -444,18 +450,15 @@ TEST(Robustness, ManifestWrongTypes) {
 
 TEST(Robustness, ManifestDuplicateKeys) {
   const std::string json = manifestJson();
-  auto r = parseManifest(replaced(json, "\"license\":\"GPL\"",
-                                  "\"license\":\"GPL\",\"license\":\"Proprietary\""));
+  auto r = parseManifest(
+      replaced(json, "\"license\":\"GPL\"", "\"license\":\"GPL\",\"license\":\"Proprietary\""));
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().str().find("duplicate key 'license'"), std::string::npos)
-      << r.error().str();
+  EXPECT_NE(r.error().str().find("duplicate key 'license'"), std::string::npos) << r.error().str();
   // Duplicates in nested objects, and equal keys in sibling objects (fine).
-  EXPECT_FALSE(parseManifest(replaced(json, "\"internal\":false",
-                                      "\"internal\":false,\"internal\":true")));
   EXPECT_FALSE(
-      parseManifest(replaced(json, "\"units\":[]", "\"units\":[{\"a\":1,\"a\":2}]")));
-  EXPECT_TRUE(
-      parseManifest(replaced(json, "\"units\":[]", "\"units\":[{\"a\":1},{\"a\":2}]")));
+      parseManifest(replaced(json, "\"internal\":false", "\"internal\":false,\"internal\":true")));
+  EXPECT_FALSE(parseManifest(replaced(json, "\"units\":[]", "\"units\":[{\"a\":1,\"a\":2}]")));
+  EXPECT_TRUE(parseManifest(replaced(json, "\"units\":[]", "\"units\":[{\"a\":1},{\"a\":2}]")));
 }
 
 TEST(Robustness, ManifestNotUtf8) {
@@ -465,8 +468,7 @@ TEST(Robustness, ManifestNotUtf8) {
     ASSERT_FALSE(r);
     EXPECT_TRUE(oneLine(r.error()));
   }
-  expectRejected(sealedWith(rawMetadata(replaced(json, "\"GPL\"", "\"G\xffL\""))),
-                 "not UTF-8");
+  expectRejected(sealedWith(rawMetadata(replaced(json, "\"GPL\"", "\"G\xffL\""))), "not UTF-8");
 }
 
 TEST(Robustness, SealingNamesThatAreNotUtf8) {
@@ -516,9 +518,7 @@ TEST(Robustness, ManifestLoadersDisagreeWithIndex) {
 // --- signatures ------------------------------------------------------------------
 
 TEST(Robustness, SignatureSectionTooLarge) {
-  expectRejected(sealedWith({},
-                            std::vector<uint8_t>(4097, 0x30)),
-                 "larger than 4096 bytes");
+  expectRejected(sealedWith({}, std::vector<uint8_t>(4097, 0x30)), "larger than 4096 bytes");
 }
 
 TEST(Robustness, CmsWithHugeOrEmptyFields) {
@@ -702,8 +702,9 @@ TEST(Robustness, UnitManifestsFromObjects) {
   // .bpfseal.unit sections are read by seal and link from any object given.
   auto collect = [](const std::string &text) {
     std::vector<std::string> out;
-    Status st = sealer::units::collect(
-        {reinterpret_cast<const uint8_t *>(text.data()), text.size()}, "x.o", out);
+    Status st =
+        sealer::units::collect({reinterpret_cast<const uint8_t *>(text.data()), text.size()}, "x.o",
+                               out);
     return std::make_pair(std::move(st), out);
   };
   auto [deep, none] = collect(std::string(200000, '[') + std::string(200000, ']'));
@@ -773,12 +774,11 @@ TEST(Robustness, CliRejectsWithOneLineAndNoOutput) {
     e.fixMetadataSize();
     inputs.push_back({"pathname", e.b});
   }
-  inputs.push_back({"deep", sealedWith(rawMetadata(replaced(
-                                manifestJson(), "\"units\":[]",
-                                "\"units\":[" + std::string(3000, '[') +
-                                    std::string(3000, ']') + "]")))});
-  inputs.push_back({"truncated", std::vector<uint8_t>(signedSealed().begin(),
-                                                       signedSealed().begin() + 200)});
+  inputs.push_back({"deep", sealedWith(rawMetadata(replaced(manifestJson(), "\"units\":[]",
+                                                            "\"units\":[" + std::string(3000, '[') +
+                                                                std::string(3000, ']') + "]")))});
+  inputs.push_back(
+      {"truncated", std::vector<uint8_t>(signedSealed().begin(), signedSealed().begin() + 200)});
   for (auto &[name, bytes] : inputs) {
     SCOPED_TRACE(name);
     std::string in = dir + "/" + name + ".o";

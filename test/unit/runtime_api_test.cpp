@@ -59,7 +59,8 @@ TEST(RuntimeApi, CApiOpenOptsAreCheckedLikeLibbpfs) {
   errno = 0;
   EXPECT_EQ(bpfseal_object__open_mem(junk.data(), junk.size(), &tiny), nullptr);
   EXPECT_EQ(errno, EINVAL);
-  EXPECT_NE(std::string(bpfseal_strerror_last()).find("bpfseal_open_opts.sz is 2"), std::string::npos)
+  EXPECT_NE(std::string(bpfseal_strerror_last()).find("bpfseal_open_opts.sz is 2"),
+            std::string::npos)
       << bpfseal_strerror_last();
   // A newer caller's struct: accepted only while the fields we do not know are zero.
   struct {

@@ -16,13 +16,13 @@
 #include <chrono>
 #include <cstring>
 #include <dirent.h>
-#include <linux/magic.h>
-#include <sys/statfs.h>
 #include <filesystem>
 #include <fstream>
+#include <linux/magic.h>
 #include <map>
-#include <sys/utsname.h>
 #include <set>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <thread>
 #include <unistd.h>
 
@@ -62,7 +62,8 @@ int countFds() {
 // after a mark (ids only grow), with one of our names, that no other process
 // holds through an fd (ctest runs other tests, which load the same objects,
 // in parallel processes). A leak would be an object that outlives our fds.
-const std::set<std::string> kOurProgs = {"count_enter", "rejected_prog", "rt_badtp", "bpfseal_loader"};
+const std::set<std::string> kOurProgs = {"count_enter", "rejected_prog", "rt_badtp",
+                                         "bpfseal_loader"};
 const std::set<std::string> kOurMaps = {"hits", "rejected_map", "bpfseal.meta"};
 
 struct Mark {
@@ -165,7 +166,8 @@ struct Fixture {
         error = m.error().str();
         return;
       }
-      std::string k = dir + "/k" + std::to_string(i) + ".pem", c = dir + "/c" + std::to_string(i) + ".pem";
+      std::string k = dir + "/k" + std::to_string(i) + ".pem",
+                  c = dir + "/c" + std::to_string(i) + ".pem";
       std::ofstream(k) << m->key_pem;
       std::ofstream(c) << m->cert_pem;
       (i ? other_cert : cert) = c;
@@ -178,12 +180,15 @@ struct Fixture {
         key = loaded.take();
       }
     }
-    signed_minimal = sealAndSign(std::string(BPFSEAL_TEST_BIN_DIR) + "/core_minimal.bpf.o", *key, "core_minimal");
-    for (auto [name, out] : {std::pair{"rt_reject", &signed_reject}, std::pair{"rt_badtp", &signed_badtp}}) {
+    signed_minimal = sealAndSign(std::string(BPFSEAL_TEST_BIN_DIR) + "/core_minimal.bpf.o", *key,
+                                 "core_minimal");
+    for (auto [name, out] :
+         {std::pair{"rt_reject", &signed_reject}, std::pair{"rt_badtp", &signed_badtp}}) {
       std::string src = std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/" + name + ".bpf.c";
       std::string obj = dir + "/" + name + ".bpf.o";
-      std::string cmd = "/usr/lib/llvm-19/bin/clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
-                        src + " -o " + obj + " 2>/dev/null";
+      std::string cmd =
+          "/usr/lib/llvm-19/bin/clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
+          src + " -o " + obj + " 2>/dev/null";
       if (std::system(cmd.c_str()) == 0)
         *out = sealAndSign(obj, *key, name);
     }
@@ -191,7 +196,8 @@ struct Fixture {
   ~Fixture() { std::filesystem::remove_all(dir); }
 
   std::vector<uint8_t> sealAndSign(const std::string &path, const signing::SigningKey &key,
-                                   const std::string &name, const std::vector<std::string> &sets = {}) {
+                                   const std::string &name,
+                                   const std::vector<std::string> &sets = {}) {
     auto elf = format::readFile(path);
     if (!elf) {
       error = elf.error().str();
@@ -229,9 +235,21 @@ LoadOptions userspace(const std::string &cert) {
 // Section name -> (offset, size) of an ELF64 file, read directly: the sweep
 // needs raw file offsets.
 std::map<std::string, std::pair<size_t, size_t>> sections(const std::vector<uint8_t> &f) {
-  auto u16 = [&](size_t o) { uint16_t v; std::memcpy(&v, &f[o], 2); return v; };
-  auto u32 = [&](size_t o) { uint32_t v; std::memcpy(&v, &f[o], 4); return v; };
-  auto u64 = [&](size_t o) { uint64_t v; std::memcpy(&v, &f[o], 8); return v; };
+  auto u16 = [&](size_t o) {
+    uint16_t v;
+    std::memcpy(&v, &f[o], 2);
+    return v;
+  };
+  auto u32 = [&](size_t o) {
+    uint32_t v;
+    std::memcpy(&v, &f[o], 4);
+    return v;
+  };
+  auto u64 = [&](size_t o) {
+    uint64_t v;
+    std::memcpy(&v, &f[o], 8);
+    return v;
+  };
   size_t shoff = u64(0x28), shentsize = u16(0x3a), shnum = u16(0x3c), shstrndx = u16(0x3e);
   size_t stroff = u64(shoff + shstrndx * shentsize + 0x18);
   std::map<std::string, std::pair<size_t, size_t>> out;
@@ -327,9 +345,10 @@ TEST(RuntimeLoad, ByteFlipSweepRejectsEveryCopy) {
       auto report = obj->load(opts);
       if (report) {
         std::string verified = path == LoadPath::Libbpf ? "kernel-check" : report->loader;
-        std::string flipped_sig = where.starts_with(format::kSignatureSectionPrefix)
-                                      ? where.substr(std::string(format::kSignatureSectionPrefix).size())
-                                      : "";
+        std::string flipped_sig =
+            where.starts_with(format::kSignatureSectionPrefix)
+                ? where.substr(std::string(format::kSignatureSectionPrefix).size())
+                : "";
         bool names_verified =
             report->description.find("signature of loader " + verified) != std::string::npos;
         if (!flipped_sig.empty() && flipped_sig != verified && names_verified &&
@@ -369,7 +388,8 @@ TEST(RuntimeLoad, ThousandFailedLoadsLeakNothing) {
     auto [moff, msize] = secs.at(format::kMetadataSection);
     tampered[moff + msize / 3] ^= 0x20;
   }
-  std::vector<uint8_t> truncated(fx.signed_minimal.begin(), fx.signed_minimal.begin() + fx.signed_minimal.size() / 2);
+  std::vector<uint8_t> truncated(fx.signed_minimal.begin(),
+                                 fx.signed_minimal.begin() + fx.signed_minimal.size() / 2);
 
   // Warm up one-time state (kernel probe, tracefs mount, OpenSSL tables).
   {
@@ -401,8 +421,14 @@ TEST(RuntimeLoad, ThousandFailedLoadsLeakNothing) {
         return record(r.error());
     };
     switch (kind) {
-    case 0: label = "tampered-metadata"; openLoad(tampered, userspace(fx.cert)); break;
-    case 1: label = "wrong-cert"; openLoad(fx.signed_minimal, userspace(fx.other_cert)); break;
+    case 0:
+      label = "tampered-metadata";
+      openLoad(tampered, userspace(fx.cert));
+      break;
+    case 1:
+      label = "wrong-cert";
+      openLoad(fx.signed_minimal, userspace(fx.other_cert));
+      break;
     case 2: {
       label = "kernel-mode";
       LoadOptions o;
@@ -419,7 +445,10 @@ TEST(RuntimeLoad, ThousandFailedLoadsLeakNothing) {
       openLoad(fx.signed_minimal, o);
       break;
     }
-    case 4: label = "truncated"; openLoad(truncated, userspace(fx.cert)); break;
+    case 4:
+      label = "truncated";
+      openLoad(truncated, userspace(fx.cert));
+      break;
     case 5:
       label = "verifier-rejects";
       if (fx.signed_reject.empty())
@@ -508,7 +537,7 @@ TEST(RuntimeLoad, ConcurrentLoadsFromEightThreads) {
 TEST(RuntimeLoad, LeakCheckSeesAnObjectThatOutlivesItsFd) {
   SKIP_UNLESS_KERNEL();
   std::string bpffs = "/sys/fs/bpf";
-  struct statfs st {};
+  struct statfs st{};
   if (::statfs(bpffs.c_str(), &st) != 0 || st.f_type != BPF_FS_MAGIC)
     GTEST_SKIP() << "bpffs is not mounted at /sys/fs/bpf";
   Mark before = mark();
@@ -576,14 +605,16 @@ HeldProgram heldProgram(int fd) {
     // The kernel dumps a map reference as the map's id (which differs per
     // load); name the map instead.
     if (in.code == (BPF_LD | BPF_IMM | BPF_DW) &&
-        (in.src_reg == BPF_PSEUDO_MAP_FD || in.src_reg == BPF_PSEUDO_MAP_VALUE) && i + 1 < insns.size()) {
+        (in.src_reg == BPF_PSEUDO_MAP_FD || in.src_reg == BPF_PSEUDO_MAP_VALUE) &&
+        i + 1 < insns.size()) {
       std::snprintf(text, sizeof(text), "ld_imm64 r%d map %s + %d", in.dst_reg,
                     mapNameById(static_cast<uint32_t>(in.imm)).c_str(), insns[i + 1].imm);
       held.insns.push_back(text);
       ++i;
       continue;
     }
-    std::snprintf(text, sizeof(text), "%02x %x %x %d %d", in.code, in.dst_reg, in.src_reg, in.off, in.imm);
+    std::snprintf(text, sizeof(text), "%02x %x %x %d %d", in.code, in.dst_reg, in.src_reg, in.off,
+                  in.imm);
     held.insns.push_back(text);
   }
   return held;
@@ -619,7 +650,8 @@ TEST(RuntimeLoad, LibbpfPathHoldsTheSameProgramsAsTheLoaderPath) {
     GTEST_SKIP() << "this kernel cannot run the loader path";
   const Fixture &fx = fixture();
   ASSERT_TRUE(fx.error.empty()) << fx.error;
-  std::vector<std::pair<std::string, std::vector<uint8_t>>> objects = {{"core_minimal", fx.signed_minimal}};
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> objects = {
+      {"core_minimal", fx.signed_minimal}};
   std::string counter = std::string(BPFSEAL_TEST_BIN_DIR) + "/vm/vm_counter.bpf.o";
   if (::access(counter.c_str(), R_OK) == 0) {
     auto key = signing::loadSigningKey(fx.dir + "/k0.pem", fx.cert);
@@ -676,8 +708,9 @@ TEST(RuntimeLoad, LibbpfPathHoldsTheSameProgramsAsTheLoaderPath) {
       // loader BPF_PSEUDO_MAP_IDX with the fd_array index in imm, libbpf
       // BPF_PSEUDO_MAP_FD, whose imm the kernel zeroes before hashing);
       // measured: they differ, the xlated instructions do not.
-      std::printf("%s:%s: %zu xlated insns equal on both paths (tag loader %s, libbpf %s)\n", name.c_str(),
-                  prog.c_str(), held.insns.size(), held.tag.c_str(), other.tag.c_str());
+      std::printf("%s:%s: %zu xlated insns equal on both paths (tag loader %s, libbpf %s)\n",
+                  name.c_str(), prog.c_str(), held.insns.size(), held.tag.c_str(),
+                  other.tag.c_str());
     }
     EXPECT_EQ(maps[0], maps[1]) << name;
   }
@@ -695,8 +728,9 @@ TEST(RuntimeLoad, LibbpfPathAppliesAndChecksBakedKconfig) {
   const Fixture &fx = fixture();
   ASSERT_TRUE(fx.error.empty()) << fx.error;
   std::string obj = fx.dir + "/seal_kconfig.bpf.o";
-  std::string cmd = "/usr/lib/llvm-19/bin/clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
-                    std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/seal_kconfig.bpf.c -o " + obj;
+  std::string cmd =
+      "/usr/lib/llvm-19/bin/clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c " +
+      std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/seal_kconfig.bpf.c -o " + obj;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   // libbpf's LINUX_KERNEL_VERSION: KERNEL_VERSION(major, minor, min(patch, 255)) of uname -r.
   utsname u{};
@@ -707,9 +741,11 @@ TEST(RuntimeLoad, LibbpfPathAppliesAndChecksBakedKconfig) {
   auto key = signing::loadSigningKey(fx.dir + "/k0.pem", fx.cert);
   ASSERT_TRUE(key) << key.error().str();
   Fixture &mfx = const_cast<Fixture &>(fx);
-  auto here = mfx.sealAndSign(obj, **key, "kcfg", {"LINUX_KERNEL_VERSION=" + std::to_string(version)});
+  auto here =
+      mfx.sealAndSign(obj, **key, "kcfg", {"LINUX_KERNEL_VERSION=" + std::to_string(version)});
   ASSERT_FALSE(here.empty()) << fx.error;
-  auto other = mfx.sealAndSign(obj, **key, "kcfg", {"LINUX_KERNEL_VERSION=" + std::to_string(version ^ 0x100)});
+  auto other = mfx.sealAndSign(obj, **key, "kcfg",
+                               {"LINUX_KERNEL_VERSION=" + std::to_string(version ^ 0x100)});
   ASSERT_FALSE(other.empty()) << fx.error;
   Mark before = mark();
   {

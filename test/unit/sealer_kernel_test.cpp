@@ -12,10 +12,10 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <gtest/gtest.h>
 
@@ -93,12 +93,11 @@ struct ProgLoadAttr {
   uint32_t signature_size;
   int32_t keyring_id;
 };
-static_assert(offsetof(ProgLoadAttr, fd_array) == 120 && offsetof(ProgLoadAttr, fd_array_cnt) == 148 &&
-              sizeof(ProgLoadAttr) == 168);
+static_assert(offsetof(ProgLoadAttr, fd_array) == 120 &&
+              offsetof(ProgLoadAttr, fd_array_cnt) == 148 && sizeof(ProgLoadAttr) == 168);
 
 // Creates, fills, freezes and hashes a metadata map; returns -errno on failure.
-Fd metadataMap(const std::vector<uint8_t> &metadata, const format::Sha256 *exclusive_to,
-               int *err) {
+Fd metadataMap(const std::vector<uint8_t> &metadata, const format::Sha256 *exclusive_to, int *err) {
   MapCreateAttr attr{};
   attr.map_type = BPF_MAP_TYPE_ARRAY;
   attr.key_size = 4;
@@ -215,8 +214,8 @@ protected:
       GTEST_SKIP() << "running kernel has no usable struct bpf_map layout: "
                    << layout.error().str();
     host_layout = *layout;
-    auto elf = format::readFile(object[0] == '/' ? object
-                                                 : std::string(BPFSEAL_TEST_BIN_DIR) + "/" + object);
+    auto elf = format::readFile(
+        object[0] == '/' ? object : std::string(BPFSEAL_TEST_BIN_DIR) + "/" + object);
     ASSERT_TRUE(elf) << elf.error().str();
     sealer::SealOptions opts;
     opts.object_name = "core";
@@ -261,7 +260,7 @@ protected:
       std::memcpy(&fd, r.ctx.data() + 24 + 16 * i, 4);
       ASSERT_GT(fd, 2) << "map " << m.maps[i].name;
       Fd owned(fd);
-      struct bpf_map_info info {};
+      struct bpf_map_info info{};
       uint32_t len = sizeof info;
       ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0) << "map " << m.maps[i].name;
       EXPECT_STREQ(info.name, m.maps[i].name.substr(0, 15).c_str());
@@ -283,7 +282,7 @@ protected:
       std::memcpy(&fd, r.ctx.data() + 24 + 16 * m.maps.size() + 4 * i, 4);
       ASSERT_GT(fd, 2) << "program " << m.programs[i].name;
       Fd owned(fd);
-      struct bpf_prog_info info {};
+      struct bpf_prog_info info{};
       uint32_t len = sizeof info;
       ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
       // Descriptor i is the manifest's program i: same name, same type.
@@ -444,9 +443,11 @@ TEST_F(SealerKernelTest, WrongFrozenOffsetIsAWrongLayout) {
     }
     ++ran;
     ASSERT_TRUE(r.retval);
-    EXPECT_EQ(*r.retval, int(format::PrologueVerdict::WrongLayout)) << "frozen@" << moved.frozen_off;
+    EXPECT_EQ(*r.retval, int(format::PrologueVerdict::WrongLayout))
+        << "frozen@" << moved.frozen_off;
   }
-  EXPECT_GE(ran, 1) << "the verifier refused every offset: the frozen check itself was not exercised";
+  EXPECT_GE(ran, 1)
+      << "the verifier refused every offset: the frozen check itself was not exercised";
 }
 
 // The sealer refuses to emit variants for two layouts that differ only in
@@ -595,7 +596,8 @@ TEST_F(SealerKernelTest, ZeroDigestExclusiveMapIsRejected) {
   std::vector<uint8_t> ctx = makeCtx(sealed.manifest);
   LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.data(), .ctx_size_in = uint32_t(ctx.size()));
   ASSERT_EQ(bpf_prog_test_run_opts(prog.fd, &run), 0) << std::strerror(errno);
-  EXPECT_EQ(int(run.retval), int(format::PrologueVerdict::NotExclusive)) << "the loader accepted a map exclusive to the zero digest";
+  EXPECT_EQ(int(run.retval), int(format::PrologueVerdict::NotExclusive))
+      << "the loader accepted a map exclusive to the zero digest";
 
   // Control: the same map and binding pass the kernel's own checks, so only
   // the prologue stands in the way (kernel-check has no exclusivity check

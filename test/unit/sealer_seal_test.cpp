@@ -18,8 +18,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -149,8 +149,8 @@ TEST(SealerSeal, NeedsNoKernel) {
   std::string cmd = "clang-19 -target bpf -O2 -g -D__TARGET_ARCH_x86 -I" + vmlinux_dir + " -c " +
                     std::string(BPFSEAL_TEST_SOURCE_DIR) + "/Inputs/seal_core.bpf.c -o " + core +
                     " 2>/dev/null";
-  bool have_core = std::filesystem::exists(vmlinux_dir + "/vmlinux.h") &&
-                   std::system(cmd.c_str()) == 0;
+  bool have_core =
+      std::filesystem::exists(vmlinux_dir + "/vmlinux.h") && std::system(cmd.c_str()) == 0;
   if (have_core) {
     auto bytes = format::readFile(core);
     ASSERT_TRUE(bytes);
@@ -218,8 +218,8 @@ TEST(SealerSeal, EveryLoaderIsPrologueThenTheSameLoader) {
     std::vector<int32_t> exit_codes;
     for (size_t i = prologue; i < own; ++i) {
       Insn in = insnAt(l.insns, i);
-      bool load = in.code == (BPF_LDX | BPF_B | BPF_MEM) || in.code == (BPF_LDX | BPF_W | BPF_MEM) ||
-                  in.code == (BPF_LDX | BPF_DW | BPF_MEM);
+      bool load = in.code == (BPF_LDX | BPF_B | BPF_MEM) ||
+                  in.code == (BPF_LDX | BPF_W | BPF_MEM) || in.code == (BPF_LDX | BPF_DW | BPF_MEM);
       if (load && in.src == 2)
         read_offsets.push_back(in.off);
       if (in.code == (BPF_ALU64 | BPF_MOV | BPF_K) && in.dst == 0 && in.imm != 0)
@@ -231,14 +231,22 @@ TEST(SealerSeal, EveryLoaderIsPrologueThenTheSameLoader) {
       }
     }
     const auto &lay = l.info.layout;
-    std::vector<int> want{int(lay.map_type_off), int(lay.key_size_off), int(lay.value_size_off),
-                          int(lay.max_entries_off), int(lay.frozen_off), 0, 8, 16, 24};
+    std::vector<int> want{int(lay.map_type_off),
+                          int(lay.key_size_off),
+                          int(lay.value_size_off),
+                          int(lay.max_entries_off),
+                          int(lay.frozen_off),
+                          0,
+                          8,
+                          16,
+                          24};
     if (lay.excl_off >= 0)
       want.push_back(lay.excl_off);
     want.push_back(int(lay.excl_prog_sha_off));
     EXPECT_EQ(read_offsets, want);
     using format::PrologueVerdict;
-    EXPECT_EQ(exit_codes, (std::vector<int32_t>{int(PrologueVerdict::WrongLayout), int(PrologueVerdict::HashMismatch),
+    EXPECT_EQ(exit_codes, (std::vector<int32_t>{int(PrologueVerdict::WrongLayout),
+                                                int(PrologueVerdict::HashMismatch),
                                                 int(PrologueVerdict::NotExclusive)}));
     // The hash words, in order, as the imm halves of plain ld_imm64 (src 0).
     std::vector<uint8_t> words;
@@ -341,7 +349,9 @@ TEST(SealerSeal, GuestKernelBtfMatchesTheBuiltinLayouts) {
         return (d.path() / "vmlinux").string();
     return "";
   };
-  std::map<std::string, std::string> kinds{{"6.18", "6_18_15"}, {"7.2", "7_2_13"}, {"7.3", "7_3_4"}};
+  std::map<std::string, std::string> kinds{{"6.18", "6_18_15"},
+                                           {"7.2", "7_2_13"},
+                                           {"7.3", "7_3_4"}};
   int seen = 0;
   for (const auto &[kind, builtin] : kinds) {
     std::string vmlinux = kernelDir(kind);

@@ -1,9 +1,9 @@
 // Signing whole sealed objects (built with format::writeSealed around a real
 // BPF ELF, so these run without the sealer): sign, verify, re-sign, and every
 // kind of tampering the signatures must catch.
-#include "elf_test_util.h"
 #include "bpfseal/format.h"
 #include "bpfseal/signing.h"
+#include "elf_test_util.h"
 
 #include <gelf.h>
 #include <gtest/gtest.h>
@@ -24,8 +24,7 @@ struct TestKeys {
   std::string dir;
   std::string key[2], cert[2];
   TestKeys() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "bpfseal-sealed-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bpfseal-sealed-XXXXXX").string();
     dir = mkdtemp(tmpl.data());
     for (int i = 0; i < 2; ++i) {
       KeygenOptions opts;
@@ -165,8 +164,9 @@ TEST(SigningSealed, ResignWithAnotherKeyChangesOnlySignatures) {
     EXPECT_NE(a->loaders[i].signature, b->loaders[i].signature);
   }
   // Stripping the signatures of both gives the identical unsigned file.
-  std::map<std::string, std::vector<uint8_t>> none = {
-      {"kernel-check", {}}, {"lc-host", {}}, {"lc-other", {}}};
+  std::map<std::string, std::vector<uint8_t>> none = {{"kernel-check", {}},
+                                                      {"lc-host", {}},
+                                                      {"lc-other", {}}};
   auto a0 = replaceSignatures(*first, none), b0 = replaceSignatures(*second, none);
   ASSERT_TRUE(a0 && b0);
   EXPECT_EQ(*a0, *b0);
@@ -217,8 +217,8 @@ TEST(SigningSealed, ConsistentlyRewrittenObjectsFailTheSignature) {
   everyLoaderFails(withOldSignatures(layout_changed), "declared layout changed");
 
   // Signatures swapped between loaders.
-  auto swapped = replaceSignatures(
-      *signed_file, {{"kernel-check", sigs["lc-host"]}, {"lc-host", sigs["kernel-check"]}});
+  auto swapped = replaceSignatures(*signed_file, {{"kernel-check", sigs["lc-host"]},
+                                                  {"lc-host", sigs["kernel-check"]}});
   ASSERT_TRUE(swapped);
   EXPECT_NE(verifyFile(*swapped, trust(0)), "");
 

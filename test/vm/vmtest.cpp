@@ -19,7 +19,8 @@
 //   gen-upstream OBJ DIR        (host) upstream-style loader-check: gen_loader + a
 //                               prologue that checks map->sha only; writes DIR/{loader.bin,
 //                               meta.bin,counts}; sign loader.bin with openssl cms
-//   plain-load [TYPE]           a plain libbpf BPF_PROG_LOAD (socket_filter or cgroup_device); "ok" or
+//   plain-load [TYPE]           a plain libbpf BPF_PROG_LOAD (socket_filter or cgroup_device); "ok"
+//   or
 //                               "refused ERRNO" (exit 0 either way, 1 on other errors)
 //   plain-loads N               N plain socket_filter loads in a row (a flood of audit
 //                               events); prints "ok A refused B"
@@ -50,8 +51,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -76,12 +77,14 @@ constexpr size_t kAttrSize = 168;
 struct Attr {
   uint8_t b[kAttrSize] = {};
   template <typename T> void put(size_t off, T v) { std::memcpy(b + off, &v, sizeof v); }
-  template <typename T> T get(size_t off) const { T v; std::memcpy(&v, b + off, sizeof v); return v; }
+  template <typename T> T get(size_t off) const {
+    T v;
+    std::memcpy(&v, b + off, sizeof v);
+    return v;
+  }
 };
 
-long sysBpf(int cmd, Attr &attr) {
-  return syscall(__NR_bpf, cmd, attr.b, kAttrSize);
-}
+long sysBpf(int cmd, Attr &attr) { return syscall(__NR_bpf, cmd, attr.b, kAttrSize); }
 
 struct Fd {
   int fd = -1;
@@ -90,7 +93,10 @@ struct Fd {
   Fd(const Fd &) = delete;
   Fd &operator=(const Fd &) = delete;
   Fd(Fd &&o) noexcept : fd(o.fd) { o.fd = -1; }
-  ~Fd() { if (fd >= 0) close(fd); }
+  ~Fd() {
+    if (fd >= 0)
+      close(fd);
+  }
 };
 
 void die(const char *fmt, ...) {
@@ -221,8 +227,10 @@ int cmdProgXlated(const std::string &name) {
   for (size_t i = 0; i < insns.size(); ++i) {
     const bpf_insn &in = insns[i];
     if (in.code == (BPF_LD | BPF_IMM | BPF_DW) &&
-        (in.src_reg == BPF_PSEUDO_MAP_FD || in.src_reg == BPF_PSEUDO_MAP_VALUE) && i + 1 < insns.size()) {
-      printf("ld_imm64 r%d map %s + %d\n", in.dst_reg, mapName(uint32_t(in.imm)).c_str(), insns[i + 1].imm);
+        (in.src_reg == BPF_PSEUDO_MAP_FD || in.src_reg == BPF_PSEUDO_MAP_VALUE) &&
+        i + 1 < insns.size()) {
+      printf("ld_imm64 r%d map %s + %d\n", in.dst_reg, mapName(uint32_t(in.imm)).c_str(),
+             insns[i + 1].imm);
       ++i;
       continue;
     }
@@ -282,9 +290,10 @@ int cmdLayout() {
     printf("none: %s\n", layout.error().msg.c_str());
     return kExitSkip;
   }
-  printf("excl=%d excl_prog_sha=%u map_type=%u key_size=%u value_size=%u max_entries=%u frozen=%u\n",
-         layout->excl_off, layout->excl_prog_sha_off, layout->map_type_off,
-         layout->key_size_off, layout->value_size_off, layout->max_entries_off, layout->frozen_off);
+  printf(
+      "excl=%d excl_prog_sha=%u map_type=%u key_size=%u value_size=%u max_entries=%u frozen=%u\n",
+      layout->excl_off, layout->excl_prog_sha_off, layout->map_type_off, layout->key_size_off,
+      layout->value_size_off, layout->max_entries_off, layout->frozen_off);
   return 0;
 }
 
@@ -322,7 +331,7 @@ Bytes hashOnlyPrologue(const std::array<uint8_t, 32> &hash) {
     // 4 - i - 1 further checks of 4 insns, then "goto ok" (1): jump into the fail block.
     emit(p, insn(BPF_JMP | BPF_JNE | BPF_X, BPF_REG_2, BPF_REG_3, int16_t(4 * (3 - i) + 1), 0));
   }
-  emit(p, insn(BPF_JMP | BPF_JA, 0, 0, 2, 0));                       // ok: skip fail block
+  emit(p, insn(BPF_JMP | BPF_JA, 0, 0, 2, 0)); // ok: skip fail block
   emit(p, insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -EINVAL)); // fail:
   emit(p, insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
   return p;
@@ -394,11 +403,13 @@ int cmdPlainLoad(const std::string &type) {
                             insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
   if (type == "cgroup_device") {
     LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_CGROUP_DEVICE);
-    return printOutcome(bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "plain_cgdev", "GPL", insns, 2, &o));
+    return printOutcome(
+        bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "plain_cgdev", "GPL", insns, 2, &o));
   }
   if (type != "socket_filter")
     die("plain-load: socket_filter or cgroup_device");
-  return printOutcome(bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "plain_load", "GPL", insns, 2, nullptr));
+  return printOutcome(
+      bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "plain_load", "GPL", insns, 2, nullptr));
 }
 
 int cmdPlainLoads(long n) {
@@ -525,7 +536,8 @@ bool sealedTarget(const std::string &path, Target &t, bool kernel_check) {
         break;
       }
     if (!chosen) {
-      printf("SKIP: %s has no loader-check variant for this kernel's struct bpf_map\n", path.c_str());
+      printf("SKIP: %s has no loader-check variant for this kernel's struct bpf_map\n",
+             path.c_str());
       return false;
     }
   }
@@ -754,8 +766,8 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
                            signed_load ? t.signature : Bytes{}, keyring, log, sizeof log));
   if (loader.fd < 0) {
     int err = errno;
-    printf("%s: signed load refused: %s (errno %d)\n%.1500s\n", t.label.c_str(), strerror(err),
-           err, log);
+    printf("%s: signed load refused: %s (errno %d)\n%.1500s\n", t.label.c_str(), strerror(err), err,
+           log);
     if (t.defended) {
       printf("RESULT: defended: the kernel refused the signed load (%s), nothing created\n",
              strerror(err));
@@ -785,15 +797,19 @@ int cmdAttack(const std::string &kind, const std::string &target_arg, bool signe
   if (rc == 0 && retval == 0)
     closeCtxFds(ctx, t);
   printf("%s: loader run rc %d retval %d (%s), new progs %zu (attacker's: %d), new maps %zu\n",
-         t.label.c_str(), rc, retval, retval < 0 ? strerror(-retval) : retval > 0 ? "prologue verdict" : "ok", made.progs.size(),
-         evil_progs, made.maps.size());
+         t.label.c_str(), rc, retval,
+         retval < 0   ? strerror(-retval)
+         : retval > 0 ? "prologue verdict"
+                      : "ok",
+         made.progs.size(), evil_progs, made.maps.size());
   if (rc)
     die("BPF_PROG_TEST_RUN: %s", strerror(errno));
   if (t.defended) {
     constexpr int kNotExclusive = int(bpfseal::format::PrologueVerdict::NotExclusive);
     bool ok = retval == kNotExclusive && made.progs.empty() && made.maps.empty();
-    printf("RESULT: %s\n", ok ? "defended: prologue verdict 3 (metadata map not exclusive), nothing created"
-                              : "NOT DEFENDED (expected prologue verdict 3, not exclusive, and no new objects)");
+    printf("RESULT: %s\n",
+           ok ? "defended: prologue verdict 3 (metadata map not exclusive), nothing created"
+              : "NOT DEFENDED (expected prologue verdict 3, not exclusive, and no new objects)");
     return ok ? 0 : kExitFail;
   }
   bool succeeded = retval == 0 && evil_progs > 0;
@@ -846,8 +862,8 @@ int cmdRawLoad(const std::string &damage, const std::string &target_arg, int32_t
   int fd_array[1] = {map.fd};
   auto p0 = progIds();
   auto m0 = mapIds();
-  Fd loader(loadLoaderProg(t.insns, "raw_loader", fd_array, kc, t.signature, keyring, log,
-                           sizeof log));
+  Fd loader(
+      loadLoaderProg(t.insns, "raw_loader", fd_array, kc, t.signature, keyring, log, sizeof log));
   if (loader.fd < 0) {
     int err = errno;
     Created made = diffIds(p0, m0);
@@ -878,9 +894,11 @@ int cmdRawLoad(const std::string &damage, const std::string &target_arg, int32_t
 // still load (docs/SECURITY.md "Enforcement").
 int cmdStaleLoader(const std::string &dir, const std::string &waitfile) {
   Target t = upstreamTarget(dir);
-  Fd map(bpf_map_create(BPF_MAP_TYPE_ARRAY, "stale_meta", 4, uint32_t(t.metadata.size()), 1, nullptr));
+  Fd map(
+      bpf_map_create(BPF_MAP_TYPE_ARRAY, "stale_meta", 4, uint32_t(t.metadata.size()), 1, nullptr));
   uint32_t key = 0;
-  if (map.fd < 0 || bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) || bpf_map_freeze(map.fd))
+  if (map.fd < 0 || bpf_map_update_elem(map.fd, &key, t.metadata.data(), 0) ||
+      bpf_map_freeze(map.fd))
     die("metadata map: %s", strerror(errno));
   uint8_t hash[32] = {}, info[104] = {};
   uint64_t hash_ptr = uint64_t(uintptr_t(hash));
@@ -923,13 +941,14 @@ int cmdStaleLoader(const std::string &dir, const std::string &waitfile) {
 }
 
 void usage() {
-  fprintf(stderr,
-          "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | prog-xlated NAME | map-value NAME KEY |\n"
-          "       keyring-new DESC | keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
-          "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
-          "[--keyring ID | --unsigned]\n"
-          "       raw-load none|loaders|metadata|junk-sig sealed:FILE|sealed-kc:FILE [--keyring ID] |\n"
-          "       plain-load [TYPE] | plain-loads N | fd-by-id link|map ID | link-ops ID | stale-loader DIR WAITFILE\n");
+  fprintf(
+      stderr,
+      "usage: bpfseal-vmtest ids [PREFIX...] | next-ids | prog-count NAME | prog-xlated NAME | map-value NAME KEY |\n"
+      "       keyring-new DESC | keyring-drop SERIAL | add-cert KEYRING CERT.der | session CMD... | layout | gen-upstream OBJ DIR |\n"
+      "       attack zero-digest|non-exclusive upstream:DIR|sealed:FILE|sealed-kc:FILE "
+      "[--keyring ID | --unsigned]\n"
+      "       raw-load none|loaders|metadata|junk-sig sealed:FILE|sealed-kc:FILE [--keyring ID] |\n"
+      "       plain-load [TYPE] | plain-loads N | fd-by-id link|map ID | link-ops ID | stale-loader DIR WAITFILE\n");
   exit(2);
 }
 

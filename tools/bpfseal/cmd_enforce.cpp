@@ -302,78 +302,86 @@ int runAudit(int argc, char **argv) {
     return usageError("audit", "no arguments expected");
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  Status s = enforce::readAudit(follow, [&](const bpfseal_enforce_event &e) {
-    std::string comm = escaped(e.comm, sizeof e.comm), name = escaped(e.name, sizeof e.name);
-    std::string verdict =
-        e.sig_verdict == BPFSEAL_VERDICT_NONE ? "none" : std::to_string(e.sig_verdict);
-    if (json) {
-      nlohmann::ordered_json j = {{"ts_ns", e.ts_ns},
-                                  {"event", enforce::eventKindName(e.kind)},
-                                  {"decision", enforce::decisionName(e.decision)},
-                                  {"rule", enforce::ruleName(e.rule)},
-                                  {"mode", e.mode ? "audit" : "enforce"},
-                                  {"pid", e.pid},
-                                  {"uid", e.uid},
-                                  {"comm", comm},
-                                  {"cgroup_id", e.cgroup_id}};
-      if (e.kind == BPFSEAL_EV_PROG_LOAD) {
-        j["prog_type"] = enforce::progTypeName(e.prog_type);
-        j["name"] = name;
-        j["insn_cnt"] = e.insn_cnt;
-        j["kernel"] = bool(e.kernel);
-        j["signature"] = bool(e.signature);
-        j["keyring"] = e.keyring;
-        j["sig_verdict"] = verdict;
-        if (e.sig_verdict != BPFSEAL_VERDICT_NONE) {
-          j["sig_keyring_type"] = e.sig_keyring_type;
-          j["sig_keyring_serial"] = e.sig_keyring_serial;
+  Status s = enforce::readAudit(
+      follow,
+      [&](const bpfseal_enforce_event &e) {
+        std::string comm = escaped(e.comm, sizeof e.comm), name = escaped(e.name, sizeof e.name);
+        std::string verdict =
+            e.sig_verdict == BPFSEAL_VERDICT_NONE ? "none" : std::to_string(e.sig_verdict);
+        if (json) {
+          nlohmann::ordered_json j = {{"ts_ns", e.ts_ns},
+                                      {"event", enforce::eventKindName(e.kind)},
+                                      {"decision", enforce::decisionName(e.decision)},
+                                      {"rule", enforce::ruleName(e.rule)},
+                                      {"mode", e.mode ? "audit" : "enforce"},
+                                      {"pid", e.pid},
+                                      {"uid", e.uid},
+                                      {"comm", comm},
+                                      {"cgroup_id", e.cgroup_id}};
+          if (e.kind == BPFSEAL_EV_PROG_LOAD) {
+            j["prog_type"] = enforce::progTypeName(e.prog_type);
+            j["name"] = name;
+            j["insn_cnt"] = e.insn_cnt;
+            j["kernel"] = bool(e.kernel);
+            j["signature"] = bool(e.signature);
+            j["keyring"] = e.keyring;
+            j["sig_verdict"] = verdict;
+            if (e.sig_verdict != BPFSEAL_VERDICT_NONE) {
+              j["sig_keyring_type"] = e.sig_keyring_type;
+              j["sig_keyring_serial"] = e.sig_keyring_serial;
+            }
+          } else if (e.kind == BPFSEAL_EV_PROG_LOADED) {
+            j["prog_type"] = enforce::progTypeName(e.prog_type);
+            j["name"] = name;
+            j["insn_cnt"] = e.insn_cnt;
+            j["prog_id"] = e.prog_id;
+            j["tag"] = tagHex(e.tag);
+          } else if (e.kind == BPFSEAL_EV_BPF_CMD) {
+            j["cmd"] = e.cmd;
+          } else if (e.kind == BPFSEAL_EV_MAP_WRITE) {
+            j["name"] = name;
+          }
+          std::printf("%s\n", j.dump().c_str());
+        } else if (e.kind == BPFSEAL_EV_PROG_LOAD) {
+          std::printf(
+              "%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu prog_type=%s name=%s insns=%u "
+              "kernel=%d signature=%d keyring=%d verdict=%s verdict_keyring=%d/%d\n",
+              enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
+              enforce::ruleName(e.rule).c_str(), e.pid, e.uid, comm.c_str(),
+              (unsigned long long)e.cgroup_id, enforce::progTypeName(e.prog_type).c_str(),
+              name.c_str(), e.insn_cnt, e.kernel, e.signature, e.keyring, verdict.c_str(),
+              e.sig_keyring_type, e.sig_keyring_serial);
+        } else if (e.kind == BPFSEAL_EV_PROG_LOADED) {
+          std::printf(
+              "%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu prog_type=%s name=%s insns=%u "
+              "id=%u tag=%s\n",
+              enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
+              enforce::ruleName(e.rule).c_str(), e.pid, e.uid, comm.c_str(),
+              (unsigned long long)e.cgroup_id, enforce::progTypeName(e.prog_type).c_str(),
+              name.c_str(), e.insn_cnt, e.prog_id, tagHex(e.tag).c_str());
+        } else {
+          std::printf("%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu cmd=%u name=%s\n",
+                      enforce::decisionName(e.decision).c_str(),
+                      enforce::eventKindName(e.kind).c_str(), enforce::ruleName(e.rule).c_str(),
+                      e.pid, e.uid, comm.c_str(), (unsigned long long)e.cgroup_id, e.cmd,
+                      name.c_str());
         }
-      } else if (e.kind == BPFSEAL_EV_PROG_LOADED) {
-        j["prog_type"] = enforce::progTypeName(e.prog_type);
-        j["name"] = name;
-        j["insn_cnt"] = e.insn_cnt;
-        j["prog_id"] = e.prog_id;
-        j["tag"] = tagHex(e.tag);
-      } else if (e.kind == BPFSEAL_EV_BPF_CMD) {
-        j["cmd"] = e.cmd;
-      } else if (e.kind == BPFSEAL_EV_MAP_WRITE) {
-        j["name"] = name;
-      }
-      std::printf("%s\n", j.dump().c_str());
-    } else if (e.kind == BPFSEAL_EV_PROG_LOAD) {
-      std::printf("%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu prog_type=%s name=%s insns=%u "
-                  "kernel=%d signature=%d keyring=%d verdict=%s verdict_keyring=%d/%d\n",
-                  enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
-                  enforce::ruleName(e.rule).c_str(), e.pid, e.uid, comm.c_str(),
-                  (unsigned long long)e.cgroup_id, enforce::progTypeName(e.prog_type).c_str(),
-                  name.c_str(), e.insn_cnt, e.kernel, e.signature, e.keyring, verdict.c_str(),
-                  e.sig_keyring_type, e.sig_keyring_serial);
-    } else if (e.kind == BPFSEAL_EV_PROG_LOADED) {
-      std::printf("%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu prog_type=%s name=%s insns=%u "
-                  "id=%u tag=%s\n",
-                  enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
-                  enforce::ruleName(e.rule).c_str(), e.pid, e.uid, comm.c_str(),
-                  (unsigned long long)e.cgroup_id, enforce::progTypeName(e.prog_type).c_str(),
-                  name.c_str(), e.insn_cnt, e.prog_id, tagHex(e.tag).c_str());
-    } else {
-      std::printf("%s %s rule=%s pid=%u uid=%u comm=%s cgroup=%llu cmd=%u name=%s\n",
-                  enforce::decisionName(e.decision).c_str(), enforce::eventKindName(e.kind).c_str(),
-                  enforce::ruleName(e.rule).c_str(), e.pid, e.uid, comm.c_str(),
-                  (unsigned long long)e.cgroup_id, e.cmd, name.c_str());
-    }
-    std::fflush(stdout);
-    return !g_stop;
-  }, [&](uint64_t dropped) {
-    if (json)
-      std::printf("%s\n", nlohmann::ordered_json{{"event", "dropped"}, {"dropped_events", dropped}}
-                               .dump()
-                               .c_str());
-    else
-      std::printf("dropped %llu event(s) since enforcement started: the audit ring buffer was full "
-                  "(read it more often: bpfseal audit --follow)\n",
-                  static_cast<unsigned long long>(dropped));
-    std::fflush(stdout);
-  });
+        std::fflush(stdout);
+        return !g_stop;
+      },
+      [&](uint64_t dropped) {
+        if (json)
+          std::printf("%s\n",
+                      nlohmann::ordered_json{{"event", "dropped"}, {"dropped_events", dropped}}
+                          .dump()
+                          .c_str());
+        else
+          std::printf(
+              "dropped %llu event(s) since enforcement started: the audit ring buffer was full "
+              "(read it more often: bpfseal audit --follow)\n",
+              static_cast<unsigned long long>(dropped));
+        std::fflush(stdout);
+      });
   if (!s)
     return reportError("audit", s.error());
   return 0;

@@ -12,8 +12,8 @@
 #include <cctype>
 
 #include <cstdio>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,21 +53,115 @@ bool isIdentifier(const std::string &s) {
 // Keywords of C23 and C++20: valid BPF C names that would still break (or
 // change the meaning of) a generated header when used as an accessor.
 bool isKeyword(const std::string &s) {
-  static const std::set<std::string> kKeywords = {
-      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
-      "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
-      "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
-      "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
-      "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
-      "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-      "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
-      "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof",
-      "static", "static_assert", "static_cast", "struct", "switch", "template", "this",
-      "thread_local", "throw", "true", "try", "typedef", "typeid", "typename", "typeof",
-      "typeof_unqual", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t",
-      "while", "xor", "xor_eq", "_Alignas", "_Alignof", "_Atomic", "_BitInt", "_Bool",
-      "_Complex", "_Decimal128", "_Decimal32", "_Decimal64", "_Generic", "_Imaginary",
-      "_Noreturn", "_Static_assert", "_Thread_local"};
+  static const std::set<std::string> kKeywords = {"alignas",
+                                                  "alignof",
+                                                  "and",
+                                                  "and_eq",
+                                                  "asm",
+                                                  "auto",
+                                                  "bitand",
+                                                  "bitor",
+                                                  "bool",
+                                                  "break",
+                                                  "case",
+                                                  "catch",
+                                                  "char",
+                                                  "char8_t",
+                                                  "char16_t",
+                                                  "char32_t",
+                                                  "class",
+                                                  "compl",
+                                                  "concept",
+                                                  "const",
+                                                  "consteval",
+                                                  "constexpr",
+                                                  "constinit",
+                                                  "const_cast",
+                                                  "continue",
+                                                  "co_await",
+                                                  "co_return",
+                                                  "co_yield",
+                                                  "decltype",
+                                                  "default",
+                                                  "delete",
+                                                  "do",
+                                                  "double",
+                                                  "dynamic_cast",
+                                                  "else",
+                                                  "enum",
+                                                  "explicit",
+                                                  "export",
+                                                  "extern",
+                                                  "false",
+                                                  "float",
+                                                  "for",
+                                                  "friend",
+                                                  "goto",
+                                                  "if",
+                                                  "inline",
+                                                  "int",
+                                                  "long",
+                                                  "mutable",
+                                                  "namespace",
+                                                  "new",
+                                                  "noexcept",
+                                                  "not",
+                                                  "not_eq",
+                                                  "nullptr",
+                                                  "operator",
+                                                  "or",
+                                                  "or_eq",
+                                                  "private",
+                                                  "protected",
+                                                  "public",
+                                                  "register",
+                                                  "reinterpret_cast",
+                                                  "requires",
+                                                  "restrict",
+                                                  "return",
+                                                  "short",
+                                                  "signed",
+                                                  "sizeof",
+                                                  "static",
+                                                  "static_assert",
+                                                  "static_cast",
+                                                  "struct",
+                                                  "switch",
+                                                  "template",
+                                                  "this",
+                                                  "thread_local",
+                                                  "throw",
+                                                  "true",
+                                                  "try",
+                                                  "typedef",
+                                                  "typeid",
+                                                  "typename",
+                                                  "typeof",
+                                                  "typeof_unqual",
+                                                  "union",
+                                                  "unsigned",
+                                                  "using",
+                                                  "virtual",
+                                                  "void",
+                                                  "volatile",
+                                                  "wchar_t",
+                                                  "while",
+                                                  "xor",
+                                                  "xor_eq",
+                                                  "_Alignas",
+                                                  "_Alignof",
+                                                  "_Atomic",
+                                                  "_BitInt",
+                                                  "_Bool",
+                                                  "_Complex",
+                                                  "_Decimal128",
+                                                  "_Decimal32",
+                                                  "_Decimal64",
+                                                  "_Generic",
+                                                  "_Imaginary",
+                                                  "_Noreturn",
+                                                  "_Static_assert",
+                                                  "_Thread_local"};
   return kKeywords.count(s) != 0;
 }
 
@@ -109,8 +203,8 @@ std::string cString(const std::string &s) {
   char buf[8];
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '_' || c == ' ' || c == '.' || c == ',' || c == ':' ||
-        c == '-' || c == '+' || c == '=' || c == '(' || c == ')') {
+    if (std::isalnum(c) || c == '_' || c == ' ' || c == '.' || c == ',' || c == ':' || c == '-' ||
+        c == '+' || c == '=' || c == '(' || c == ')') {
       out += ch;
     } else {
       std::snprintf(buf, sizeof buf, "\\%03o", c);
@@ -165,7 +259,8 @@ int runGenSkeleton(int argc, char **argv) {
                                     {"ca-dir", required_argument, nullptr, 'D'},
                                     {"eku", required_argument, nullptr, 'E'},
                                     {"check-dates", no_argument, nullptr, 'T'},
-                                    {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
+                                    {"json", no_argument, nullptr, 'J'},
+                                    {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   std::string name, c_header, cxx_header, ca_dir;
   std::vector<std::string> certs;
@@ -225,9 +320,8 @@ int runGenSkeleton(int argc, char **argv) {
     model.signature_note = "signed; every loader verified at generation against " +
                            cString(s.subject) + " key id " + s.key_id_hex;
   } else {
-    model.signature_note = has_signatures
-                               ? "signature NOT verified: generated without --cert/--ca-dir"
-                               : "UNSIGNED";
+    model.signature_note =
+        has_signatures ? "signature NOT verified: generated without --cert/--ca-dir" : "UNSIGNED";
   }
   std::set<std::string> used;
   auto add = [&](std::vector<Entry> &list, const std::string &entry_name, bool internal,
@@ -239,10 +333,10 @@ int runGenSkeleton(int argc, char **argv) {
       return false;
     }
     if (!used.insert(std::string(what) + *accessor).second) {
-      reportError(kCmd, makeError(EINVAL,
-                                  input + ": two " + what + "s map to the accessor '" +
-                                      *accessor + "'",
-                                  "rename one of them in the BPF source"));
+      reportError(kCmd,
+                  makeError(EINVAL,
+                            input + ": two " + what + "s map to the accessor '" + *accessor + "'",
+                            "rename one of them in the BPF source"));
       return false;
     }
     list.push_back({entry_name, *accessor, index});
@@ -257,8 +351,9 @@ int runGenSkeleton(int argc, char **argv) {
       return 1;
 
   auto write = [&](const std::string &path, const std::string &text) -> bool {
-    auto st = format::writeFileAtomic(
-        path, std::span(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+    auto st =
+        format::writeFileAtomic(path, std::span(reinterpret_cast<const uint8_t *>(text.data()),
+                                                text.size()));
     if (!st) {
       reportError(kCmd, st.error());
       return false;
@@ -321,11 +416,13 @@ std::string renderCxxHeader(const SkeletonModel &m) {
   o += "// Generated by `bpfseal gen-skeleton` from the sealed object " +
        commentText(m.object_name) + " (" + std::to_string(m.bytes.size()) + " bytes, " +
        m.signature_note + "). Do not edit.\n";
-  o += "#pragma once\n\n#include <bpfseal/bpfseal.hpp>\n\n#include <cstdint>\n#include <memory>\n#include <span>\n"
-       "#include <string_view>\n#include <utility>\n#include <vector>\n\n";
+  o +=
+      "#pragma once\n\n#include <bpfseal/bpfseal.hpp>\n\n#include <cstdint>\n#include <memory>\n#include <span>\n"
+      "#include <string_view>\n#include <utility>\n#include <vector>\n\n";
   o += "namespace bpfseal_embedded {\ninline constexpr unsigned char " + m.name +
        "_sealed_object[] = {" + byteArray(m.bytes) + "};\n} // namespace bpfseal_embedded\n\n";
-  o += "// Typed skeleton: " + cls + "::open() -> load(opts) -> attach(). Accessors are named\n"
+  o += "// Typed skeleton: " + cls +
+       "::open() -> load(opts) -> attach(). Accessors are named\n"
        "// after the signed manifest, so a renamed program or map fails to compile.\n";
   o += "class " + cls + " {\npublic:\n";
   o += "  // A program of the object; fd() is -1 until load().\n"
@@ -337,7 +434,9 @@ std::string renderCxxHeader(const SkeletonModel &m) {
        "    // (an interface for xdp/tc, a cgroup directory, BINARY:FUNCTION for uprobes).\n"
        "    bpfseal::Result<bpfseal::AttachResult> attach(std::string_view target = {}) const {\n"
        "      return obj_->attach(name_, target);\n    }\n\n"
-       "  private:\n    friend class " + cls + ";\n"
+       "  private:\n    friend class " +
+       cls +
+       ";\n"
        "    ProgramRef(bpfseal::Object *obj, const char *name) : obj_(obj), name_(name) {}\n"
        "    bpfseal::Object *obj_;\n    const char *name_;\n  };\n\n";
   o += "  // A map of the object; fd() is -1 until load().\n"
@@ -345,7 +444,9 @@ std::string renderCxxHeader(const SkeletonModel &m) {
        "    const char *name() const { return name_; }\n"
        "    int fd() const { return obj_->mapFd(name_); }\n"
        "    const bpfseal::Map *get() const { return obj_->findMap(name_); }\n\n"
-       "  private:\n    friend class " + cls + ";\n"
+       "  private:\n    friend class " +
+       cls +
+       ";\n"
        "    MapRef(bpfseal::Object *obj, const char *name) : obj_(obj), name_(name) {}\n"
        "    bpfseal::Object *obj_;\n    const char *name_;\n  };\n\n";
 
@@ -353,41 +454,50 @@ std::string renderCxxHeader(const SkeletonModel &m) {
   for (const auto &p : m.programs)
     o += "    // " + describe(m.manifest->programs[p.index]) + "\n    ProgramRef " + p.accessor +
          "() const { return {obj_, " + cString(p.name) + "}; }\n";
-  o += "\n  private:\n    friend class " + cls + ";\n    explicit Programs(bpfseal::Object *obj) : obj_(obj) {}\n"
+  o += "\n  private:\n    friend class " + cls +
+       ";\n    explicit Programs(bpfseal::Object *obj) : obj_(obj) {}\n"
        "    bpfseal::Object *obj_;\n  };\n\n";
   o += "  class Maps {\n  public:\n";
   for (const auto &mp : m.maps) {
     const auto &info = m.manifest->maps[mp.index];
-    o += "    // " + describe(info) + "\n    MapRef " + mp.accessor + "() const { return {obj_, " + cString(mp.name) +
-         "}; }\n";
+    o += "    // " + describe(info) + "\n    MapRef " + mp.accessor + "() const { return {obj_, " +
+         cString(mp.name) + "}; }\n";
   }
-  o += "\n  private:\n    friend class " + cls + ";\n    explicit Maps(bpfseal::Object *obj) : obj_(obj) {}\n"
+  o += "\n  private:\n    friend class " + cls +
+       ";\n    explicit Maps(bpfseal::Object *obj) : obj_(obj) {}\n"
        "    bpfseal::Object *obj_;\n  };\n\n";
 
   o += "  static constexpr std::string_view kObjectName = " + cString(m.object_name) + ";\n";
   o += "  // True only when gen-skeleton verified every loader's signature against\n"
        "  // the certificates of the build (--cert/--ca-dir).\n"
-       "  static constexpr bool kSigned = " + std::string(m.verified ? "true" : "false") + ";\n";
+       "  static constexpr bool kSigned = " +
+       std::string(m.verified ? "true" : "false") + ";\n";
   o += "  static std::span<const std::uint8_t> bytes() {\n"
-       "    return {bpfseal_embedded::" + m.name + "_sealed_object, sizeof(bpfseal_embedded::" +
-       m.name + "_sealed_object)};\n  }\n\n";
+       "    return {bpfseal_embedded::" +
+       m.name + "_sealed_object, sizeof(bpfseal_embedded::" + m.name + "_sealed_object)};\n  }\n\n";
   o += "  // Parses and cross-checks the embedded seal; no kernel access yet.\n"
-       "  static bpfseal::Result<" + cls + "> open() {\n"
-       "    auto obj = bpfseal::Object::openMemory(bytes(), " + cString(m.name + " (embedded)") +
-       ");\n    if (!obj)\n      return obj.takeError();\n    return " + cls + "(obj.take());\n  }\n\n";
-  o += "  // Verifies (per opts.mode) and loads every program and map.\n"
-       "  bpfseal::Result<bpfseal::LoadReport> load(const bpfseal::LoadOptions &opts = {}) {\n"
-       "    return obj_->load(opts);\n  }\n"
-       "  // Attaches every program by its section; see bpfseal::Object::attachAll.\n"
-       "  bpfseal::Result<std::vector<bpfseal::AttachResult>>\n"
-       "  attach(const bpfseal::AttachOptions &opts = {}) {\n    return obj_->attachAll(opts);\n  }\n"
-       "  void detach() { obj_->detachAll(); }\n\n";
+       "  static bpfseal::Result<" +
+       cls +
+       "> open() {\n"
+       "    auto obj = bpfseal::Object::openMemory(bytes(), " +
+       cString(m.name + " (embedded)") +
+       ");\n    if (!obj)\n      return obj.takeError();\n    return " + cls +
+       "(obj.take());\n  }\n\n";
+  o +=
+      "  // Verifies (per opts.mode) and loads every program and map.\n"
+      "  bpfseal::Result<bpfseal::LoadReport> load(const bpfseal::LoadOptions &opts = {}) {\n"
+      "    return obj_->load(opts);\n  }\n"
+      "  // Attaches every program by its section; see bpfseal::Object::attachAll.\n"
+      "  bpfseal::Result<std::vector<bpfseal::AttachResult>>\n"
+      "  attach(const bpfseal::AttachOptions &opts = {}) {\n    return obj_->attachAll(opts);\n  }\n"
+      "  void detach() { obj_->detachAll(); }\n\n";
   o += "  Programs progs() { return Programs(obj_.get()); }\n"
        "  Maps maps() { return Maps(obj_.get()); }\n"
        "  bpfseal::Object &object() { return *obj_; }\n\n";
   // The Object lives on the heap so ProgramRef/MapRef stay valid when the
   // skeleton itself is moved (e.g. out of a Result).
-  o += "private:\n  explicit " + cls + "(bpfseal::Object obj)\n"
+  o += "private:\n  explicit " + cls +
+       "(bpfseal::Object obj)\n"
        "      : obj_(std::make_unique<bpfseal::Object>(std::move(obj))) {}\n"
        "  std::unique_ptr<bpfseal::Object> obj_;\n};\n";
   return o;
@@ -406,18 +516,30 @@ std::string renderCHeader(const SkeletonModel &m) {
   std::string o;
   o += "/* Generated by `bpfseal gen-skeleton` from the sealed object " +
        commentText(m.object_name) + " (" + std::to_string(m.bytes.size()) + " bytes, " +
-       m.signature_note + "). Do not edit.\n *\n"
-       " *   struct " + st + " *skel = " + st + "__open();\n"
-       " *   " + st + "__load(skel, &opts);     (then skel->progs.X / skel->maps.Y are fds)\n"
-       " *   " + st + "__attach(skel, NULL);\n"
-       " *   " + st + "__destroy(skel);\n"
+       m.signature_note +
+       "). Do not edit.\n *\n"
+       " *   struct " +
+       st + " *skel = " + st +
+       "__open();\n"
+       " *   " +
+       st +
+       "__load(skel, &opts);     (then skel->progs.X / skel->maps.Y are fds)\n"
+       " *   " +
+       st +
+       "__attach(skel, NULL);\n"
+       " *   " +
+       st +
+       "__destroy(skel);\n"
        " * Functions return 0 or -errno (pointers: NULL with errno set); the cause\n"
        " * is in bpfseal_strerror_last(). */\n";
   std::string upper = guard.substr(0, guard.size() - 7); // without _SKEL_H
-  o += "#ifndef " + guard + "\n#define " + guard + "\n\n"
+  o += "#ifndef " + guard + "\n#define " + guard +
+       "\n\n"
        "/* 1 only when gen-skeleton verified every loader's signature against the\n"
        " * certificates of the build (--cert/--ca-dir). */\n"
-       "#define " + upper + "_BPF_SIGNED " + (m.verified ? "1" : "0") + "\n\n"
+       "#define " +
+       upper + "_BPF_SIGNED " + (m.verified ? "1" : "0") +
+       "\n\n"
        "#include <bpfseal/bpfseal.h>\n\n"
        "#include <errno.h>\n#include <stdlib.h>\n\n";
   o += "static const unsigned char " + m.name + "_sealed_object[] = {" + byteArray(m.bytes) +
@@ -438,24 +560,32 @@ std::string renderCHeader(const SkeletonModel &m) {
     o += "    int _none;\n";
   o += "  } maps;\n};\n\n";
 
-  o += "static inline void " + st + "__destroy(struct " + st + " *skel)\n{\n"
+  o += "static inline void " + st + "__destroy(struct " + st +
+       " *skel)\n{\n"
        "  if (!skel)\n    return;\n  bpfseal_object__close(skel->obj);\n  free(skel);\n}\n\n";
   o += "/* Parses and cross-checks the embedded seal; no kernel access yet. */\n"
-       "static inline struct " + st + " *" + st + "__open(void)\n{\n"
-       "  struct " + st + " *skel = (struct " + st + " *)calloc(1, sizeof(*skel));\n"
+       "static inline struct " +
+       st + " *" + st +
+       "__open(void)\n{\n"
+       "  struct " +
+       st + " *skel = (struct " + st +
+       " *)calloc(1, sizeof(*skel));\n"
        "  if (!skel)\n    return NULL;\n";
   for (const auto &p : m.programs)
     o += "  skel->progs." + p.accessor + " = -1;\n";
   for (const auto &mp : m.maps)
     o += "  skel->maps." + mp.accessor + " = -1;\n";
   o += "  BPFSEAL_OPTS(bpfseal_open_opts, open_opts, .object_name = " +
-       cString(m.name + " (embedded)") + ");\n"
-       "  skel->obj = bpfseal_object__open_mem(" + m.name + "_sealed_object, sizeof(" + m.name +
+       cString(m.name + " (embedded)") +
+       ");\n"
+       "  skel->obj = bpfseal_object__open_mem(" +
+       m.name + "_sealed_object, sizeof(" + m.name +
        "_sealed_object),\n                                       &open_opts);\n"
        "  if (!skel->obj) {\n    int err = errno;\n    free(skel);\n    errno = err;\n"
        "    return NULL;\n  }\n  return skel;\n}\n\n";
   o += "/* Verifies (per opts->mode) and loads; then fills skel->progs and skel->maps. */\n"
-       "static inline int " + st + "__load(struct " + st +
+       "static inline int " +
+       st + "__load(struct " + st +
        " *skel, const struct bpfseal_load_opts *opts)\n{\n"
        "  int err = bpfseal_object__load(skel->obj, opts);\n  if (err)\n    return err;\n";
   for (const auto &p : m.programs)
@@ -465,15 +595,21 @@ std::string renderCHeader(const SkeletonModel &m) {
     o += "  skel->maps." + mp.accessor + " = bpfseal_object__map_fd(skel->obj, " +
          cString(mp.name) + ");\n";
   o += "  return 0;\n}\n\n";
-  o += "static inline struct " + st + " *" + st + "__open_and_load(const struct bpfseal_load_opts *opts)\n{\n"
-       "  struct " + st + " *skel = " + st + "__open();\n  if (!skel)\n    return NULL;\n"
-       "  int err = " + st + "__load(skel, opts);\n  if (err) {\n    " + st +
+  o += "static inline struct " + st + " *" + st +
+       "__open_and_load(const struct bpfseal_load_opts *opts)\n{\n"
+       "  struct " +
+       st + " *skel = " + st +
+       "__open();\n  if (!skel)\n    return NULL;\n"
+       "  int err = " +
+       st + "__load(skel, opts);\n  if (err) {\n    " + st +
        "__destroy(skel);\n    errno = -err;\n    return NULL;\n  }\n  return skel;\n}\n\n";
   o += "/* Attaches every program by its section; returns how many were attached. */\n"
-       "static inline int " + st + "__attach(struct " + st +
+       "static inline int " +
+       st + "__attach(struct " + st +
        " *skel, const struct bpfseal_attach_opts *opts)\n{\n"
        "  return bpfseal_object__attach_all(skel->obj, opts);\n}\n\n";
-  o += "static inline void " + st + "__detach(struct " + st + " *skel)\n{\n"
+  o += "static inline void " + st + "__detach(struct " + st +
+       " *skel)\n{\n"
        "  bpfseal_object__detach_all(skel->obj);\n}\n\n";
   o += "#endif /* " + guard + " */\n";
   return o;

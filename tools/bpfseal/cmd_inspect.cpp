@@ -33,7 +33,6 @@ void printHelp() {
       "the reason. Strings from the object are printed with control characters escaped.\n");
 }
 
-
 } // namespace
 
 int runInspect(int argc, char **argv) {
@@ -139,11 +138,12 @@ int runInspect(int argc, char **argv) {
       const signing::SignerInfo &s = v->signer;
       lj["signature"] = {{"size", l.signature.size()},
                          {"verified", true},
-                         {"signer", {{"subject", s.subject},
-                                     {"issuer", s.issuer},
-                                     {"serial", s.serial_hex},
-                                     {"key_id", s.key_id_hex},
-                                     {"trust", s.trust}}},
+                         {"signer",
+                          {{"subject", s.subject},
+                           {"issuer", s.issuer},
+                           {"serial", s.serial_hex},
+                           {"key_id", s.key_id_hex},
+                           {"trust", s.trust}}},
                          {"digest", s.digest}};
     } else {
       // What the CMS claims, from the signer identifier only: an embedded
@@ -203,7 +203,8 @@ int runInspect(int argc, char **argv) {
                 printable(p.section).c_str(), printable(p.type).c_str(),
                 p.attach_type.empty() ? "-" : printable(p.attach_type).c_str(),
                 p.source.empty() ? "-" : printable(p.source).c_str(),
-                p.attach_target.empty() ? "" : " attach_target=", printable(p.attach_target).c_str());
+                p.attach_target.empty() ? "" : " attach_target=",
+                printable(p.attach_target).c_str());
   if (!m.disabled_programs.empty()) {
     std::printf("disabled:      %zu (sealed, not loaded)\n", m.disabled_programs.size());
     for (const auto &d : m.disabled_programs)
@@ -217,19 +218,20 @@ int runInspect(int argc, char **argv) {
       std::string progs;
       for (const auto &p : m.alternatives[i].programs)
         progs += (progs.empty() ? "" : ", ") + printable(p);
-      std::printf("  %zu. %-21s %s\n", i + 1, printable(m.alternatives[i].name).c_str(), progs.c_str());
+      std::printf("  %zu. %-21s %s\n", i + 1, printable(m.alternatives[i].name).c_str(),
+                  progs.c_str());
     }
   }
   std::printf("maps:          %zu\n", m.maps.size());
   for (const auto &mp : m.maps)
     std::printf("  %-24s type=%s key=%u value=%u max_entries=%u flags=0x%x%s\n",
-                printable(mp.name).c_str(), printable(mp.type).c_str(), mp.key_size, mp.value_size, mp.max_entries, mp.flags,
-                mp.internal ? " internal" : "");
+                printable(mp.name).c_str(), printable(mp.type).c_str(), mp.key_size, mp.value_size,
+                mp.max_entries, mp.flags, mp.internal ? " internal" : "");
   std::printf("baked values:  %zu\n", m.baked.size());
   for (const auto &b : m.baked)
     std::printf("  %-24s %s %s = %s (offset %u, size %u)\n", printable(b.name).c_str(),
-                printable(b.section).c_str(), printable(b.type).c_str(),
-                printable(b.value).c_str(), b.offset, b.size);
+                printable(b.section).c_str(), printable(b.type).c_str(), printable(b.value).c_str(),
+                b.offset, b.size);
   std::printf("loaders:       %zu\n", sealed->loaders.size());
   for (const auto &lj : j["loaders"]) {
     const format::LoaderImage *l = sealed->findLoader(lj["name"].get<std::string>());

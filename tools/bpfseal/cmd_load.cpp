@@ -158,7 +158,8 @@ Status checkPinDir(const std::string &dir, const format::Manifest &m) {
 }
 
 double msSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 nlohmann::ordered_json phasesJson(const std::vector<LoadPhase> &phases) {
@@ -171,8 +172,19 @@ nlohmann::ordered_json phasesJson(const std::vector<LoadPhase> &phases) {
 } // namespace
 
 int runLoad(int argc, char **argv) {
-  enum { kPin = 256, kNoAttach, kExitAfterLoad, kDuration, kLogLevel, kCaDir, kPath, kBtf,
-         kExpectName, kMinVersion, kTimings };
+  enum {
+    kPin = 256,
+    kNoAttach,
+    kExitAfterLoad,
+    kDuration,
+    kLogLevel,
+    kCaDir,
+    kPath,
+    kBtf,
+    kExpectName,
+    kMinVersion,
+    kTimings
+  };
   static const option kOptions[] = {{"mode", required_argument, nullptr, 'm'},
                                     {"cert", required_argument, nullptr, 'c'},
                                     {"ca-dir", required_argument, nullptr, kCaDir},
@@ -299,12 +311,14 @@ int runLoad(int argc, char **argv) {
     for (const auto &p : manifest.programs)
       known |= p.name == prog;
     if (!known)
-      return fail(makeError(ENOENT, "--target " + prog + "=" + target + ": the object has no program '" +
-                                        prog + "'",
+      return fail(makeError(ENOENT,
+                            "--target " + prog + "=" + target + ": the object has no program '" +
+                                prog + "'",
                             "bpfseal inspect lists its programs"));
     if (target.empty())
-      return fail(makeError(EINVAL, "--target " + prog + "=: empty target",
-                            "an interface, a cgroup directory, BINARY:FUNCTION or BINARY:PROVIDER:NAME[@PID]"));
+      return fail(makeError(
+          EINVAL, "--target " + prog + "=: empty target",
+          "an interface, a cgroup directory, BINARY:FUNCTION or BINARY:PROVIDER:NAME[@PID]"));
   }
   if (!pin_dir.empty())
     if (Status st = checkPinDir(pin_dir, manifest); !st)
@@ -317,8 +331,9 @@ int runLoad(int argc, char **argv) {
   report["version"] = r.object_version;
   report["mode"] = std::string(loadModeName(r.mode));
   report["level"] = std::string(verificationLevelName(r.level));
-  report["level_words"] = levelWords(r.level) +
-                          (r.path == LoadPath::Libbpf ? " (CO-RE in user space: libbpf loaded the ELF)" : "");
+  report["level_words"] =
+      levelWords(r.level) +
+      (r.path == LoadPath::Libbpf ? " (CO-RE in user space: libbpf loaded the ELF)" : "");
   report["level_text"] = levelText(r);
   report["path"] = std::string(loadPathName(r.path));
   if (!r.path_reason.empty())
@@ -361,15 +376,19 @@ int runLoad(int argc, char **argv) {
     if (!results)
       return fail(results.error());
     for (const AttachResult &a : *results) {
-      programs.push_back({{"name", a.program}, {"section", a.section}, {"attached", a.attached},
+      programs.push_back({{"name", a.program},
+                          {"section", a.section},
+                          {"attached", a.attached},
                           {"description", a.description}});
       if (!json)
-        std::printf("  %-24s %-32s %s\n", printable(a.program).c_str(), printable(a.section).c_str(),
-                    printable(a.description).c_str());
+        std::printf("  %-24s %-32s %s\n", printable(a.program).c_str(),
+                    printable(a.section).c_str(), printable(a.description).c_str());
     }
   } else {
     for (const Program &p : obj->programs()) {
-      programs.push_back({{"name", p.name()}, {"section", p.section()}, {"attached", false},
+      programs.push_back({{"name", p.name()},
+                          {"section", p.section()},
+                          {"attached", false},
                           {"description", "not attached (--no-attach)"}});
       if (!json)
         std::printf("  %-24s %-32s loaded, not attached (--no-attach)\n",
@@ -416,7 +435,9 @@ int runLoad(int argc, char **argv) {
   size_t links = obj->links().size();
   auto teardown_start = std::chrono::steady_clock::now();
   obj->detachAll();
-  { Object released = obj.take(); } // closes every program and map (pins keep theirs)
+  {
+    Object released = obj.take();
+  } // closes every program and map (pins keep theirs)
   phases.push_back({"teardown (detach, close)", msSince(teardown_start)});
   if (json_after_teardown) {
     report["timings"] = phasesJson(phases);
@@ -428,8 +449,9 @@ int runLoad(int argc, char **argv) {
     if (pin_dir.empty())
       std::printf("detached %zu link%s; closed programs and maps\n", links, links == 1 ? "" : "s");
     else
-      std::printf("released %zu link%s; pinned objects under %s stay until removed (rm -r %s)\n", links,
-                  links == 1 ? "" : "s", printable(pin_dir).c_str(), printable(pin_dir).c_str());
+      std::printf("released %zu link%s; pinned objects under %s stay until removed (rm -r %s)\n",
+                  links, links == 1 ? "" : "s", printable(pin_dir).c_str(),
+                  printable(pin_dir).c_str());
   }
   return 0;
 }

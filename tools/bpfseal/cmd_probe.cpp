@@ -32,11 +32,12 @@ std::string verdict(const KernelSupport &ks) {
                     : ks.signed_load_errno == EOPNOTSUPP
                         ? "built without signature verification (signed loads fail with EOPNOTSUPP)"
                         : "signed loads fail with " + errnoName(ks.signed_load_errno);
-  std::string user = !ks.runsLoader() ? "user-space verification only, CO-RE in user space (libbpf path: "
-                                       "this kernel cannot run a loader program)"
-                     : ks.layout && ks.map_hash && ks.exclusive_maps
-                         ? "user-space verification with the metadata hash re-checked in kernel (loader-check)"
-                         : "user-space verification only";
+  std::string user =
+      !ks.runsLoader() ? "user-space verification only, CO-RE in user space (libbpf path: "
+                         "this kernel cannot run a loader program)"
+      : ks.layout && ks.map_hash && ks.exclusive_maps
+          ? "user-space verification with the metadata hash re-checked in kernel (loader-check)"
+          : "user-space verification only";
   return "kernel mode unavailable (" + why + "); " + user;
 }
 
@@ -102,11 +103,13 @@ int runProbe(int argc, char **argv) {
     std::printf("struct bpf_map layout: none (%s)\n", ks.layout_error.c_str());
   std::printf("tcx links:             %s\n", yn(ks.tcx));
   std::printf("fentry/fexit/lsm:      %s\n",
-              ks.trampoline_errno ? ("refused (" + errnoName(ks.trampoline_errno) + ")").c_str() : "yes");
+              ks.trampoline_errno ? ("refused (" + errnoName(ks.trampoline_errno) + ")").c_str()
+                                  : "yes");
   std::printf("kprobe PMU:            %s\n", yn(ks.kprobe_pmu));
   std::printf("uprobe PMU:            %s\n", yn(ks.uprobe_pmu));
   std::printf("loader programs:       %s (BPF_PROG_TYPE_SYSCALL)\n",
-              ks.syscall_prog_errno ? ("refused (" + errnoName(ks.syscall_prog_errno) + ")").c_str() : "yes");
+              ks.syscall_prog_errno ? ("refused (" + errnoName(ks.syscall_prog_errno) + ")").c_str()
+                                    : "yes");
   std::printf("CO-RE at load:         %s (BPF_PROG_LOAD core_relos)\n", yn(ks.core_at_load));
   std::printf("load path (auto):      %s\n",
               ks.runsLoader() ? "loader (the signed loader creates the programs)"

@@ -20,66 +20,65 @@ namespace {
 constexpr char kCmd[] = "seal";
 
 void printHelp() {
-  std::printf(
-      "usage: bpfseal seal IN.bpf.o -o OUT.sealed.o [options]\n\n"
-      "Records how libbpf would load IN (no kernel is touched), and writes OUT:\n"
-      "IN plus the metadata (loader data blob and signed manifest) and one\n"
-      "unsigned loader per kernel scheme: 'kernel-check' (7.3+) and one\n"
-      "'lc-<layout>' per struct bpf_map layout (6.18 scheme). Sign OUT next\n"
-      "with 'bpfseal sign'.\n\n"
-      "  -o, --output OUT        the sealed object to write (required)\n"
-      "  --set NAME=VALUE        write VALUE into the .rodata/.data global NAME before\n"
-      "                          hashing (integers: decimal or 0x hex; bool: true/false;\n"
-      "                          enums: enumerator name or number; char arrays: text).\n"
-      "                          Repeatable, once per NAME. A __kconfig extern\n"
-      "                          (CONFIG_*, LINUX_KERNEL_VERSION) takes the TARGET\n"
-      "                          kernel's value this way: one sealed file per kernel\n"
-      "                          configuration\n"
-      "  --max-entries MAP=N     max_entries of map MAP (bpf_map__set_max_entries at\n"
-      "                          seal time); a map left at 0 is refused\n"
-      "  --disable PROG          do not load program PROG (bpf_program__set_autoload)\n"
-      "  --attach-target PROG=FUNCTION\n"
-      "                          attach fentry/fexit/fmod_ret program PROG to kernel\n"
-      "                          function FUNCTION instead of its section's\n"
-      "                          (bpf_program__set_attach_target); looked up in the\n"
-      "                          target kernel's BTF at load\n"
-      "  --alternative NAME=PROG[,PROG...]\n"
-      "                          an alternative program group, repeatable, most\n"
-      "                          preferred first (e.g. fentry=... then tp=...): the\n"
-      "                          load keeps the first group whose programs the kernel\n"
-      "                          all accepts and closes the others' (one signed file\n"
-      "                          for kernels with and without BPF trampolines)\n"
-      "  --kernel-btf FILE       also emit a loader-check variant for the kernel whose\n"
-      "                          BTF is FILE (vmlinux ELF or raw BTF such as\n"
-      "                          /sys/kernel/btf/vmlinux); equal layouts are merged\n"
-      "  --name NAME             object name, the prefix of internal map names\n"
-      "                          (default: IN's file name up to the first '.')\n"
-      "  --version N             signed object version (default 0); loaders can refuse\n"
-      "                          older ones with 'bpfseal load --min-version N'\n"
-      "  --no-builtin-layouts    only the --kernel-btf layouts, not the built-in\n"
-      "                          measured ones\n"
-      "  --allow-kconfig         accept __kconfig externs, resolved (and sealed) from\n"
-      "                          THIS machine's kernel config and version\n"
-      "  -h, --help              this text\n");
+  std::printf("usage: bpfseal seal IN.bpf.o -o OUT.sealed.o [options]\n\n"
+              "Records how libbpf would load IN (no kernel is touched), and writes OUT:\n"
+              "IN plus the metadata (loader data blob and signed manifest) and one\n"
+              "unsigned loader per kernel scheme: 'kernel-check' (7.3+) and one\n"
+              "'lc-<layout>' per struct bpf_map layout (6.18 scheme). Sign OUT next\n"
+              "with 'bpfseal sign'.\n\n"
+              "  -o, --output OUT        the sealed object to write (required)\n"
+              "  --set NAME=VALUE        write VALUE into the .rodata/.data global NAME before\n"
+              "                          hashing (integers: decimal or 0x hex; bool: true/false;\n"
+              "                          enums: enumerator name or number; char arrays: text).\n"
+              "                          Repeatable, once per NAME. A __kconfig extern\n"
+              "                          (CONFIG_*, LINUX_KERNEL_VERSION) takes the TARGET\n"
+              "                          kernel's value this way: one sealed file per kernel\n"
+              "                          configuration\n"
+              "  --max-entries MAP=N     max_entries of map MAP (bpf_map__set_max_entries at\n"
+              "                          seal time); a map left at 0 is refused\n"
+              "  --disable PROG          do not load program PROG (bpf_program__set_autoload)\n"
+              "  --attach-target PROG=FUNCTION\n"
+              "                          attach fentry/fexit/fmod_ret program PROG to kernel\n"
+              "                          function FUNCTION instead of its section's\n"
+              "                          (bpf_program__set_attach_target); looked up in the\n"
+              "                          target kernel's BTF at load\n"
+              "  --alternative NAME=PROG[,PROG...]\n"
+              "                          an alternative program group, repeatable, most\n"
+              "                          preferred first (e.g. fentry=... then tp=...): the\n"
+              "                          load keeps the first group whose programs the kernel\n"
+              "                          all accepts and closes the others' (one signed file\n"
+              "                          for kernels with and without BPF trampolines)\n"
+              "  --kernel-btf FILE       also emit a loader-check variant for the kernel whose\n"
+              "                          BTF is FILE (vmlinux ELF or raw BTF such as\n"
+              "                          /sys/kernel/btf/vmlinux); equal layouts are merged\n"
+              "  --name NAME             object name, the prefix of internal map names\n"
+              "                          (default: IN's file name up to the first '.')\n"
+              "  --version N             signed object version (default 0); loaders can refuse\n"
+              "                          older ones with 'bpfseal load --min-version N'\n"
+              "  --no-builtin-layouts    only the --kernel-btf layouts, not the built-in\n"
+              "                          measured ones\n"
+              "  --allow-kconfig         accept __kconfig externs, resolved (and sealed) from\n"
+              "                          THIS machine's kernel config and version\n"
+              "  -h, --help              this text\n");
 }
 
 } // namespace
 
 int runSeal(int argc, char **argv) {
-  static const option kOptions[] = {
-      {"output", required_argument, nullptr, 'o'},
-      {"set", required_argument, nullptr, 's'},
-      {"kernel-btf", required_argument, nullptr, 'k'},
-      {"name", required_argument, nullptr, 'n'},
-      {"version", required_argument, nullptr, 'V'},
-      {"no-builtin-layouts", no_argument, nullptr, 'B'},
-      {"allow-kconfig", no_argument, nullptr, 'K'},
-      {"max-entries", required_argument, nullptr, 'M'},
-      {"disable", required_argument, nullptr, 'D'},
-      {"attach-target", required_argument, nullptr, 'T'},
-      {"alternative", required_argument, nullptr, 'A'},
-      {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {{"output", required_argument, nullptr, 'o'},
+                                    {"set", required_argument, nullptr, 's'},
+                                    {"kernel-btf", required_argument, nullptr, 'k'},
+                                    {"name", required_argument, nullptr, 'n'},
+                                    {"version", required_argument, nullptr, 'V'},
+                                    {"no-builtin-layouts", no_argument, nullptr, 'B'},
+                                    {"allow-kconfig", no_argument, nullptr, 'K'},
+                                    {"max-entries", required_argument, nullptr, 'M'},
+                                    {"disable", required_argument, nullptr, 'D'},
+                                    {"attach-target", required_argument, nullptr, 'T'},
+                                    {"alternative", required_argument, nullptr, 'A'},
+                                    {"json", no_argument, nullptr, 'J'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
   sealer::SealOptions opts;
   std::string output;
   optind = 1;
@@ -160,8 +159,8 @@ int runSeal(int argc, char **argv) {
   std::printf("sealed %s -> %s: %zu programs, %zu maps, %zu baked, %zu loaders, metadata %zu "
               "bytes sha256 %s\n",
               printable(input).c_str(), printable(output).c_str(), sealed->manifest.programs.size(),
-              sealed->manifest.maps.size(), sealed->manifest.baked.size(),
-              sealed->loaders.size(), sealed->metadata.size(),
+              sealed->manifest.maps.size(), sealed->manifest.baked.size(), sealed->loaders.size(),
+              sealed->metadata.size(),
               format::hex(std::span<const uint8_t>(sealed->metadata_sha256.data(), 8)).c_str());
   return 0;
 }

@@ -48,16 +48,16 @@ Status writeDetached(const std::string &dir, const std::string &loader, const ch
 } // namespace
 
 int runSign(int argc, char **argv) {
-  static const option kOptions[] = {
-      {"key", required_argument, nullptr, 'k'},
-      {"cert", required_argument, nullptr, 'c'},
-      {"pass", required_argument, nullptr, 'p'},
-      {"pkcs11-module", required_argument, nullptr, 'm'},
-      {"output", required_argument, nullptr, 'o'},
-      {"detached-out", required_argument, nullptr, 'd'},
-      {"attach-signature", required_argument, nullptr, 'a'},
-      {"json", no_argument, nullptr, 'J'}, {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+  static const option kOptions[] = {{"key", required_argument, nullptr, 'k'},
+                                    {"cert", required_argument, nullptr, 'c'},
+                                    {"pass", required_argument, nullptr, 'p'},
+                                    {"pkcs11-module", required_argument, nullptr, 'm'},
+                                    {"output", required_argument, nullptr, 'o'},
+                                    {"detached-out", required_argument, nullptr, 'd'},
+                                    {"attach-signature", required_argument, nullptr, 'a'},
+                                    {"json", no_argument, nullptr, 'J'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
   std::string key_spec, cert_path, output, detached_dir;
   signing::KeyOptions key_opts;
   std::vector<std::pair<std::string, std::string>> attach;
@@ -125,9 +125,9 @@ int runSign(int argc, char **argv) {
     for (const auto &[loader_name, path] : attach) {
       const format::LoaderImage *loader = sealed->findLoader(loader_name);
       if (!loader)
-        return reportError(kCmd, makeError(ENOENT, "sealed object has no loader '" +
-                                                       loader_name + "'",
-                                           "run 'bpfseal inspect' to list its loaders"));
+        return reportError(kCmd,
+                           makeError(ENOENT, "sealed object has no loader '" + loader_name + "'",
+                                     "run 'bpfseal inspect' to list its loaders"));
       auto sig = format::readFile(path);
       if (!sig)
         return reportError(kCmd, sig.error());
@@ -156,7 +156,8 @@ int runSign(int argc, char **argv) {
       nlohmann::ordered_json names = nlohmann::ordered_json::array();
       for (const auto &entry : signatures)
         names.push_back(entry.first);
-      std::printf("%s\n", jsonText({{"ok", true}, {"attached", names}, {"output", output}}).c_str());
+      std::printf("%s\n",
+                  jsonText({{"ok", true}, {"attached", names}, {"output", output}}).c_str());
     } else {
       std::printf("attached %zu signature%s to %s\n", signatures.size(),
                   signatures.size() == 1 ? "" : "s", printable(output).c_str());
@@ -227,13 +228,13 @@ int runSign(int argc, char **argv) {
   if (auto st = format::writeFileAtomic(output, *out, out_mode); !st)
     return reportError(kCmd, st.error());
   if (json) {
-    nlohmann::ordered_json j = {{"ok", true},
-                                {"input", input},
-                                {"output", output},
-                                {"loaders", sealed->loaders.size()},
-                                {"signer", {{"subject", key->subject()},
-                                            {"key_id", key->keyIdHex()},
-                                            {"backend", key->backend()}}}};
+    nlohmann::ordered_json j = {
+        {"ok", true},
+        {"input", input},
+        {"output", output},
+        {"loaders", sealed->loaders.size()},
+        {"signer",
+         {{"subject", key->subject()}, {"key_id", key->keyIdHex()}, {"backend", key->backend()}}}};
     if (!detached_json.empty())
       j["detached"] = detached_json;
     std::printf("%s\n", jsonText(j).c_str());

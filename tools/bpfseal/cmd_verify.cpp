@@ -35,7 +35,7 @@ void printHelp() {
 }
 
 nlohmann::ordered_json signerJson(const signing::SignerInfo &s) {
-  return {{"subject", s.subject}, {"issuer", s.issuer},     {"serial", s.serial_hex},
+  return {{"subject", s.subject},   {"issuer", s.issuer}, {"serial", s.serial_hex},
           {"key_id", s.key_id_hex}, {"digest", s.digest}, {"trust", s.trust}};
 }
 
@@ -118,8 +118,8 @@ int runVerify(int argc, char **argv) {
               "ELF sections: identical\n",
               printable(input).c_str(), format::hex(sealed->metadata_sha256).c_str());
   for (const auto &v : verdicts)
-    std::printf("  %-16s %-12s OK  signed by %s (key id %s, %s, %s)\n",
-                printable(v.loader).c_str(), std::string(format::loaderKindName(v.kind)).c_str(),
+    std::printf("  %-16s %-12s OK  signed by %s (key id %s, %s, %s)\n", printable(v.loader).c_str(),
+                std::string(format::loaderKindName(v.kind)).c_str(),
                 v.signer.subject.empty() ? "?" : printable(v.signer.subject).c_str(),
                 v.signer.key_id_hex.c_str(), v.signer.digest.c_str(), v.signer.trust.c_str());
   return 0;

@@ -28,12 +28,15 @@ constexpr Command kCommands[] = {
     {"load", bpfseal::cli::runLoad, "load, attach and hold a sealed object until SIGINT"},
     {"probe", bpfseal::cli::runProbe, "report the running kernel's BPF signing support"},
     {"gen-skeleton", bpfseal::cli::runGenSkeleton, "write C/C++ headers embedding a sealed object"},
-    {"enforce", bpfseal::cli::runEnforce, "start the BPF LSM policy: only verified BPF loads (--status)"},
-    {"audit", bpfseal::cli::runAudit, "print the enforcement policy's decisions (--json, --follow)"},
+    {"enforce", bpfseal::cli::runEnforce,
+     "start the BPF LSM policy: only verified BPF loads (--status)"},
+    {"audit", bpfseal::cli::runAudit,
+     "print the enforcement policy's decisions (--json, --follow)"},
 };
 
 void printUsage(FILE *out) {
-  std::fprintf(out, "usage: bpfseal [--debug] <command> [options]   (bpfseal <command> --help)\n\n");
+  std::fprintf(out,
+               "usage: bpfseal [--debug] <command> [options]   (bpfseal <command> --help)\n\n");
   for (const Command &c : kCommands)
     std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
   std::fprintf(out, "\n  --debug      print libbpf's debug output (all levels) to stderr\n"

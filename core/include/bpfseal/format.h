@@ -22,8 +22,7 @@ inline constexpr char kMetadataSection[] = ".bpfseal.meta";
 inline constexpr char kLoaderSectionPrefix[] = ".bpfseal.loader.";
 inline constexpr char kSignatureSectionPrefix[] = ".bpfseal.sig.";
 inline constexpr char kUnitSection[] = ".bpfseal.unit"; // per-TU manifest (plugin)
-inline constexpr char kMetadataTrailerMagic[8] = {'B', 'P', 'F', 'S',
-                                                  'M', 'E', 'T', 'A'};
+inline constexpr char kMetadataTrailerMagic[8] = {'B', 'P', 'F', 'S', 'M', 'E', 'T', 'A'};
 inline constexpr size_t kMaxLoaderNameLen = 31;
 inline constexpr size_t kMaxSignatureSize = 4096; // as upstream bpftool
 // Every .bpfseal.sig.<name> section is a fixed-size slot: u32 length (LE),
@@ -162,8 +161,7 @@ Result<Manifest> parseManifest(std::string_view json);
 // metadata = gen_loader data blob || manifest JSON || trailer
 //   trailer = magic[8] "BPFSMETA" | u32 blob_size | u32 manifest_size  (LE)
 // The blob comes first because the loader addresses it from offset 0.
-std::vector<uint8_t> buildMetadata(std::span<const uint8_t> blob,
-                                   const Manifest &manifest);
+std::vector<uint8_t> buildMetadata(std::span<const uint8_t> blob, const Manifest &manifest);
 struct MetadataView {
   std::span<const uint8_t> blob;
   std::string_view manifest_json;
@@ -215,8 +213,7 @@ struct SealInput {
 // metadata, loaders and empty signature slots.
 Result<std::vector<uint8_t>>
 writeSealed(std::span<const uint8_t> base_elf, const SealInput &input,
-            const std::map<std::string, std::vector<uint8_t>>
-                &section_overrides = {});
+            const std::map<std::string, std::vector<uint8_t>> &section_overrides = {});
 
 // Returns `file` with the signature slots of the named loaders filled with
 // `signatures` (loaders not named keep theirs). Only slot bytes change.
@@ -226,8 +223,7 @@ replaceSignatures(std::span<const uint8_t> file,
 
 // The exact bytes a kernel scheme verifies for `loader`:
 // KernelCheck: insns || metadata;  LoaderCheck: insns.
-std::vector<uint8_t> signedPayload(const SealedObject &sealed,
-                                   const LoaderImage &loader);
+std::vector<uint8_t> signedPayload(const SealedObject &sealed, const LoaderImage &loader);
 
 // Text from an artifact or a user, made safe for a terminal, a log or a JSON
 // string shown to a person: ASCII controls, DEL, backslash, bytes that are

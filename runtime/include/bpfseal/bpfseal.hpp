@@ -36,7 +36,8 @@ enum class LoadMode {
   Kernel,    // the kernel checks the signature against keyring_id
   Userspace, // libbpfseal checks the CMS against trusted certificates
 };
-BPFSEAL_API Result<LoadMode> parseLoadMode(std::string_view text); // "auto" | "kernel" | "userspace"
+BPFSEAL_API Result<LoadMode>
+parseLoadMode(std::string_view text); // "auto" | "kernel" | "userspace"
 BPFSEAL_API std::string_view loadModeName(LoadMode mode);
 
 // How the object's programs and maps are created once the signatures are
@@ -52,7 +53,8 @@ std::string_view loadPathName(LoadPath path);
 // What a successful load achieved, strongest first.
 enum class VerificationLevel {
   KernelVerified,             // signature verified by the kernel at BPF_PROG_LOAD
-  UserspaceVerifiedKernelHash,// CMS verified here; loader-check prologue re-checked map->sha in kernel
+  UserspaceVerifiedKernelHash,// CMS verified here; loader-check prologue re-checked map->sha in
+                              // kernel
   UserspaceVerified,          // CMS verified here; metadata hash checked here only
 };
 // "kernel-verified", "user-space-verified+kernel-hash", "user-space-verified"
@@ -151,7 +153,7 @@ BPFSEAL_API const KernelSupport &kernelSupport();
 // The loader-check variant of `sealed` whose layout equals the running
 // kernel's struct bpf_map, or nullptr.
 BPFSEAL_API const format::LoaderImage *matchingLoaderCheck(const format::SealedObject &sealed,
-                                               const KernelSupport &kernel);
+                                                           const KernelSupport &kernel);
 
 // ---- attaching ------------------------------------------------------------
 

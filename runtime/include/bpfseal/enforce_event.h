@@ -1,7 +1,7 @@
 // The records shared by the policy (enforce.bpf.c) and user space
-// (runtime/src/enforce.cpp, bpfseal/enforce.hpp): the audit event in the ring buffer `bpfseal_audit`
-// and the per-boot state in `bpfseal_state`. Fixed-size, no pointers; both
-// sides compile this one header.
+// (runtime/src/enforce.cpp, bpfseal/enforce.hpp): the audit event in the ring buffer
+// `bpfseal_audit` and the per-boot state in `bpfseal_state`. Fixed-size, no pointers; both sides
+// compile this one header.
 #ifndef BPFSEAL_ENFORCE_EVENT_H
 #define BPFSEAL_ENFORCE_EVENT_H
 

@@ -92,8 +92,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
 
 // The signer's check that a sealed object (as format::readSealed read and
 // checked it) is what `seal` makes of its own ELF sections: seals them
-// again with the settings the manifest records (name, version, baked values, map sizes, disabled programs, attach targets,
-// loader layouts) and requires the same metadata (gen_loader blob and
+// again with the settings the manifest records (name, version, baked values, map sizes, disabled
+// programs, attach targets, loader layouts) and requires the same metadata (gen_loader blob and
 // manifest, digests aside) and the same loader body. The format signs the
 // blob and body but does not tie them to the ELF sections, so without this a
 // writer of the unsigned file could make the loader path run another build's

@@ -61,8 +61,7 @@ Result<std::unique_ptr<SigningKey>> loadSigningKey(const std::string &key_spec,
 
 // Detached DER CMS over `data` (bpftool's form; see the file comment).
 // Fails rather than return a signature larger than format::kMaxSignatureSize.
-Result<std::vector<uint8_t>> signDetached(const SigningKey &key,
-                                          std::span<const uint8_t> data);
+Result<std::vector<uint8_t>> signDetached(const SigningKey &key, std::span<const uint8_t> data);
 
 // What a signer certificate must say to be accepted (signing/README.md,
 // "Trust"). Applied to the pinned certificate or to the CA-chained signer:
@@ -112,14 +111,13 @@ struct SignerInfo {
   bool verified = false;   // true only from verifyDetached
   std::string digest;      // e.g. "sha256"
   std::string trust;       // how trust was established: "pinned", "ca-chain"
-                           // (+ " (dates checked)" for pinned with check_pinned_dates)
+                     // (+ " (dates checked)" for pinned with check_pinned_dates)
 };
 
 // Checks that `der_cms` is a valid detached signature over `data` by a key
 // the trust store accepts. Every failure names its cause (malformed CMS, no
 // trusted signer, digest mismatch, ...).
-Result<SignerInfo> verifyDetached(const TrustStore &trust,
-                                  std::span<const uint8_t> data,
+Result<SignerInfo> verifyDetached(const TrustStore &trust, std::span<const uint8_t> data,
                                   std::span<const uint8_t> der_cms);
 
 // Parses `der_cms` and reports who claims to have signed it; no trust
@@ -144,8 +142,8 @@ struct LoaderVerdict {
   format::LoaderKind kind = format::LoaderKind::KernelCheck;
   size_t payload_size = 0;
   bool ok = false;
-  SignerInfo signer;   // filled when the signature was parseable
-  Error error;         // set when !ok: names the loader and the cause
+  SignerInfo signer; // filled when the signature was parseable
+  Error error; // set when !ok: names the loader and the cause
 };
 
 // Verifies one loader's signature of a sealed object that format::readSealed
@@ -175,7 +173,7 @@ struct KeygenOptions {
   unsigned bits = 3072;
 };
 struct KeyMaterial {
-  std::string key_pem;           // PKCS#8, unencrypted
+  std::string key_pem; // PKCS#8, unencrypted
   std::string cert_pem;
   std::vector<uint8_t> cert_der;
   std::string key_id_hex;

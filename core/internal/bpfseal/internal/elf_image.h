@@ -60,7 +60,9 @@ struct BinaryFile {
   int fd = -1;
   ElfPtr elf;
   BinaryFile() = default;
-  BinaryFile(BinaryFile &&other) noexcept : fd(other.fd), elf(std::move(other.elf)) { other.fd = -1; }
+  BinaryFile(BinaryFile &&other) noexcept : fd(other.fd), elf(std::move(other.elf)) {
+    other.fd = -1;
+  }
   BinaryFile &operator=(BinaryFile &&) = delete;
   ~BinaryFile();
 };
@@ -81,10 +83,9 @@ struct NewSection {
 // alignments, so equal sizes give equal offsets.
 // `drop` names sections of `base` to leave out; only trailing sections can
 // be dropped (earlier indices must not move).
-Result<std::vector<uint8_t>>
-rewrite(const Image &base,
-        const std::map<std::string, std::vector<uint8_t>> &overrides,
-        const std::vector<NewSection> &extra,
-        const std::vector<std::string> &drop = {});
+Result<std::vector<uint8_t>> rewrite(const Image &base,
+                                     const std::map<std::string, std::vector<uint8_t>> &overrides,
+                                     const std::vector<NewSection> &extra,
+                                     const std::vector<std::string> &drop = {});
 
 } // namespace bpfseal::format::elf
