@@ -58,6 +58,23 @@ IDS_PREFIXES=
 [ "$KIND" = host ] && IDS_PREFIXES="vm_ pwnd"
 ids() { "$T" ids $IDS_PREFIXES; }
 
+# Ids handed out between two `bpfseal-vmtest next-ids` answers A and B
+# ("PROG_ID MAP_ID"), less what the later next-ids call itself used: its own
+# probe program and map plus libbpf's feature probes in that fresh process,
+# measured once here as the difference between two calls in a row. Guests
+# only: on the host other processes take ids too.
+if [ "$KIND" != host ]; then
+  c0=$("$T" next-ids)
+  c1=$("$T" next-ids)
+  NEXT_IDS_PROGS=$(( ${c1% *} - ${c0% *} ))
+  NEXT_IDS_MAPS=$(( ${c1#* } - ${c0#* } ))
+fi
+progs_made() { echo $(( ${2% *} - ${1% *} - NEXT_IDS_PROGS )); }
+maps_made() { echo $(( ${2#* } - ${1#* } - NEXT_IDS_MAPS )); }
+
+# The string value of "KEY" in a JSON report FILE (the first one), or "".
+json_str() { sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p" "$2" | head -n 1; }
+
 # Last line of output a load wrote, for a detail column.
 lastline() { tail -n 1 "$1" | tr -s ' \t' ' ' | cut -c1-160; }
 
@@ -94,9 +111,9 @@ load_ok() {
   done
   wait $pid
   rc=$?
-  level=$(sed -n 's/.*"level" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
-  loader=$(sed -n 's/.*"loader" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
-  level_text=$(sed -n 's/.*"level_text" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
+  level=$(json_str level "$out")
+  loader=$(json_str loader "$out")
+  level_text=$(json_str level_text "$out")
   ms=$(sed -n 's/.*"load_ms" *: *\([0-9]*\).*/\1/p' "$out" | head -n 1)
   loader_ok=1
   if [ -n "${EXPECT_LOADER:-}" ]; then
@@ -143,8 +160,8 @@ load_refused() {
   if [ "$KIND" != host ]; then
     # Every id handed out meanwhile, even of objects already gone again.
     next1=$("$T" next-ids)
-    made_progs=$(( ${next1% *} - ${next0% *} - 1 ))
-    made_maps=$(( ${next1#* } - ${next0#* } - 1 ))
+    made_progs=$(progs_made "$next0" "$next1")
+    made_maps=$(maps_made "$next0" "$next1")
     made=" (created meanwhile: $made_progs progs, $made_maps maps)"
   fi
   allowed=$(( ${PROBE_PROGS:-0} + ${LOADERS_RUN:-0} ))
@@ -194,7 +211,7 @@ echo "@@KERNEL $(uname -r) kind=$KIND verifies=$VERIFIES libbpf_only=$LIBBPF_ONL
 if "$B" probe --json >"$WORK/probe.json" 2>&1; then
   if [ "$KIND" != host ]; then
     p1=$("$T" next-ids)
-    PROBE_PROGS=$(( ${p1% *} - ${p0% *} - 1 ))
+    PROBE_PROGS=$(progs_made "$p0" "$p1")
   fi
   v=$(tr -d ' \n' <"$WORK/probe.json" | sed -n 's/.*"verifies_signatures":\(true\|false\).*/\1/p')
   lp=$(tr -d ' \n' <"$WORK/probe.json" | sed -n 's/.*"load_path":"\([a-z]*\)".*/\1/p')
@@ -237,15 +254,12 @@ if [ "$KIND" = nolsm ]; then
   else
     EKR=$("$T" keyring-new bpfseal-enforce) && "$T" add-cert "$EKR" "$CERTS/signer.der" "" >/dev/null || EKR=
     before=$(ids)
-    # next-ids itself uses ids (libbpf's feature probes too): what two calls
-    # in a row use is subtracted from what the enforce attempt spans.
-    b0=$("$T" next-ids)
     n0=$("$T" next-ids)
     "$B" enforce --policy "$OBJS/policy-enforce.sealed.o" --keyring "${EKR:-1}" >"$WORK/nolsm.out" 2>&1
     rc=$?
     n1=$("$T" next-ids)
     after=$(ids)
-    made=$(( (${n1% *} - ${n0% *}) - (${n0% *} - ${b0% *}) + (${n1#* } - ${n0#* }) - (${n0#* } - ${b0#* }) ))
+    made=$(( $(progs_made "$n0" "$n1") + $(maps_made "$n0" "$n1") ))
     sed "s/^/@@LOG nolsm-enforce-refused: /" "$WORK/nolsm.out"
     if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/nolsm.out")" -eq 1 ] &&
        grep -q "the BPF LSM is not active: 'bpf' is not in the kernel's LSM list ($lsms) \[EOPNOTSUPP\] (hint: boot with lsm=$lsms,bpf" "$WORK/nolsm.out" &&
@@ -253,7 +267,7 @@ if [ "$KIND" = nolsm ]; then
        ! "$B" enforce --status | grep -q 'enforcement: active' && [ ! -e /run/bpfseal/enforce ]; then
       result nolsm-enforce-refused PASS "exit $rc, nothing created: $(lastline "$WORK/nolsm.out" | cut -c1-140)"
     else
-      result nolsm-enforce-refused FAIL "exit $rc, $made program/map id(s) used (ids $b0, $n0 -> $n1), before '$before' after '$after': $(lastline "$WORK/nolsm.out")"
+      result nolsm-enforce-refused FAIL "exit $rc, $made program/map id(s) used (ids $n0 -> $n1), before '$before' after '$after': $(lastline "$WORK/nolsm.out")"
     fi
     [ -n "$EKR" ] && "$T" keyring-drop "$EKR" 2>/dev/null
   fi
@@ -294,7 +308,7 @@ if [ $VERIFIES = 1 ]; then
     result kernel-session FAIL "add_key into the session keyring: $(cat "$WORK/session.err")"
   fi
   load_ok auto "$OBJS/good.sealed.o" --mode auto --keyring "${KR:-session}" --cert "$CERTS/signer.crt"
-  case $(sed -n 's/.*"level" *: *"\([^"]*\)".*/\1/p' "$WORK/last-ok.out" | head -n 1) in
+  case $(json_str level "$WORK/last-ok.out") in
     kernel-verified) result auto-level PASS "auto chose kernel-verified" ;;
     *) result auto-level FAIL "auto did not reach kernel-verified: $(lastline "$WORK/last-ok.out")" ;;
   esac
@@ -391,9 +405,9 @@ alt_load() {
   done
   wait $pid
   rc=$?
-  kept=$(sed -n 's/.*"kept" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
-  why=$(sed -n 's/.*"why" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
-  level=$(sed -n 's/.*"level" *: *"\([^"]*\)".*/\1/p' "$out" | head -n 1)
+  kept=$(json_str kept "$out")
+  why=$(json_str why "$out")
+  level=$(json_str level "$out")
   sleep 0.5
   after=$(ids)
   if [ $rc -ne 0 ] || [ $seen = 0 ]; then
