@@ -361,8 +361,8 @@ std::string describeLimit(const LimitViolation &V) {
     return "program '" + V.Name + "' is program number " +
            std::to_string(V.Number) + " of this unit, but one signed loader " +
            "can carry at most " + std::to_string(V.Limit) +
-           " (libbpf gen_loader MAX_USED_PROGS); split the programs into " +
-           "separate objects";
+           " (one fd slot each on the loader's 512-byte BPF stack); split the "
+           "programs into separate objects";
   return "map '" + V.Name + "' is map number " + std::to_string(V.Number) +
          " of this unit (counting .data/.rodata/.bss sections and .kconfig), "
          "but one signed loader can carry at most " +

@@ -137,9 +137,10 @@ constexpr uint8_t kJsltImm = BPF_JMP | BPF_JSLT | BPF_K;
 constexpr uint8_t kMovReg = BPF_ALU64 | BPF_MOV | BPF_X;
 constexpr uint8_t kStxW = BPF_STX | BPF_MEM | BPF_W;
 // struct loader_stack of libbpf 1.1's gen_loader.c: u32 btf_fd, inner_map_fd,
-// prog_fd[32] at r10 - 136: prog_fd[i] is at r10 - 128 + 4 * i.
-constexpr int kProgFdStackOff = -128;
-constexpr uint32_t kMaxGenPrograms = 32;
+// prog_fd[32] at r10 - 136: prog_fd[i] is at r10 - 128 + 4 * i (as recorded,
+// for any i: see fitProgramSlots).
+constexpr int kRecordedStackSize = 136;
+constexpr int kProgFdStackOff = -kRecordedStackSize + 8;
 
 // Target of the conditional jump at i (i + 1 + off).
 long jumpTarget(const Recording &rec, size_t i) { return long(i) + 1 + at(rec, i).off; }
@@ -195,7 +196,7 @@ Status makeProgramOptional(Recording &rec, uint32_t prog_idx) {
                      "this libbpf's gen_loader output is not what bpfseal knows; report it");
   };
   const size_t n = count(rec);
-  if (prog_idx >= kMaxGenPrograms)
+  if (prog_idx >= kMaxLoaderProgramSlots)
     return unknown("no such program slot");
   // The cleanup label: the target of the first check (the BTF or first map
   // command's); every check of the loader jumps there.
@@ -303,6 +304,98 @@ Status makeProgramOptional(Recording &rec, uint32_t prog_idx) {
   }
   setOff(rec, check, 0); // "if (r7 < 0) goto next": the store keeps the -errno
   return ok();
+}
+
+namespace {
+
+bool usesR10AsBase(const Insn &in) {
+  switch (BPF_CLASS(in.code)) {
+  case BPF_LDX: return in.src == BPF_REG_10;
+  case BPF_ST:
+  case BPF_STX: return in.dst == BPF_REG_10;
+  default: return false;
+  }
+}
+
+bool mentionsR10(const Insn &in) { return in.dst == BPF_REG_10 || in.src == BPF_REG_10; }
+
+} // namespace
+
+Result<uint32_t> fitProgramSlots(Recording &rec) {
+  auto unknown = [](const std::string &what) {
+    return makeError(EPROTO, "cannot give libbpf's loader room for its program fds: " + what,
+                     "this libbpf's gen_loader output is not what bpfseal knows; report it");
+  };
+  const size_t n = count(rec);
+  // bpf_gen__init: "r6 = r1; r1 = r10; r1 += -136; r2 = 136; r3 = 0;
+  // call probe_read_kernel; goto +cleanup_size", then the cleanup code, which
+  // begins with "r1 = *(u32 *)(r10 + off); if (r1 s<= 0) goto +1; call
+  // sys_close" for every u32 of the struct up to the last program slot.
+  if (n < 7)
+    return unknown("it is too short");
+  Insn mov_ctx = at(rec, 0), base = at(rec, 1), add = at(rec, 2), size = at(rec, 3),
+       zero = at(rec, 4), call = at(rec, 5);
+  if (mov_ctx.code != (BPF_ALU64 | BPF_MOV | BPF_X) || mov_ctx.dst != BPF_REG_6 ||
+      mov_ctx.src != BPF_REG_1 || base.code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
+      base.dst != BPF_REG_1 || base.src != BPF_REG_10 ||
+      add.code != (BPF_ALU64 | BPF_ADD | BPF_K) || add.dst != BPF_REG_1 ||
+      add.imm != -kRecordedStackSize || !isMovImm(size, BPF_REG_2) ||
+      size.imm != kRecordedStackSize || !isMovImm(zero, BPF_REG_3) || zero.imm != 0 ||
+      !isCall(call, BPF_FUNC_probe_read_kernel))
+    return unknown("it does not begin with gen_loader's stack set-up");
+  uint32_t words = 0;
+  for (size_t i = 7; i + 2 < n; i += 3) {
+    Insn ldx = at(rec, i), jsle = at(rec, i + 1), close = at(rec, i + 2);
+    if (ldx.code != (BPF_LDX | BPF_MEM | BPF_W) || ldx.dst != BPF_REG_1 || ldx.src != BPF_REG_10 ||
+        ldx.off != int16_t(-kRecordedStackSize + 4 * int(words)) ||
+        jsle.code != (BPF_JMP | BPF_JSLE | BPF_K) || jsle.dst != BPF_REG_1 || jsle.imm != 0 ||
+        jsle.off != 1 || !isCall(close, BPF_FUNC_sys_close))
+      break;
+    ++words;
+  }
+  if (words < 2)
+    return unknown("its cleanup code closes no program fd slots");
+  const uint32_t slots = words - 2;
+  // Every r10 use: the set-up's "r1 = r10" or a u32 access inside the struct.
+  const int extent = 4 * int(words);
+  for (size_t i = 0; i < n; ++i) {
+    Insn in = at(rec, i);
+    if (in.code == kLdImm64) {
+      ++i;
+      continue;
+    }
+    if (i == 1 || !mentionsR10(in))
+      continue;
+    const int field = int(in.off) + kRecordedStackSize;
+    if (!usesR10AsBase(in) || BPF_MODE(in.code) != BPF_MEM || BPF_SIZE(in.code) != BPF_W ||
+        field < 0 || field % 4 != 0 || field >= extent)
+      return unknown("instruction " + std::to_string(i) +
+                     " uses r10 other than for a slot of its stack struct");
+  }
+  if (extent <= kRecordedStackSize)
+    return slots;
+  if (slots > kMaxLoaderProgramSlots)
+    return makeError(E2BIG,
+                     "the loader needs a stack slot for each of the object's " +
+                         std::to_string(slots) +
+                         " programs (subprograms and disabled programs included), but the "
+                         "kernel's 512-byte BPF stack holds at most " +
+                         std::to_string(kMaxLoaderProgramSlots),
+                     "split the programs over several objects");
+  const int stack_size = (extent + 7) / 8 * 8;
+  const int shift = stack_size - kRecordedStackSize;
+  setImm(rec, 2, -stack_size);
+  setImm(rec, 3, stack_size);
+  for (size_t i = 0; i < n; ++i) {
+    Insn in = at(rec, i);
+    if (in.code == kLdImm64) {
+      ++i;
+      continue;
+    }
+    if (i != 1 && mentionsR10(in))
+      setOff(rec, i, int16_t(in.off - shift));
+  }
+  return slots;
 }
 
 } // namespace bpfseal::sealer

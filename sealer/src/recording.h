@@ -55,4 +55,22 @@ Status retargetAttachSite(Recording &rec, const AttachSite &site, const std::str
 // BTF fds live in slots shared with other programs) cannot be made optional.
 Status makeProgramOptional(Recording &rec, uint32_t prog_idx);
 
+// Gives libbpf's loader room for every program fd it stores. gen_loader keeps
+// them in a fixed struct on the loader's stack ({ btf_fd; inner_map_fd;
+// prog_fd[32]; }, 136 bytes below r10) but does not stop at 32: slot i >= 32
+// lies at or above r10, which the verifier refuses. Its cleanup code reads a
+// slot for every program of the object (subprograms and disabled ones too).
+// The edit finds the slot count from that cleanup code, moves the struct down
+// so that all slots fit (8 + 4 * slots bytes, at most the kernel's 512-byte
+// stack: 126 slots) and shifts every r10-relative access by the same amount.
+// A recording whose slots fit in 136 bytes is left byte for byte as it is.
+// Refused (never guessed) unless every use of r10 in the body is gen_loader's
+// stack set-up or a 4-byte access to one of the struct's slots. Run it after
+// every other edit: they find program slots at libbpf's own offsets.
+// Returns the number of program slots.
+Result<uint32_t> fitProgramSlots(Recording &rec);
+
+// The most program slots the loader stack can hold (see fitProgramSlots).
+inline constexpr uint32_t kMaxLoaderProgramSlots = (512 - 8) / 4;
+
 } // namespace bpfseal::sealer

@@ -27,9 +27,12 @@
 namespace bpfseal::sealer {
 namespace {
 
-// gen_loader's own limits (MAX_USED_PROGS / MAX_USED_MAPS in libbpf's
-// gen_loader.c): its stack holds 32 program fds, its fd_array 64 maps.
-constexpr size_t kMaxPrograms = 32;
+// The loader's limits. Programs: gen_loader keeps their fds on the loader's
+// stack, which fitProgramSlots() widens from libbpf's 32 slots to what the
+// kernel's 512-byte stack holds (checked again there, subprograms included).
+// Maps: libbpf 1.1 itself refuses to record a 65th map (MAX_USED_MAPS, the
+// map part of its fd_array) and requires the recording to create every map.
+constexpr size_t kMaxPrograms = kMaxLoaderProgramSlots;
 constexpr size_t kMaxMaps = 64;
 
 using ObjectPtr = std::unique_ptr<struct bpf_object, decltype(&bpf_object__close)>;
@@ -153,7 +156,9 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
     if (++nprogs > kMaxPrograms)
       return makeError(E2BIG,
                        std::string("program '") + bpf_program__name(prog) +
-                           "' exceeds libbpf's loader limit of 32 programs per object",
+                           "' exceeds the loader's limit of " + std::to_string(kMaxPrograms) +
+                           " programs per object (one 4-byte fd slot each on the kernel's "
+                           "512-byte BPF stack)",
                        "split the programs over several objects");
   }
   struct bpf_map *map;
@@ -161,9 +166,7 @@ Status checkSupported(struct bpf_object *obj, const std::vector<std::string> &sl
     std::string name = bpf_map__name(map);
     if (++nmaps > kMaxMaps)
       return makeError(E2BIG,
-                       "map '" + name +
-                           "' exceeds libbpf's loader limit of 64 maps "
-                           "per object",
+                       "map '" + name + "' exceeds libbpf's loader limit of 64 maps per object",
                        "split the maps over several objects");
     if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY &&
         std::find(slotted.begin(), slotted.end(), name) != slotted.end())
@@ -677,6 +680,8 @@ Result<std::vector<uint8_t>> sealObject(std::span<const uint8_t> bpf_elf,
     return s.takeError();
   if (Status s = makeGroupsOptional(obj.get(), rec, *alternatives); !s)
     return s.takeError();
+  if (auto slots = fitProgramSlots(rec); !slots)
+    return slots.takeError();
   std::span<const uint8_t> body(rec.insns);
   std::span<const uint8_t> blob(rec.blob);
 

@@ -1,17 +1,17 @@
-// One generated loader carries at most 32 programs and 64 maps (libbpf
-// gen_loader's MAX_USED_PROGS / MAX_USED_MAPS). The first program or map
-// over the limit is an error that names it.
+// One generated loader carries at most 126 programs (one fd slot each on its
+// 512-byte stack) and 64 maps (libbpf gen_loader's MAX_USED_MAPS). The first
+// program or map over the limit is an error that names it.
 //
 // REQUIRES: plugin
-// RUN: %clang-bpf -fplugin=%plugin -DPROGS=32 -DMAPS=63 -Xclang -verify=ok -c %s -o %t.ok.o
+// RUN: %clang-bpf -fplugin=%plugin -DPROGS=126 -DMAPS=63 -Xclang -verify=ok -c %s -o %t.ok.o
 // RUN: python3 %inputs/plugin_unit_json.py %t.ok.o | FileCheck %s --check-prefix=FITS
-// RUN: not %clang-bpf -fplugin=%plugin -DPROGS=33 -DMAPS=1 -c %s -o %t.o 2>&1 \
+// RUN: not %clang-bpf -fplugin=%plugin -DPROGS=127 -DMAPS=1 -c %s -o %t.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=PROGS
 // RUN: not %clang-bpf -fplugin=%plugin -DPROGS=1 -DMAPS=64 -c %s -o %t.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=MAPS
 // RUN: not test -e %t.o
 // With -fpass-plugin alone the pass reports through LLVM (file:line in the text).
-// RUN: not %clang-bpf -fpass-plugin=%plugin -DPROGS=33 -DMAPS=1 -c %s -o %t.o 2>&1 \
+// RUN: not %clang-bpf -fpass-plugin=%plugin -DPROGS=127 -DMAPS=1 -c %s -o %t.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=PASSONLY
 // RUN: not test -e %t.o
 // ok-no-diagnostics
@@ -19,15 +19,15 @@
 // The sealer (libbpf gen_loader) agrees on both sides of each boundary and
 // on the program or map it names.
 // RUN: %bpfseal seal %t.ok.o -o %t.ok.sealed.o | FileCheck %s --check-prefix=SEAL-FITS
-// SEAL-FITS: 32 programs, 64 maps
-// RUN: %clang-bpf -DPROGS=33 -DMAPS=1 -c %s -o %t.progs.o
+// SEAL-FITS: 126 programs, 64 maps
+// RUN: %clang-bpf -DPROGS=127 -DMAPS=1 -c %s -o %t.progs.o
 // RUN: not %bpfseal seal %t.progs.o -o %t.sealed.o 2>&1 | FileCheck %s --check-prefix=SEAL-PROGS
-// SEAL-PROGS: program 'prog_32' exceeds libbpf's loader limit of 32 programs
+// SEAL-PROGS: program 'prog_200' exceeds the loader's limit of 126 programs per object (one 4-byte fd slot each on the kernel's 512-byte BPF stack)
 // RUN: %clang-bpf -DPROGS=1 -DMAPS=64 -c %s -o %t.maps.o
 // RUN: not %bpfseal seal %t.maps.o -o %t.sealed.o 2>&1 | FileCheck %s --check-prefix=SEAL-MAPS
 // SEAL-MAPS: map '{{.*}}.bss' exceeds libbpf's loader limit of 64 maps
 //
-// FITS: "function": "prog_31"
+// FITS: "function": "prog_157"
 // Counted on the optimized module: the static helper pointers of
 // bpf_helper_defs.h are gone by then and do not count as .data.
 
@@ -67,16 +67,17 @@ MAP(86)
 __u64 hits;
 
 PROG(0)
-#if PROGS >= 32
-PROG(1) PROG(2) PROG(3) PROG(4) PROG(5) PROG(6) PROG(7) PROG(8) PROG(9)
-REPEAT8(PROG, 1) REPEAT8(PROG, 2) PROG(18) PROG(19) PROG(28) PROG(29)
-PROG(30) PROG(31)
+#if PROGS >= 126
+PROG(1) PROG(2) PROG(3) PROG(4) PROG(5)
+REPEAT8(PROG, 1) REPEAT8(PROG, 2) REPEAT8(PROG, 3) REPEAT8(PROG, 4) REPEAT8(PROG, 5)
+REPEAT8(PROG, 6) REPEAT8(PROG, 7) REPEAT8(PROG, 8) REPEAT8(PROG, 9) REPEAT8(PROG, 10)
+REPEAT8(PROG, 11) REPEAT8(PROG, 12) REPEAT8(PROG, 13) REPEAT8(PROG, 14) REPEAT8(PROG, 15)
 #endif
-#if PROGS >= 33
-// PROGS: loader-limits.c:[[#@LINE+3]]:1: error: program 'prog_32' is program number 33 of this unit, but one signed loader can carry at most 32 (libbpf gen_loader MAX_USED_PROGS); split the programs into separate objects
+#if PROGS >= 127
+// PROGS: loader-limits.c:[[#@LINE+3]]:1: error: program 'prog_200' is program number 127 of this unit, but one signed loader can carry at most 126 (one fd slot each on the loader's 512-byte BPF stack); split the programs into separate objects
 // PROGS: 1 error generated.
-// PASSONLY: error: bpfseal: {{.*}}loader-limits.c:[[#@LINE+1]]: program 'prog_32' is program number 33 of this unit
-PROG(32)
+// PASSONLY: error: bpfseal: {{.*}}loader-limits.c:[[#@LINE+1]]: program 'prog_200' is program number 127 of this unit
+PROG(200)
 #endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -69,6 +69,9 @@ done
 "$bpfseal" seal "$build/test/vm/vm_alt.bpf.o" -o "$art/objs/alt.sealed.o" \
   --alternative fentry=vm_alt_fentry --alternative tp=vm_alt_tp
 "$bpfseal" sign "$art/objs/alt.sealed.o" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
+# 100 programs: the loader's widened stack struct (row hundred-programs).
+"$bpfseal" seal "$build/test/vm/vm_hundred.bpf.o" -o "$art/objs/hundred.sealed.o"
+"$bpfseal" sign "$art/objs/hundred.sealed.o" --key "$keys/signer.key" --cert "$art/certs/signer.crt" >/dev/null
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-loader.sealed.o" loaders
 python3 "$here/vm_tamper.py" "$good" "$art/objs/tampered-metadata.sealed.o" metadata
 python3 "$here/vm_tamper.py" "$good" "$art/objs/junk-sig.sealed.o" junk-sig

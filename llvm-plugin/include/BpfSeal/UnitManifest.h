@@ -31,9 +31,12 @@ inline constexpr char UnitSectionName[] = ".bpfseal.unit";
 inline constexpr char UnitGlobalName[] = "__bpfseal_unit";
 inline constexpr int UnitFormatVersion = 1;
 
-/// libbpf's gen_loader sizes its tables statically (gen_loader.c).
-inline constexpr unsigned MaxLoaderPrograms = 32; // MAX_USED_PROGS
-inline constexpr unsigned MaxLoaderMaps = 64;     // MAX_USED_MAPS
+/// What one generated loader can carry. Programs: one 4-byte fd slot each on
+/// the loader's 512-byte BPF stack, after two other slots (the sealer widens
+/// libbpf's 32-slot struct). Maps: libbpf 1.1's gen_loader records at most
+/// 64 (MAX_USED_MAPS in gen_loader.c).
+inline constexpr unsigned MaxLoaderPrograms = (512 - 8) / 4;
+inline constexpr unsigned MaxLoaderMaps = 64;
 
 /// The first program or map of a unit that one generated loader cannot
 /// carry any more.
