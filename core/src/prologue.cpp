@@ -164,13 +164,13 @@ std::vector<uint8_t> buildPrologue(const PrologueSpec &spec) {
 }
 
 PrologueSpec prologueSpecFor(const Manifest &manifest, const LoaderInfo &loader,
-                             std::span<const uint8_t> metadata) {
+                             uint32_t metadata_size, const Sha256 &metadata_sha) {
   PrologueSpec spec;
   spec.kind = loader.kind;
   spec.layout = loader.layout;
   spec.nr_maps = uint32_t(manifest.maps.size());
-  spec.metadata_size = uint32_t(metadata.size());
-  spec.metadata_sha = sha256(metadata);
+  spec.metadata_size = metadata_size;
+  spec.metadata_sha = metadata_sha;
   return spec;
 }
 

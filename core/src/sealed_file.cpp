@@ -6,6 +6,8 @@
 #include "bpfseal/timings.h"
 #include "format_internal.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -67,44 +69,85 @@ struct Digests {
   std::vector<SectionDigest> sections;
 };
 
-Digests computeDigests(const elf::Image &img) {
-  Digests d;
-  std::vector<uint8_t> blanked(img.bytes.begin(), img.bytes.end());
-  for (const elf::Section &s : img.sections) {
-    if (blankedInDigest(s.name)) {
-      std::fill_n(blanked.begin() + s.offset, s.size, 0);
-      continue;
-    }
-    d.sections.push_back({s.name, s.size, sha256(img.contents(s))});
+// SHA-256 of the whole file with the contents of the blanked sections read as
+// zeros, streamed: the file is not copied.
+Sha256 fileDigest(const elf::Image &img) {
+  std::vector<std::pair<uint64_t, uint64_t>> holes; // [begin, end) in the file
+  const uint64_t total = img.bytes.size();
+  for (const elf::Section &s : img.sections)
+    if (blankedInDigest(s.name))
+      holes.push_back({std::min<uint64_t>(s.offset, total),
+                       std::min<uint64_t>(uint64_t(s.offset) + s.size, total)});
+  std::sort(holes.begin(), holes.end());
+  static const uint8_t kZeros[4096] = {};
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  Sha256 out{};
+  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  uint64_t pos = 0;
+  for (const auto &[begin, end] : holes) {
+    if (begin > pos)
+      ok = ok && EVP_DigestUpdate(ctx, img.bytes.data() + pos, begin - pos);
+    for (uint64_t z = std::max(begin, pos); z < end; z += sizeof kZeros)
+      ok = ok && EVP_DigestUpdate(ctx, kZeros, std::min<uint64_t>(sizeof kZeros, end - z));
+    pos = std::max(pos, end);
   }
-  d.file = sha256(blanked);
-  return d;
+  ok = ok && EVP_DigestUpdate(ctx, img.bytes.data() + pos, total - pos);
+  unsigned int len = 0;
+  ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  if (!ok)
+    out.fill(0); // never equal to a recorded digest of real bytes
+  return out;
 }
 
+std::vector<SectionDigest> sectionDigests(const elf::Image &img) {
+  std::vector<SectionDigest> out;
+  for (const elf::Section &s : img.sections)
+    if (!blankedInDigest(s.name))
+      out.push_back({s.name, s.size, sha256(img.contents(s))});
+  return out;
+}
+
+Digests computeDigests(const elf::Image &img) { return {fileDigest(img), sectionDigests(img)}; }
+
 // Names the first section whose bytes differ from what the manifest records,
-// or the file layout when only headers or padding changed.
+// or the file layout when only headers or padding changed. When the file
+// digest matches, every digested byte is the sealed one, so the per-section
+// digests (recorded from the same bytes) are computed only to name a
+// difference; the section list is compared either way.
 Status checkDigests(const elf::Image &img, const Manifest &m) {
-  Digests have = computeDigests(img);
   const std::vector<SectionDigest> &want = m.sections;
-  for (size_t i = 0; i < std::max(have.sections.size(), want.size()); ++i) {
+  if (fileDigest(img) == m.file_digest) {
+    size_t i = 0;
+    for (const elf::Section &s : img.sections) {
+      if (blankedInDigest(s.name))
+        continue;
+      if (i >= want.size() || want[i].name != s.name || want[i].size != s.size)
+        return malformed("the signed manifest's section list does not match the file's");
+      ++i;
+    }
+    if (i != want.size())
+      return malformed("the signed manifest's section list does not match the file's");
+    return ok();
+  }
+  std::vector<SectionDigest> have = sectionDigests(img);
+  for (size_t i = 0; i < std::max(have.size(), want.size()); ++i) {
     if (i >= want.size())
-      return malformed("section '" + printable(have.sections[i].name) +
+      return malformed("section '" + printable(have[i].name) +
                        "' was added after sealing (the signed manifest does not list it)");
-    if (i >= have.sections.size())
+    if (i >= have.size())
       return malformed("section '" + printable(want[i].name) +
                        "' was removed after sealing (the signed manifest lists it)");
-    if (have.sections[i].name != want[i].name)
-      return malformed("section " + std::to_string(i) + " is '" + printable(have.sections[i].name) +
+    if (have[i].name != want[i].name)
+      return malformed("section " + std::to_string(i) + " is '" + printable(have[i].name) +
                        "', the signed manifest says '" + printable(want[i].name) +
                        "' (sections renamed or reordered)");
-    if (!(have.sections[i] == want[i]))
+    if (!(have[i] == want[i]))
       return malformed("section '" + printable(want[i].name) +
                        "' differs from the signed manifest (changed after sealing)");
   }
-  if (have.file != m.file_digest)
-    return malformed("file layout (ELF header, section headers or padding) differs from the "
-                     "signed manifest's file digest (changed after sealing)");
-  return ok();
+  return malformed("file layout (ELF header, section headers or padding) differs from the "
+                   "signed manifest's file digest (changed after sealing)");
 }
 
 // A signature slot: u32 length, the DER signature, zeros.
@@ -157,7 +200,8 @@ Status checkLoaders(const SealedObject &sealed) {
   for (size_t i = 0; i < sealed.loaders.size(); ++i) {
     const LoaderImage &l = sealed.loaders[i];
     std::vector<uint8_t> prologue =
-        buildPrologue(prologueSpecFor(sealed.manifest, l.info, sealed.metadata));
+        buildPrologue(prologueSpecFor(sealed.manifest, l.info, uint32_t(sealed.metadata.size()),
+                                      sealed.metadata_sha256));
     if (l.insns.size() <= prologue.size() ||
         !std::equal(prologue.begin(), prologue.end(), l.insns.begin())) {
       bool hash_only = l.info.kind == LoaderKind::LoaderCheck;
@@ -353,8 +397,10 @@ writeSealed(std::span<const uint8_t> base_elf, const SealInput &input,
     if (metadata.size() > UINT32_MAX / 2)
       return makeError(E2BIG, "metadata is larger than a map value can be");
     std::vector<std::vector<uint8_t>> loaders;
+    const Sha256 metadata_sha = sha256(metadata);
     for (const LoaderInfo &l : m.loaders) {
-      std::vector<uint8_t> insns = buildPrologue(prologueSpecFor(m, l, metadata));
+      std::vector<uint8_t> insns =
+          buildPrologue(prologueSpecFor(m, l, uint32_t(metadata.size()), metadata_sha));
       insns.insert(insns.end(), input.loader_body.begin(), input.loader_body.end());
       loaders.push_back(std::move(insns));
     }

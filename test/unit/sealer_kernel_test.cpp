@@ -413,7 +413,9 @@ TEST_F(SealerKernelTest, OtherLayoutsNeverSucceed) {
 // the variant the sealer would emit for a kernel with that layout.
 format::LoaderImage variantFor(const format::SealedObject &sealed, const format::LoaderImage &host,
                                const format::MapLayout &layout) {
-  format::PrologueSpec spec = format::prologueSpecFor(sealed.manifest, host.info, sealed.metadata);
+  format::PrologueSpec spec =
+      format::prologueSpecFor(sealed.manifest, host.info, uint32_t(sealed.metadata.size()),
+                              sealed.metadata_sha256);
   size_t own = format::buildPrologue(spec).size();
   spec.layout = layout;
   format::LoaderImage v = host;

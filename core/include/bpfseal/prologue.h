@@ -31,8 +31,9 @@ struct PrologueSpec {
 std::vector<uint8_t> buildPrologue(const PrologueSpec &spec);
 
 // The spec of `loader` in `sealed`: kind and layout from the signed manifest,
-// map count, metadata size and hash from the metadata.
+// map count, metadata size and hash from the metadata (hashed once by the
+// caller: every loader of an object shares them).
 PrologueSpec prologueSpecFor(const Manifest &manifest, const LoaderInfo &loader,
-                             std::span<const uint8_t> metadata);
+                             uint32_t metadata_size, const Sha256 &metadata_sha);
 
 } // namespace bpfseal::format
