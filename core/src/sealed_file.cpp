@@ -249,7 +249,10 @@ std::vector<uint8_t> signedPayload(const SealedObject &sealed, const LoaderImage
   return out;
 }
 
-Result<SealedObject> readSealed(std::span<const uint8_t> file) {
+namespace {
+
+// `owned`, when given, holds `file`'s bytes and becomes SealedObject::file.
+Result<SealedObject> readSealedImpl(std::span<const uint8_t> file, std::vector<uint8_t> *owned) {
   timings::Stopwatch phase;
   auto img = elf::open(file);
   if (!img)
@@ -361,9 +364,23 @@ Result<SealedObject> readSealed(std::span<const uint8_t> file) {
   }
   if (Status st = checkLoaders(sealed); !st)
     return st.takeError();
-  sealed.file.assign(file.begin(), file.end());
+  if (owned)
+    sealed.file = std::move(*owned); // the buffer, and so `file`'s bytes, stay where they are
+  else
+    sealed.file.assign(file.begin(), file.end());
   phase.record("loader checks (" + std::to_string(loader_count) + " loaders)");
   return sealed;
+}
+
+} // namespace
+
+Result<SealedObject> readSealed(std::span<const uint8_t> file) {
+  return readSealedImpl(file, nullptr);
+}
+
+Result<SealedObject> readSealedOwned(std::vector<uint8_t> &&file) {
+  std::vector<uint8_t> bytes = std::move(file);
+  return readSealedImpl(bytes, &bytes);
 }
 
 Result<std::vector<uint8_t>>

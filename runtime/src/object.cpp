@@ -153,18 +153,29 @@ Object::~Object() {
     detachAll();
 }
 
-Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string display_name) {
-  auto sealed = format::readSealed(bytes);
+namespace {
+
+// The file's bytes live once, in sealed.file (the libbpf path loads them).
+Result<std::unique_ptr<Object::Impl>> adopt(Result<format::SealedObject> sealed,
+                                            std::string display_name) {
   if (!sealed) {
     Error e = sealed.takeError();
     e.msg = display_name + ": " + e.msg;
     return e;
   }
-  // The file's bytes live once, in sealed.file (the libbpf path loads them).
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Object::Impl>();
   impl->name = std::move(display_name);
   impl->sealed = sealed.take();
-  return Object(std::move(impl));
+  return impl;
+}
+
+} // namespace
+
+Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string display_name) {
+  auto impl = adopt(format::readSealed(bytes), std::move(display_name));
+  if (!impl)
+    return impl.takeError();
+  return Object(impl.take());
 }
 
 Result<Object> Object::openFile(const std::string &path) {
@@ -173,7 +184,11 @@ Result<Object> Object::openFile(const std::string &path) {
   phase.record("read file");
   if (!bytes)
     return bytes.takeError();
-  return openMemory(*bytes, path);
+  // The bytes just read become the object's: no second copy of the file.
+  auto impl = adopt(format::readSealedOwned(bytes.take()), path);
+  if (!impl)
+    return impl.takeError();
+  return Object(impl.take());
 }
 
 Result<LoadReport> Object::load(const LoadOptions &options) {

@@ -198,6 +198,8 @@ struct SealedObject {
 // Nothing here checks signatures (signing/ does): the manifest, and through
 // it the file digest, is trusted only once a loader's signature verifies.
 Result<SealedObject> readSealed(std::span<const uint8_t> file);
+// The same, keeping `file` as SealedObject::file instead of a copy of it.
+Result<SealedObject> readSealedOwned(std::vector<uint8_t> &&file);
 
 // What the sealer hands the writer: the gen_loader recording and the
 // manifest. The writer builds every loader (prologue + body) and fills the
