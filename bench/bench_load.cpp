@@ -187,8 +187,17 @@ void printTable(const std::string &title, const std::vector<Variant> &vs, const 
       continue;
     }
     Stats s = stats(v.samples);
-    std::printf("  %-34s %5zu %9.3f %9.3f %9.3f %8.2f %8.2f\n", v.label.c_str(), v.samples.size(),
-                s.median, s.p10, s.p90, flm > 0 ? s.median / flm : 0, lbm > 0 ? s.median / lbm : 0);
+    // A ratio to a baseline that did not run is "-", never 0.
+    auto ratio = [&](double base) {
+      char buf[16];
+      if (base > 0)
+        std::snprintf(buf, sizeof buf, "%8.2f", s.median / base);
+      else
+        std::snprintf(buf, sizeof buf, "%8s", "-");
+      return std::string(buf);
+    };
+    std::printf("  %-34s %5zu %9.3f %9.3f %9.3f %s %s\n", v.label.c_str(), v.samples.size(),
+                s.median, s.p10, s.p90, ratio(flm).c_str(), ratio(lbm).c_str());
   }
 }
 
