@@ -71,7 +71,7 @@ struct Digests {
 
 // SHA-256 of the whole file with the contents of the blanked sections read as
 // zeros, streamed: the file is not copied.
-Sha256 fileDigest(const elf::Image &img) {
+Result<Sha256> fileDigest(const elf::Image &img) {
   std::vector<std::pair<uint64_t, uint64_t>> holes; // [begin, end) in the file
   const uint64_t total = img.bytes.size();
   for (const elf::Section &s : img.sections)
@@ -96,7 +96,7 @@ Sha256 fileDigest(const elf::Image &img) {
   ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len);
   EVP_MD_CTX_free(ctx);
   if (!ok)
-    out.fill(0); // never equal to a recorded digest of real bytes
+    return makeError(ENOMEM, "cannot compute the file digest (OpenSSL SHA-256 failed)");
   return out;
 }
 
@@ -108,28 +108,22 @@ std::vector<SectionDigest> sectionDigests(const elf::Image &img) {
   return out;
 }
 
-Digests computeDigests(const elf::Image &img) { return {fileDigest(img), sectionDigests(img)}; }
+Result<Digests> computeDigests(const elf::Image &img) {
+  auto file = fileDigest(img);
+  if (!file)
+    return file.takeError();
+  return Digests{*file, sectionDigests(img)};
+}
 
 // Names the first section whose bytes differ from what the manifest records,
-// or the file layout when only headers or padding changed. When the file
-// digest matches, every digested byte is the sealed one, so the per-section
-// digests (recorded from the same bytes) are computed only to name a
-// difference; the section list is compared either way.
+// or the file layout when only headers or padding changed. Both kinds of
+// digest are checked on every read: the signed manifest states them all, and
+// a reader that skipped one would let a signer sign a false one.
 Status checkDigests(const elf::Image &img, const Manifest &m) {
   const std::vector<SectionDigest> &want = m.sections;
-  if (fileDigest(img) == m.file_digest) {
-    size_t i = 0;
-    for (const elf::Section &s : img.sections) {
-      if (blankedInDigest(s.name))
-        continue;
-      if (i >= want.size() || want[i].name != s.name || want[i].size != s.size)
-        return malformed("the signed manifest's section list does not match the file's");
-      ++i;
-    }
-    if (i != want.size())
-      return malformed("the signed manifest's section list does not match the file's");
-    return ok();
-  }
+  auto file = fileDigest(img);
+  if (!file)
+    return file.takeError();
   std::vector<SectionDigest> have = sectionDigests(img);
   for (size_t i = 0; i < std::max(have.size(), want.size()); ++i) {
     if (i >= want.size())
@@ -146,8 +140,10 @@ Status checkDigests(const elf::Image &img, const Manifest &m) {
       return malformed("section '" + printable(want[i].name) +
                        "' differs from the signed manifest (changed after sealing)");
   }
-  return malformed("file layout (ELF header, section headers or padding) differs from the "
-                   "signed manifest's file digest (changed after sealing)");
+  if (*file != m.file_digest)
+    return malformed("file layout (ELF header, section headers or padding) differs from the "
+                     "signed manifest's file digest (changed after sealing)");
+  return ok();
 }
 
 // A signature slot: u32 length, the DER signature, zeros.
@@ -443,7 +439,10 @@ writeSealed(std::span<const uint8_t> base_elf, const SealInput &input,
   auto first_img = elf::open(*first);
   if (!first_img)
     return first_img.takeError();
-  for (const SectionDigest &s : computeDigests(*first_img).sections)
+  auto first_digests = computeDigests(*first_img);
+  if (!first_digests)
+    return first_digests.takeError();
+  for (const SectionDigest &s : first_digests->sections)
     m.sections.push_back({s.name, s.size, {}});
   auto second = emit(m);
   if (!second)
@@ -451,7 +450,10 @@ writeSealed(std::span<const uint8_t> base_elf, const SealInput &input,
   auto second_img = elf::open(*second);
   if (!second_img)
     return second_img.takeError();
-  Digests d = computeDigests(*second_img);
+  auto digests = computeDigests(*second_img);
+  if (!digests)
+    return digests.takeError();
+  Digests d = digests.take();
   m.sections = d.sections;
   m.file_digest = d.file;
   auto out = emit(m);

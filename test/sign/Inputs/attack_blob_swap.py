@@ -10,6 +10,11 @@ do without any key.
       metadata that every loader-check prologue embeds rewritten. No reader
       ties the blob (what the loader path runs) to the ELF sections (what
       llvm-objdump shows and the libbpf path loads), so the result reads back.
+  attack_blob_swap.py section-digest IN OUT
+      IN with one hex digit of the first per-section SHA-256 its manifest
+      records changed (the section's bytes, and the file digest, untouched),
+      and every loader-check prologue's metadata hash rewritten: a manifest
+      that states a false digest, which no reader may accept for signing.
   attack_blob_swap.py payloads IN DIR
       writes DIR/<loader>.payload, the bytes each loader's signature covers
       (insns, plus the metadata for kernel-check), as an external signer
@@ -23,6 +28,7 @@ do without any key.
 """
 import hashlib
 import os
+import re
 import struct
 import sys
 
@@ -37,18 +43,14 @@ def blob_size(meta):
     return blob
 
 
-def swap(a_path, b_path, out_path):
-    a = bytearray(open(a_path, "rb").read())
-    b = open(b_path, "rb").read()
+def replace_metadata(a, new_meta):
+    """Puts new_meta (same size) into file a (bytearray) and rewrites the
+    metadata SHA-256 that every loader-check prologue embeds."""
     moff, msize = sections(a)[".bpfseal.meta"]
-    boff, bsize = sections(b)[".bpfseal.meta"]
-    old_meta = bytes(a[moff:moff + msize])
-    n = blob_size(old_meta)
-    if n != blob_size(b[boff:boff + bsize]):
-        sys.exit("blob sizes differ")
-    a[moff:moff + n] = b[boff:boff + n]
-    old_sha = hashlib.sha256(old_meta).digest()
-    new_sha = hashlib.sha256(bytes(a[moff:moff + msize])).digest()
+    assert len(new_meta) == msize
+    old_sha = hashlib.sha256(bytes(a[moff:moff + msize])).digest()
+    a[moff:moff + msize] = new_meta
+    new_sha = hashlib.sha256(new_meta).digest()
     patched = 0
     for name, (off, size) in sections(a).items():
         if not name.startswith(".bpfseal.loader."):
@@ -63,6 +65,31 @@ def swap(a_path, b_path, out_path):
                     patched += 1
     if not patched:
         sys.exit("no metadata hash found in the loaders")
+
+
+def swap(a_path, b_path, out_path):
+    a = bytearray(open(a_path, "rb").read())
+    b = open(b_path, "rb").read()
+    moff, msize = sections(a)[".bpfseal.meta"]
+    boff, bsize = sections(b)[".bpfseal.meta"]
+    meta = bytearray(a[moff:moff + msize])
+    n = blob_size(meta)
+    if n != blob_size(b[boff:boff + bsize]):
+        sys.exit("blob sizes differ")
+    meta[:n] = b[boff:boff + n]
+    replace_metadata(a, bytes(meta))
+    open(out_path, "wb").write(a)
+
+
+def section_digest(in_path, out_path):
+    a = bytearray(open(in_path, "rb").read())
+    moff, msize = sections(a)[".bpfseal.meta"]
+    meta = bytearray(a[moff:moff + msize])
+    m = re.search(rb'"sections":\s*\[\s*\{[^}]*?"sha256":"([0-9a-f])', meta)
+    if not m:
+        sys.exit("no section digest in the manifest")
+    meta[m.start(1)] = ord("0") if meta[m.start(1)] != ord("0") else ord("1")
+    replace_metadata(a, bytes(meta))
     open(out_path, "wb").write(a)
 
 
@@ -107,4 +134,5 @@ def body(path, out_path):
 
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
-    {"swap": swap, "payloads": payloads, "attach": attach, "body": body}[mode](*args)
+    {"swap": swap, "section-digest": section_digest, "payloads": payloads, "attach": attach,
+     "body": body}[mode](*args)
