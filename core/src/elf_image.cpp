@@ -46,6 +46,13 @@ std::span<const uint8_t> Image::contents(const Section &s) const {
 }
 
 Result<Image> open(std::span<const uint8_t> file) {
+  return open(std::vector<uint8_t>(file.begin(), file.end()));
+}
+
+Result<Image> open(std::vector<uint8_t> &&owned) {
+  Image img;
+  img.bytes = std::move(owned);
+  std::span<const uint8_t> file(img.bytes);
   if (elf_version(EV_CURRENT) == EV_NONE)
     return makeError(ENOTSUP, "libelf initialisation failed");
   if (file.empty())
@@ -54,9 +61,7 @@ Result<Image> open(std::span<const uint8_t> file) {
   if (file.size() < 4 || std::memcmp(file.data(), ELFMAG, SELFMAG) != 0)
     return notElf("input is not an ELF object (bad magic)",
                   "pass a BPF object built with clang -target bpf");
-  Image img;
-  img.bytes.assign(file.begin(), file.end());
-  img.elf.reset(elf_memory(img.bytes.data(), img.bytes.size()));
+  img.elf.reset(elf_memory(reinterpret_cast<char *>(img.bytes.data()), img.bytes.size()));
   GElf_Ehdr ehdr;
   if (!img.elf || elf_kind(img.elf.get()) != ELF_K_ELF || !gelf_getehdr(img.elf.get(), &ehdr))
     return notElf(std::string("input is not a valid ELF object: ") + elf_errmsg(-1));

@@ -53,24 +53,51 @@ Result<std::vector<uint8_t>> readFile(const std::string &path) {
   return bytes;
 }
 
-Status writeFileAtomic(const std::string &path, std::span<const uint8_t> bytes, unsigned mode) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0)
-    return makeError(errno, "cannot create a file beside '" + path + "'",
-                     "check that the directory exists and is writable");
+namespace {
+
+// Writes all of `bytes` to fd; 0 or an errno.
+int writeAll(int fd, std::span<const uint8_t> bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      close(fd);
-      unlink(tmp.c_str());
-      return makeError(err, "cannot write '" + path + "'", "check free space");
-    }
+    if (n <= 0)
+      return n < 0 ? errno : EIO;
     done += size_t(n);
+  }
+  return 0;
+}
+
+} // namespace
+
+Status writeFileAtomic(const std::string &path, std::span<const uint8_t> bytes, unsigned mode) {
+  // An existing output that is not a regular file (/dev/null, /dev/stdout, a
+  // FIFO) is written in place: renaming over it would replace a device node
+  // with a regular file (as root: /dev/null itself).
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode))
+      return makeError(EISDIR, "'" + path + "' is a directory", "name the output file");
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      return makeError(errno, "cannot open '" + path + "' for writing");
+    int err = writeAll(fd, bytes);
+    if (close(fd) != 0 && !err)
+      err = errno;
+    if (err)
+      return makeError(err, "cannot write '" + path + "'");
+    return ok();
+  }
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0)
+    return makeError(errno, "cannot create a file beside '" + path + "'",
+                     "check that the directory exists and is writable");
+  if (int err = writeAll(fd, bytes)) {
+    close(fd);
+    unlink(tmp.c_str());
+    return makeError(err, "cannot write '" + path + "'", "check free space");
   }
   int err = 0;
   if (fchmod(fd, mode) != 0 || fsync(fd) != 0)

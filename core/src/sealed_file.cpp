@@ -247,10 +247,10 @@ std::vector<uint8_t> signedPayload(const SealedObject &sealed, const LoaderImage
 
 namespace {
 
-// `owned`, when given, holds `file`'s bytes and becomes SealedObject::file.
-Result<SealedObject> readSealedImpl(std::span<const uint8_t> file, std::vector<uint8_t> *owned) {
+// `bytes` become the image's and then SealedObject::file: one buffer.
+Result<SealedObject> readSealedImpl(std::vector<uint8_t> &&bytes) {
   timings::Stopwatch phase;
-  auto img = elf::open(file);
+  auto img = elf::open(std::move(bytes));
   if (!img)
     return img.takeError();
   const elf::Section *index_sec = img->find(kIndexSection);
@@ -360,10 +360,7 @@ Result<SealedObject> readSealedImpl(std::span<const uint8_t> file, std::vector<u
   }
   if (Status st = checkLoaders(sealed); !st)
     return st.takeError();
-  if (owned)
-    sealed.file = std::move(*owned); // the buffer, and so `file`'s bytes, stay where they are
-  else
-    sealed.file.assign(file.begin(), file.end());
+  sealed.file = std::move(img->bytes); // the buffer stays where libelf saw it
   phase.record("loader checks (" + std::to_string(loader_count) + " loaders)");
   return sealed;
 }
@@ -371,12 +368,11 @@ Result<SealedObject> readSealedImpl(std::span<const uint8_t> file, std::vector<u
 } // namespace
 
 Result<SealedObject> readSealed(std::span<const uint8_t> file) {
-  return readSealedImpl(file, nullptr);
+  return readSealedImpl(std::vector<uint8_t>(file.begin(), file.end()));
 }
 
 Result<SealedObject> readSealedOwned(std::vector<uint8_t> &&file) {
-  std::vector<uint8_t> bytes = std::move(file);
-  return readSealedImpl(bytes, &bytes);
+  return readSealedImpl(std::move(file));
 }
 
 Result<std::vector<uint8_t>>

@@ -37,9 +37,9 @@ struct Section {
 };
 
 // libelf wants a mutable buffer it may keep pointers into, so readers work on
-// a private copy that outlives the Elf handle.
+// bytes the image owns, which outlive the Elf handle.
 struct Image {
-  std::vector<char> bytes;
+  std::vector<uint8_t> bytes;
   ElfPtr elf;
   size_t shstrndx = 0;
   std::vector<Section> sections; // in index order, without the null section
@@ -53,6 +53,8 @@ struct Image {
 // sizeof(Elf64_Shdr), sections overlapping each other, the ELF header or the
 // section header table, bad alignments and a missing section name table.
 Result<Image> open(std::span<const uint8_t> file);
+// The same on bytes the image takes over (no copy).
+Result<Image> open(std::vector<uint8_t> &&file);
 
 // A user-space binary (a uprobe or USDT target of the runtime), opened read
 // only: the descriptor and the libelf handle over it, released together.
