@@ -16,14 +16,12 @@ namespace {
 struct Asm {
   Recording rec;
   void insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-    struct bpf_insn i;
-    std::memset(&i, 0, sizeof i);
-    i.code = code;
-    i.dst_reg = dst & 0xf;
-    i.src_reg = src & 0xf;
-    i.off = off;
-    i.imm = imm;
-    const uint8_t *p = reinterpret_cast<const uint8_t *>(&i);
+    const struct bpf_insn i = {.code = code,
+                               .dst_reg = uint8_t(dst & 0xf),
+                               .src_reg = uint8_t(src & 0xf),
+                               .off = off,
+                               .imm = imm};
+    const auto *p = reinterpret_cast<const uint8_t *>(&i);
     rec.insns.insert(rec.insns.end(), p, p + sizeof i);
   }
   struct bpf_insn at(size_t i) const {

@@ -327,16 +327,22 @@ else
   fi
 fi
 
+# load_strongest NAME OBJ: load_ok (load_libbpf on kernels without a loader)
+# in the strongest mode this kernel offers.
+load_strongest() {
+  if [ $VERIFIES = 1 ]; then
+    load_ok "$1" "$2" --mode kernel --keyring "${KR:-session}"
+  elif [ $LIBBPF_ONLY = 1 ]; then
+    load_libbpf "$1" "$2" --mode userspace --cert "$CERTS/signer.crt"
+  else
+    load_ok "$1" "$2" --mode userspace --cert "$CERTS/signer.crt"
+  fi
+}
+
 # A value baked at seal time (--set increment=1000000007) reaches the kernel: every
 # event adds that. Strongest mode this kernel offers.
 EXPECT_MULTIPLE=1000000007
-if [ $VERIFIES = 1 ]; then
-  load_ok baked-config "$OBJS/set.sealed.o" --mode kernel --keyring "${KR:-session}"
-elif [ $LIBBPF_ONLY = 1 ]; then
-  load_libbpf baked-config "$OBJS/set.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
-else
-  load_ok baked-config "$OBJS/set.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
-fi
+load_strongest baked-config "$OBJS/set.sealed.o"
 EXPECT_MULTIPLE=
 
 # 100 programs in one object: more program fds than libbpf's loader has stack
@@ -344,13 +350,7 @@ EXPECT_MULTIPLE=
 # program count (slots 0 and 99 of vm_hund). Strongest mode this kernel offers.
 if [ -e "$OBJS/hundred.sealed.o" ]; then
   COUNT_PROG=vm_h99 COUNT_MAP=vm_hund SECOND_KEY=99
-  if [ $VERIFIES = 1 ]; then
-    load_ok hundred-programs "$OBJS/hundred.sealed.o" --mode kernel --keyring "${KR:-session}"
-  elif [ $LIBBPF_ONLY = 1 ]; then
-    load_libbpf hundred-programs "$OBJS/hundred.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
-  else
-    load_ok hundred-programs "$OBJS/hundred.sealed.o" --mode userspace --cert "$CERTS/signer.crt"
-  fi
+  load_strongest hundred-programs "$OBJS/hundred.sealed.o"
   COUNT_PROG= COUNT_MAP= SECOND_KEY=
 else
   result hundred-programs FAIL "no hundred.sealed.o in the guest's objects"
