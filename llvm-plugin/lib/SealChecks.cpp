@@ -9,7 +9,7 @@
 // Two more are decided by the pass on the optimized module, through
 // callbacks this consumer leaves in FrontendFacts, at locations it records:
 //   * __kconfig externs would take the build machine's kernel config;
-//   * one loader carries at most 126 programs (its stack) and 64 maps (gen_loader).
+//   * one loader carries at most 126 programs (its stack) and 64 maps.
 //
 //===----------------------------------------------------------------------===//
 
