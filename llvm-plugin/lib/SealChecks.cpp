@@ -107,13 +107,10 @@ public:
         "loader cannot create struct_ops maps");
   }
 
+  // Programs and subprograms alike: the loader-limit check names either.
   bool VisitFunctionDecl(FunctionDecl *FD) {
-    if (!FD->doesThisDeclarationHaveABody())
-      return true;
-    std::optional<StringRef> Section = sectionOf(FD);
-    if (!Section || *Section == ".text")
-      return true;
-    recordLocation(FD);
+    if (FD->doesThisDeclarationHaveABody())
+      recordLocation(FD);
     return true;
   }
 

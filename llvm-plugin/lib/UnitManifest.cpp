@@ -315,6 +315,19 @@ std::vector<LimitViolation> checkLoaderLimits(const Module &M) {
       Violations.push_back({LimitViolation::Programs, F.getName().str(),
                             F.getName().str(), Programs, MaxLoaderPrograms});
   }
+  // Subprograms (functions left in .text) take a slot each too: libbpf
+  // counts every function of an executable section as a program.
+  if (Programs <= MaxLoaderPrograms) {
+    unsigned Slots = Programs;
+    for (const Function &F : M) {
+      if (F.isDeclaration() || F.isIntrinsic() ||
+          (F.hasSection() && F.getSection() != ".text"))
+        continue;
+      if (++Slots == MaxLoaderPrograms + 1)
+        Violations.push_back({LimitViolation::Slots, F.getName().str(),
+                              F.getName().str(), Slots, MaxLoaderPrograms});
+    }
+  }
 
   // libbpf makes one map per .maps variable and one per data section that
   // reaches the object (string literals included), plus .kconfig.
@@ -357,6 +370,12 @@ std::vector<LimitViolation> checkLoaderLimits(const Module &M) {
 }
 
 std::string describeLimit(const LimitViolation &V) {
+  if (V.Kind == LimitViolation::Slots)
+    return "subprogram '" + V.Name + "' needs loader stack slot number " +
+           std::to_string(V.Number) + " of this unit (one per program and " +
+           "subprogram), but one signed loader has " + std::to_string(V.Limit) +
+           " (the loader's 512-byte BPF stack); split the programs into "
+           "separate objects";
   if (V.Kind == LimitViolation::Programs)
     return "program '" + V.Name + "' is program number " +
            std::to_string(V.Number) + " of this unit, but one signed loader " +

@@ -10,6 +10,10 @@
 // RUN: not %clang-bpf -fplugin=%plugin -DPROGS=1 -DMAPS=64 -c %s -o %t.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=MAPS
 // RUN: not test -e %t.o
+// A subprogram takes a loader stack slot too: 126 programs and one are too many.
+// RUN: not %clang-bpf -fplugin=%plugin -DPROGS=126 -DMAPS=1 -DSUBPROG -c %s -o %t.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=SUBPROG
+// RUN: not test -e %t.o
 // With -fpass-plugin alone the pass reports through LLVM (file:line in the text).
 // RUN: not %clang-bpf -fpass-plugin=%plugin -DPROGS=127 -DMAPS=1 -c %s -o %t.o 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=PASSONLY
@@ -42,9 +46,19 @@
     __type(key, __u32);                                                        \
     __type(value, __u64);                                                      \
   } CAT(map_, n) SEC(".maps");
+#ifdef SUBPROG
+// SUBPROG: loader-limits.c:[[#@LINE+2]]:{{[0-9]+}}: error: subprogram 'add' needs loader stack slot number 127 of this unit (one per program and subprogram), but one signed loader has 126 (the loader's 512-byte BPF stack); split the programs into separate objects
+// SUBPROG: 1 error generated.
+static __attribute__((noinline)) int add(int n) {
+  return n + (int)bpf_get_smp_processor_id();
+}
+#define BUMP hits += add(1)
+#else
+#define BUMP hits++
+#endif
 #define PROG(n)                                                                \
   SEC("xdp") int CAT(prog_, n)(struct xdp_md *ctx) {                           \
-    hits++;                                                                    \
+    BUMP;                                                                      \
     return XDP_PASS;                                                           \
   }
 #define REPEAT8(M, p) M(p##0) M(p##1) M(p##2) M(p##3) M(p##4) M(p##5) M(p##6) M(p##7)

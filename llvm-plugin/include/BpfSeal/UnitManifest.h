@@ -41,7 +41,7 @@ inline constexpr unsigned MaxLoaderMaps = 64;
 /// The first program or map of a unit that one generated loader cannot
 /// carry any more.
 struct LimitViolation {
-  enum KindType { Programs, Maps } Kind;
+  enum KindType { Programs, Slots, Maps } Kind;
   std::string Name;       // function, map, or ".bss (holding x)"
   std::string LookupName; // the global to point the diagnostic at
   unsigned Number = 0;    // its position, i.e. Limit + 1
