@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <set>
+#include <unordered_set>
 
 namespace bpfseal::format {
 namespace {
@@ -77,37 +78,103 @@ const ojson &arrayField(const ojson &obj, const char *key) {
   return v;
 }
 
+// Builds the document for parseStrictJson(): nlohmann's own DOM builder, plus
+// the two refusals untrusted JSON needs. A SAX handler rather than a parse
+// callback: no std::function per token, no copied key sets.
+class StrictDomBuilder {
+public:
+  using number_integer_t = ojson::number_integer_t;
+  using number_unsigned_t = ojson::number_unsigned_t;
+  using number_float_t = ojson::number_float_t;
+  using string_t = ojson::string_t;
+  using binary_t = ojson::binary_t;
+
+  ojson root;
+
+  bool null() { return put(nullptr); }
+  bool boolean(bool v) { return put(v); }
+  bool number_integer(number_integer_t v) { return put(v); }
+  bool number_unsigned(number_unsigned_t v) { return put(v); }
+  bool number_float(number_float_t v, const string_t &) { return put(v); }
+  bool string(string_t &v) { return put(std::move(v)); }
+  bool binary(binary_t &) { return false; } // not in JSON text
+  bool start_object(std::size_t) { return open(ojson::value_t::object); }
+  bool start_array(std::size_t) { return open(ojson::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(string_t &k) {
+    // Objects are small (a manifest's largest has 13 keys), so a linear
+    // search; a hostile object with many keys gets a hash set.
+    Level &level = stack_.back();
+    const auto &object = level.value->get_ref<const ojson::object_t &>();
+    bool duplicate = false;
+    if (object.size() < kLinearKeys) {
+      duplicate = std::any_of(object.begin(), object.end(),
+                              [&](const auto &member) { return member.first == k; });
+    } else {
+      if (level.keys.empty())
+        for (const auto &member : object)
+          level.keys.insert(member.first);
+      duplicate = !level.keys.insert(k).second;
+    }
+    if (duplicate)
+      throw JsonError("duplicate key '" + escapeText(k.substr(0, 64)) + "'");
+    key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &) {
+    return false;
+  }
+
+private:
+  static constexpr size_t kLinearKeys = 16;
+  struct Level {
+    ojson *value;
+    std::unordered_set<std::string> keys; // only once the object is large
+  };
+
+  // Places a value where the document expects the next one; returns it.
+  template <typename V> ojson *place(V &&v) {
+    if (stack_.empty()) {
+      root = ojson(std::forward<V>(v));
+      return &root;
+    }
+    ojson &parent = *stack_.back().value;
+    if (parent.is_array()) {
+      parent.get_ref<ojson::array_t &>().emplace_back(std::forward<V>(v));
+      return &parent.get_ref<ojson::array_t &>().back();
+    }
+    // key() refused duplicates, so append without ordered_map's search.
+    auto &members = static_cast<ojson::object_t::Container &>(parent.get_ref<ojson::object_t &>());
+    members.emplace_back(std::move(key_), std::forward<V>(v));
+    return &members.back().second;
+  }
+  template <typename V> bool put(V &&v) {
+    place(std::forward<V>(v));
+    return true;
+  }
+  bool open(ojson::value_t type) {
+    if (stack_.size() >= size_t(kMaxJsonDepth))
+      throw JsonError("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    stack_.push_back({place(ojson(type)), {}});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  std::vector<Level> stack_;
+  string_t key_;
+};
+
 // Parses untrusted JSON: bounded nesting, and no duplicate keys (which other
 // JSON readers resolve differently, so a signed manifest must not have any).
 ojson parseStrictJson(std::string_view text) {
-  std::vector<std::set<std::string>> keys;
-  auto cb = [&](int depth, ojson::parse_event_t ev, ojson &parsed) {
-    using E = decltype(ev);
-    switch (ev) {
-    case E::object_start:
-    case E::array_start:
-      if (depth >= kMaxJsonDepth)
-        throw JsonError("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-      if (ev == E::object_start)
-        keys.emplace_back();
-      break;
-    case E::object_end:
-      if (!keys.empty())
-        keys.pop_back();
-      break;
-    case E::key:
-      if (!keys.empty() && parsed.is_string() &&
-          !keys.back().insert(parsed.get<std::string>()).second)
-        throw JsonError("duplicate key '" + parsed.get<std::string>() + "'");
-      break;
-    default: break;
-    }
-    return true;
-  };
-  ojson j = ojson::parse(text, cb, /*allow_exceptions=*/false);
-  if (j.is_discarded())
+  StrictDomBuilder builder;
+  if (!ojson::sax_parse(text, &builder, nlohmann::detail::input_format_t::json, /*strict=*/true))
     throw JsonError("not valid JSON (or not UTF-8)");
-  return j;
+  return std::move(builder.root);
 }
 
 Sha256 digestField(const ojson &obj, const char *key) {

@@ -459,6 +459,24 @@ TEST(Robustness, ManifestDuplicateKeys) {
       parseManifest(replaced(json, "\"internal\":false", "\"internal\":false,\"internal\":true")));
   EXPECT_FALSE(parseManifest(replaced(json, "\"units\":[]", "\"units\":[{\"a\":1,\"a\":2}]")));
   EXPECT_TRUE(parseManifest(replaced(json, "\"units\":[]", "\"units\":[{\"a\":1},{\"a\":2}]")));
+  // Objects past the linear search's 16 keys: the repeat of the first key, and
+  // of the last, are found; distinct keys pass.
+  std::string many;
+  for (int i = 0; i < 40; ++i)
+    many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  for (const char *repeat : {"\"k0\":0", "\"k39\":1", "\"k16\":2"}) {
+    SCOPED_TRACE(repeat);
+    auto dup = parseManifest(replaced(json, "\"units\":[]", "\"units\":[{" + many + repeat + "}]"));
+    ASSERT_FALSE(dup);
+    EXPECT_NE(dup.error().str().find("duplicate key 'k"), std::string::npos) << dup.error().str();
+  }
+  EXPECT_TRUE(parseManifest(replaced(json, "\"units\":[]", "\"units\":[{" + many + "\"z\":1}]")));
+  // The key is the file's, so the message escapes it.
+  auto esc = parseManifest(
+      replaced(json, "\"units\":[]", "\"units\":[{\"\\u001b[2J\":1,\"\\u001b[2J\":2}]"));
+  ASSERT_FALSE(esc);
+  EXPECT_EQ(esc.error().str().find('\x1b'), std::string::npos) << esc.error().str();
+  EXPECT_TRUE(oneLine(esc.error()));
 }
 
 TEST(Robustness, ManifestNotUtf8) {
