@@ -189,6 +189,34 @@ Error loaderPathUnavailable(Error e, const KernelSupport &ks) {
   return e;
 }
 
+// verifyLoader(), or the verdict the same trust store gave for the same
+// signed bytes and signature earlier in this process (trust_cache.h).
+signing::LoaderVerdict verifyCached(const format::SealedObject &sealed,
+                                    const format::LoaderImage &loader,
+                                    const signing::TrustStore &trust) {
+  timings::Stopwatch phase;
+  SignedBytes key{format::sha256(loader.insns),
+                  loader.info.kind == format::LoaderKind::KernelCheck ? sealed.metadata_sha256
+                                                                      : format::Sha256{},
+                  loader.signature};
+  if (auto signer = recallVerdict(trust, key)) {
+    signing::LoaderVerdict v;
+    v.loader = loader.info.name;
+    v.kind = loader.info.kind;
+    v.ok = true;
+    v.signer = std::move(*signer);
+    phase.record("signature check " + loader.info.name +
+                 ": verified earlier in this process (same signed bytes, signature and "
+                 "trust store)");
+    return v;
+  }
+  signing::LoaderVerdict v = signing::verifyLoader(sealed, loader, trust);
+  phase.record("signature check " + loader.info.name);
+  if (v.ok)
+    rememberVerdict(trust, std::move(key), v.signer);
+  return v;
+}
+
 // User-space mode: the one signature the chosen path relies on is checked
 // here, then that loader runs unsigned (or, on the libbpf path, libbpf loads
 // the ELF). Which loader is decided first, from the kernel's facts; format::
@@ -238,8 +266,7 @@ Result<LoadReport> loadUserspace(std::span<const uint8_t> file, const format::Se
   phase.record("trust store");
   if (!trust)
     return trust.takeError();
-  signing::LoaderVerdict verdict = signing::verifyLoader(sealed, *chosen, **trust);
-  phase.record("signature check " + chosen->info.name);
+  signing::LoaderVerdict verdict = verifyCached(sealed, *chosen, **trust);
   if (!verdict.ok) {
     Error e = std::move(verdict.error);
     e.msg = "user-space verification failed: " + e.msg;

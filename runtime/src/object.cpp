@@ -1,4 +1,5 @@
 #include "bpfseal/timings.h"
+#include "checked_cache.h"
 #include "object_impl.h"
 
 #include <bpf/bpf.h>
@@ -107,7 +108,7 @@ std::string keyringName(int32_t id) {
 
 struct Object::Impl {
   std::string name;
-  format::SealedObject sealed;
+  std::shared_ptr<const format::SealedObject> sealed; // immutable, maybe shared (checked_cache.h)
   bool loaded = false;
   std::vector<Program> programs;
   std::vector<Map> maps;
@@ -155,27 +156,44 @@ Object::~Object() {
 
 namespace {
 
-// The file's bytes live once, in sealed.file (the libbpf path loads them).
-Result<std::unique_ptr<Object::Impl>> adopt(Result<format::SealedObject> sealed,
-                                            std::string display_name) {
+// The file's bytes live once, in sealed->file (the libbpf path loads them).
+std::unique_ptr<Object::Impl> adopt(std::shared_ptr<const format::SealedObject> sealed,
+                                    std::string display_name) {
+  auto impl = std::make_unique<Object::Impl>();
+  impl->name = std::move(display_name);
+  impl->sealed = std::move(sealed);
+  return impl;
+}
+
+// Bytes this process checked before are not checked again (checked_cache.h);
+// others are read by `check` and remembered once accepted.
+template <typename Check>
+Result<std::shared_ptr<const format::SealedObject>>
+checkedObject(std::span<const uint8_t> bytes, const std::string &display_name, Check check) {
+  timings::Stopwatch phase;
+  if (auto known = recallCheckedObject(bytes)) {
+    phase.record("parse, digests, loader checks: the same bytes were checked by an earlier open "
+                 "in this process");
+    return known;
+  }
+  Result<format::SealedObject> sealed = check();
   if (!sealed) {
     Error e = sealed.takeError();
     e.msg = display_name + ": " + e.msg;
     return e;
   }
-  auto impl = std::make_unique<Object::Impl>();
-  impl->name = std::move(display_name);
-  impl->sealed = sealed.take();
-  return impl;
+  auto shared = std::make_shared<const format::SealedObject>(sealed.take());
+  rememberCheckedObject(shared);
+  return shared;
 }
 
 } // namespace
 
 Result<Object> Object::openMemory(std::span<const uint8_t> bytes, std::string display_name) {
-  auto impl = adopt(format::readSealed(bytes), std::move(display_name));
-  if (!impl)
-    return impl.takeError();
-  return Object(impl.take());
+  auto sealed = checkedObject(bytes, display_name, [&] { return format::readSealed(bytes); });
+  if (!sealed)
+    return sealed.takeError();
+  return Object(adopt(sealed.take(), std::move(display_name)));
 }
 
 Result<Object> Object::openFile(const std::string &path) {
@@ -184,18 +202,19 @@ Result<Object> Object::openFile(const std::string &path) {
   phase.record("read file");
   if (!bytes)
     return bytes.takeError();
+  std::vector<uint8_t> file = bytes.take();
   // The bytes just read become the object's: no second copy of the file.
-  auto impl = adopt(format::readSealedOwned(bytes.take()), path);
-  if (!impl)
-    return impl.takeError();
-  return Object(impl.take());
+  auto sealed = checkedObject(file, path, [&] { return format::readSealedOwned(std::move(file)); });
+  if (!sealed)
+    return sealed.takeError();
+  return Object(adopt(sealed.take(), path));
 }
 
 Result<LoadReport> Object::load(const LoadOptions &options) {
   if (impl_->loaded)
     return makeError(EALREADY, impl_->name + " is already loaded",
                      "open the object again to load another copy");
-  const format::Manifest &m = impl_->sealed.manifest;
+  const format::Manifest &m = impl_->sealed->manifest;
   // Before anything exists in the kernel, so before any signature is checked
   // (in kernel mode the kernel checks it at the loader's load): a refusal is
   // safe either way, and an admitted object's name and version are exactly
@@ -215,7 +234,7 @@ Result<LoadReport> Object::load(const LoadOptions &options) {
                      "deploy the current object (rollback refused; versions are set with "
                      "'bpfseal seal --version N')");
   LoadedFds fds;
-  auto report = loadSealed(impl_->sealed.file, impl_->sealed, options, fds);
+  auto report = loadSealed(impl_->sealed->file, *impl_->sealed, options, fds);
   if (!report) {
     Error e = report.takeError();
     return e;
@@ -267,7 +286,7 @@ Result<std::vector<AttachResult>> Object::attachAll(const AttachOptions &options
   // keep: the caller cannot know beforehand which group the kernel accepts,
   // so it gives targets for all of them, and the unused ones are ignored.
   auto inClosedGroup = [&](const std::string &name) {
-    for (const format::AlternativeGroup &g : impl_->sealed.manifest.alternatives)
+    for (const format::AlternativeGroup &g : impl_->sealed->manifest.alternatives)
       for (const std::string &p : g.programs)
         if (p == name)
           return true;
@@ -377,7 +396,7 @@ Status Object::pin(const std::string &dir) {
 }
 
 const std::string &Object::name() const { return impl_->name; }
-const format::SealedObject &Object::sealed() const { return impl_->sealed; }
+const format::SealedObject &Object::sealed() const { return *impl_->sealed; }
 bool Object::loaded() const { return impl_->loaded; }
 const std::vector<Program> &Object::programs() const { return impl_->programs; }
 const std::vector<Map> &Object::maps() const { return impl_->maps; }

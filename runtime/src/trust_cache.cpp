@@ -32,10 +32,21 @@ struct Entry {
   std::vector<std::string> files;
   std::vector<FileStamp> stamps;
   std::shared_ptr<const signing::TrustStore> store;
+  std::vector<std::pair<SignedBytes, signing::SignerInfo>> verdicts; // least recent first
 };
+
 
 std::mutex cache_lock;
 std::vector<Entry> cache; // a handful of certificate sets per process at most
+constexpr size_t kMaxVerdicts = 16;
+
+// The entry of a store cachedTrustStore() handed out (cache_lock held).
+Entry *entryOf(const signing::TrustStore &store) {
+  for (Entry &e : cache)
+    if (e.store.get() == &store)
+      return &e;
+  return nullptr;
+}
 
 } // namespace
 
@@ -62,9 +73,35 @@ cachedTrustStore(const std::vector<std::string> &cert_files, const std::string &
     std::erase_if(cache, [&](const Entry &e) { return e.files == cert_files; });
     if (cache.size() >= 8)
       cache.erase(cache.begin());
-    cache.push_back({cert_files, stamps, store});
+    cache.push_back({cert_files, stamps, store, {}});
   }
   return store;
+}
+
+std::optional<signing::SignerInfo> recallVerdict(const signing::TrustStore &store,
+                                                 const SignedBytes &signed_bytes) {
+  std::lock_guard<std::mutex> guard(cache_lock);
+  Entry *e = entryOf(store);
+  if (!e)
+    return std::nullopt;
+  for (const auto &[bytes, signer] : e->verdicts)
+    if (bytes == signed_bytes)
+      return signer;
+  return std::nullopt;
+}
+
+void rememberVerdict(const signing::TrustStore &store, SignedBytes signed_bytes,
+                     const signing::SignerInfo &signer) {
+  if (!signer.verified)
+    return;
+  std::lock_guard<std::mutex> guard(cache_lock);
+  Entry *e = entryOf(store); // a CA-directory store has none: never kept
+  if (!e)
+    return;
+  std::erase_if(e->verdicts, [&](const auto &v) { return v.first == signed_bytes; });
+  if (e->verdicts.size() >= kMaxVerdicts)
+    e->verdicts.erase(e->verdicts.begin());
+  e->verdicts.emplace_back(std::move(signed_bytes), signer);
 }
 
 } // namespace bpfseal

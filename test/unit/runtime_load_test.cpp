@@ -6,6 +6,7 @@
 #include "bpfseal/format.h"
 #include "bpfseal/sealer.h"
 #include "bpfseal/signing.h"
+#include "bpfseal/timings.h"
 #include "load_libbpf.h" // runtime/src: the libbpf path without the format-v1 refusal
 
 #include <bpf/bpf.h>
@@ -296,6 +297,87 @@ TEST(RuntimeLoad, LoadsAndCountsAndLeavesNothing) {
     EXPECT_GE(count, 10u); // sys_enter of every task: at least ours
     EXPECT_GT(ourObjectsSince(before), 0u); // the check below can see them
   }
+  EXPECT_EQ(countFds(), fds_before);
+  EXPECT_EQ(leftoverSince(before), 0u);
+}
+
+// A process that loads the same object again reuses two results: the
+// reader's checks of the same bytes (checked_cache.h) and the signature
+// verdict of the same trust store over the same signed bytes and signature
+// (trust_cache.h). Neither may outlive what it depends on: other bytes are
+// checked afresh, a changed signature is verified afresh (and refused), and a
+// rewritten certificate file drops the verdicts of its store.
+TEST(RuntimeLoad, RepeatedLoadsReuseChecksOnlyForTheSameBytesAndTrust) {
+  SKIP_UNLESS_KERNEL();
+  const Fixture &fx = fixture();
+  ASSERT_TRUE(fx.error.empty()) << fx.error;
+  std::string cert = fx.dir + "/rotating.pem";
+  std::filesystem::copy_file(fx.cert, cert, std::filesystem::copy_options::overwrite_existing);
+  std::string loader; // the loader the last successful load ran
+  auto phaseNamed = [](const std::vector<std::string> &names, std::string_view part) {
+    return std::any_of(names.begin(), names.end(),
+                       [&](const std::string &n) { return n.find(part) != std::string::npos; });
+  };
+  // Opens and loads `bytes`; returns the phase names (open and load) or the error.
+  auto openAndLoad = [&](const std::vector<uint8_t> &bytes, const std::string &trusted,
+                         std::vector<std::string> &names) -> Status {
+    names.clear();
+    loader.clear();
+    std::vector<timings::Phase> opened;
+    Result<Object> obj = makeError(EINVAL, "not opened");
+    {
+      timings::Collector collect(opened);
+      obj = Object::openMemory(bytes, "repeated");
+    }
+    for (const timings::Phase &p : opened)
+      names.push_back(p.name);
+    if (!obj)
+      return obj.takeError();
+    auto report = obj->load(userspace(trusted));
+    if (!report)
+      return report.takeError();
+    for (const LoadPhase &p : report->phases)
+      names.push_back(p.name);
+    loader = report->loader;
+    return ok();
+  };
+  constexpr std::string_view kSameBytes = "the same bytes were checked by an earlier open";
+  constexpr std::string_view kSameVerdict = "verified earlier in this process";
+  Mark before = mark();
+  int fds_before = countFds();
+  std::vector<std::string> names;
+
+  ASSERT_TRUE(openAndLoad(fx.signed_minimal, cert, names)); // a fresh trust store
+  EXPECT_FALSE(phaseNamed(names, kSameVerdict));
+  ASSERT_TRUE(openAndLoad(fx.signed_minimal, cert, names));
+  EXPECT_TRUE(phaseNamed(names, kSameBytes));
+  EXPECT_TRUE(phaseNamed(names, kSameVerdict));
+
+  // The signature of the loader that runs, one byte changed in its DER (past
+  // the slot's length word): new bytes, checked and verified afresh, refused.
+  // (A change in another loader's signature is loaded by design: a load
+  // checks the one signature it relies on; ByteFlipSweepRejectsEveryCopy.)
+  ASSERT_FALSE(loader.empty());
+  auto secs = sections(fx.signed_minimal);
+  std::string chosen = format::kSignatureSectionPrefix + loader;
+  ASSERT_TRUE(secs.count(chosen)) << chosen;
+  std::vector<uint8_t> forged = fx.signed_minimal;
+  forged[secs[chosen].first + 8 + 300] ^= 0x01;
+  Status refused = openAndLoad(forged, cert, names);
+  EXPECT_FALSE(refused);
+  EXPECT_FALSE(phaseNamed(names, kSameVerdict));
+  EXPECT_FALSE(phaseNamed(names, kSameBytes));
+
+  // The certificate file rewritten with another signer's: the store is read
+  // again and its verdicts are gone, so the same bytes are refused.
+  std::filesystem::copy_file(fx.other_cert, cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  Status rotated = openAndLoad(fx.signed_minimal, cert, names);
+  ASSERT_FALSE(rotated);
+  EXPECT_TRUE(phaseNamed(names, kSameBytes)); // the bytes' checks hold no trust
+  EXPECT_FALSE(phaseNamed(names, kSameVerdict));
+  EXPECT_NE(rotated.error().str().find("user-space verification failed"), std::string::npos)
+      << rotated.error().str();
   EXPECT_EQ(countFds(), fds_before);
   EXPECT_EQ(leftoverSince(before), 0u);
 }
