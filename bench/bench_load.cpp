@@ -44,6 +44,7 @@ using Clock = std::chrono::steady_clock;
 
 struct BenchObject {
   std::string name, linked, sealed, lskel;
+  std::string lskel_signed; // the lskel after one OpenSSL CMS check (optional)
   size_t programs = 0, insns = 0;
 };
 
@@ -208,7 +209,34 @@ bool benchObject(BenchObject &o, const Config &cfg) {
     return std::vector<std::string>{cli,      "load",   o.sealed,      "--mode",           cfg.mode,
                                     "--cert", cfg.cert, "--no-attach", "--exit-after-load"};
   };
+  // The signed floor checks the signature libbpfseal checks here: the payload
+  // and CMS of the loader a load chooses, written by `bpfseal sign
+  // --detached-out` (re-signed with the same key: the same check).
+  std::vector<std::string> signed_args;
+  if (!o.lskel_signed.empty() && !cfg.cli.empty() && !cfg.key.empty()) {
+    std::string dir = cfg.work_dir + "/detached_" + o.name;
+    std::vector<std::string> query = cli_args(cfg.cli);
+    query.push_back("--json");
+    RunResult q = run(query, cfg);
+    size_t at = q.out.find("\"loader\": \"");
+    std::string loader;
+    if (q.ok && at != std::string::npos) {
+      at += 11;
+      loader = q.out.substr(at, q.out.find('"', at) - at);
+    }
+    RunResult d = run({cfg.cli, "sign", o.sealed, "--detached-out", dir, "--key", cfg.key, "--cert",
+                       cfg.cert},
+                      cfg);
+    if (loader.empty() || !d.ok)
+      return std::fprintf(stderr, "bench: cannot prepare the signed floor of %s: %s%s\n",
+                          o.name.c_str(), q.err.c_str(), d.err.c_str()),
+             false;
+    signed_args = {o.lskel_signed, cfg.cert, dir + "/" + loader + ".p7s",
+                   dir + "/" + loader + ".payload"};
+  }
   cold.push_back({"lskel one-shot (floor)", {o.lskel}});
+  if (!signed_args.empty())
+    cold.push_back({"lskel + CMS check one-shot", signed_args});
   cold.push_back({"libbpfseal one-shot (C API, .so)", {cfg.bpfseal_helper, o.sealed, cfg.cert}});
   if (!cfg.cli.empty())
     cold.push_back({"bpfseal load (CLI)", cli_args(cfg.cli)});
@@ -219,6 +247,8 @@ bool benchObject(BenchObject &o, const Config &cfg) {
         {"bpftool prog loadall", {cfg.bpftool, "prog", "loadall", o.linked, pin}, false, pin});
   cold.push_back({"libbpf one-shot", {cfg.libbpf_helper, o.linked}});
   warm.push_back({"lskel (floor)", {o.lskel}, true});
+  if (!signed_args.empty())
+    warm.push_back({"lskel + CMS check", signed_args, true});
   warm.push_back({"libbpfseal", {cfg.bpfseal_helper, o.sealed, cfg.cert}, true});
   warm.push_back({"libbpf", {cfg.libbpf_helper, o.linked}, true});
 
@@ -292,25 +322,28 @@ bool benchObject(BenchObject &o, const Config &cfg) {
   return true;
 }
 
-// NAME,LINKED.o,SEALED.o,LSKEL_HELPER
+// NAME,LINKED.o,SEALED.o,LSKEL_HELPER[,LSKEL_SIGNED_HELPER]
 std::optional<BenchObject> parseObject(const std::string &spec) {
   std::vector<std::string> parts;
   std::stringstream ss(spec);
   for (std::string p; std::getline(ss, p, ',');)
     parts.push_back(p);
-  if (parts.size() != 4)
+  if (parts.size() != 4 && parts.size() != 5)
     return std::nullopt;
   BenchObject o;
   o.name = parts[0];
   o.linked = parts[1];
   o.sealed = parts[2];
   o.lskel = parts[3];
+  if (parts.size() == 5)
+    o.lskel_signed = parts[4];
   return o;
 }
 
 void usage(const char *argv0) {
   std::fprintf(stderr,
-               "usage: %s --object NAME,LINKED.o,SEALED.o,LSKEL_HELPER... --cert CERT\n"
+               "usage: %s --object NAME,LINKED.o,SEALED.o,LSKEL_HELPER[,LSKEL_SIGNED_HELPER]...\n"
+               "          --cert CERT\n"
                "          --libbpf-helper PATH --bpfseal-helper PATH [--cli PATH]\n"
                "          [--cli-static PATH] [--bpftool PATH] [--mode userspace|kernel|auto]\n"
                "          [--rounds N] [--warm N] [--scaling --key KEY] [--work-dir DIR]\n",
@@ -355,8 +388,10 @@ int main(int argc, char **argv) {
     case kObject: {
       auto o = parseObject(optarg);
       if (!o)
-        return std::fprintf(stderr, "bench: --object wants NAME,LINKED,SEALED,LSKEL, got '%s'\n",
-                            optarg),
+        return std::fprintf(
+                   stderr,
+                   "bench: --object wants NAME,LINKED,SEALED,LSKEL[,LSKEL_SIGNED], got '%s'\n",
+                   optarg),
                2;
       cfg.objects.push_back(*o);
       break;
