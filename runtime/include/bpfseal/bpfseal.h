@@ -130,7 +130,8 @@ struct bpfseal_report {
 #define bpfseal_report__last_field alternative_note
 
 /* Parse and cross-check the seal (no kernel access, no signature check yet).
- * opts may be NULL. */
+ * opts may be NULL. Bytes equal to those of an earlier open in this process
+ * take that open's checked result (the checks depend on the bytes alone). */
 BPFSEAL_API struct bpfseal_object *bpfseal_object__open_file(const char *path,
 							     const struct bpfseal_open_opts *opts);
 /* `buf` is copied. */

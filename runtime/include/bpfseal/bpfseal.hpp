@@ -224,7 +224,9 @@ public:
   struct Impl;
 
   // Parses the seal (format::readSealed: index, hashes, manifest); no kernel
-  // access, no signature check yet.
+  // access, no signature check yet. Bytes equal, every one, to those of an
+  // earlier open in this process take that open's checked result (the checks
+  // depend on the bytes alone; docs/SECURITY.md "Repeated loads").
   BPFSEAL_API static Result<Object> openFile(const std::string &path);
   BPFSEAL_API static Result<Object> openMemory(std::span<const uint8_t> bytes,
                                                std::string display_name = "<memory>");
