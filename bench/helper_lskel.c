@@ -5,29 +5,12 @@
  * LSKEL_HEADER="x.lskel.h" and LSKEL_NAME=x.
  *   bench_lskel_NAME [--warm N] */
 #include "helper_common.h"
-
-#include <errno.h>
-
-#include LSKEL_HEADER
-
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-
-static int load_once(void)
-{
-	struct LSKEL_NAME *skel = CAT(LSKEL_NAME, __open_and_load)();
-	if (!skel) {
-		fprintf(stderr, "bench_lskel: open_and_load: %s\n", strerror(errno));
-		return -1;
-	}
-	CAT(LSKEL_NAME, __destroy)(skel);
-	return 0;
-}
+#include "helper_lskel_load.h"
 
 int main(int argc, char **argv)
 {
 	long warm = bench_warm_rounds(&argc, &argv);
 	if (argc != 1)
 		return fprintf(stderr, "usage: bench_lskel [--warm N]\n"), 2;
-	BENCH_RUN(warm, load_once());
+	BENCH_RUN(warm, lskel_load_once("bench_lskel"));
 }

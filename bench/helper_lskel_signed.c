@@ -10,17 +10,12 @@
  * its trust store once per process too); the CMS is parsed and checked on
  * every load. */
 #include "helper_common.h"
+#include "helper_lskel_load.h"
 
-#include <errno.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-
-#include LSKEL_HEADER
-
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 
 static STACK_OF(X509) *pinned;
 static unsigned char *sig, *payload;
@@ -60,15 +55,7 @@ static int verify_once(void)
 
 static int load_once(void)
 {
-	if (verify_once())
-		return -1;
-	struct LSKEL_NAME *skel = CAT(LSKEL_NAME, __open_and_load)();
-	if (!skel) {
-		fprintf(stderr, "bench_lskel_signed: open_and_load: %s\n", strerror(errno));
-		return -1;
-	}
-	CAT(LSKEL_NAME, __destroy)(skel);
-	return 0;
+	return verify_once() ? -1 : lskel_load_once("bench_lskel_signed");
 }
 
 int main(int argc, char **argv)
