@@ -5,12 +5,14 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
+#include <mutex>
 #include <unistd.h>
 
 namespace bpfseal {
@@ -18,17 +20,23 @@ namespace {
 
 // libbpf's messages (warnings, the verifier log of a refused program) are
 // collected for the error instead of going to stderr. libbpf's print hook is
-// process-wide; it is swapped only for the duration of one open + load.
-// Debug messages go to the hook that was set before (libbpf's default drops
-// them; `bpfseal --debug` prints them).
+// process-wide, so it is installed once while any load on the libbpf path
+// runs, in whichever thread, and each message goes to the collector of the
+// thread that printed it. The hook that was set before (libbpf's default,
+// `bpfseal --debug`'s, or the host program's) gets the debug messages, and
+// every message of a thread that is not loading. It is never our own hook:
+// saving ours as "the one before" made a second concurrent load call itself
+// forever.
 thread_local std::string *t_libbpf_messages = nullptr;
-thread_local libbpf_print_fn_t t_previous_print = nullptr;
+std::mutex hook_lock;
+int hook_users = 0;                                    // under hook_lock
+std::atomic<libbpf_print_fn_t> host_print{nullptr}; // the hook before ours
 
 int collectLibbpfMessage(enum libbpf_print_level level, const char *format, va_list args) {
-  if (level == LIBBPF_DEBUG)
-    return t_previous_print ? t_previous_print(level, format, args) : 0;
-  if (!t_libbpf_messages)
-    return 0;
+  if (level == LIBBPF_DEBUG || !t_libbpf_messages) {
+    libbpf_print_fn_t host = host_print.load();
+    return host ? host(level, format, args) : 0;
+  }
   char line[1024];
   int n = std::vsnprintf(line, sizeof(line), format, args);
   if (n > 0)
@@ -38,20 +46,30 @@ int collectLibbpfMessage(enum libbpf_print_level level, const char *format, va_l
 
 class LibbpfMessages {
 public:
-  LibbpfMessages() : previous_(libbpf_set_print(collectLibbpfMessage)) {
+  LibbpfMessages() {
+    std::lock_guard<std::mutex> guard(hook_lock);
+    if (hook_users++ == 0) {
+      libbpf_print_fn_t before = libbpf_set_print(collectLibbpfMessage);
+      host_print = before == collectLibbpfMessage ? nullptr : before;
+    }
     t_libbpf_messages = &text_;
-    t_previous_print = previous_;
   }
   ~LibbpfMessages() {
     t_libbpf_messages = nullptr;
-    t_previous_print = nullptr;
-    libbpf_set_print(previous_);
+    std::lock_guard<std::mutex> guard(hook_lock);
+    if (--hook_users == 0) {
+      // Put the host's hook back unless the host set another one meanwhile.
+      libbpf_print_fn_t current = libbpf_set_print(host_print.load());
+      if (current != collectLibbpfMessage)
+        libbpf_set_print(current);
+    }
   }
+  LibbpfMessages(const LibbpfMessages &) = delete;
+  LibbpfMessages &operator=(const LibbpfMessages &) = delete;
   const std::string &text() const { return text_; }
 
 private:
   std::string text_;
-  libbpf_print_fn_t previous_;
 };
 
 struct ObjectCloser {

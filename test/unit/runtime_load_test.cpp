@@ -586,9 +586,17 @@ TEST(RuntimeLoad, ConcurrentLoadsFromEightThreads) {
           errors[t] = obj.error().str();
           return;
         }
-        auto report = obj->load(userspace(fx.cert));
+        // Odd threads take the libbpf path: its print hook is process-wide
+        // (two concurrent loads there once made the hook call itself forever).
+        LoadOptions opts = userspace(fx.cert);
+        opts.path = t % 2 ? LoadPath::Libbpf : LoadPath::Loader;
+        auto report = obj->load(opts);
         if (!report) {
           errors[t] = report.error().str();
+          return;
+        }
+        if (report->path != opts.path) {
+          errors[t] = "took the other path: " + report->description;
           return;
         }
         auto attached = obj->attachAll();
