@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <limits>
 #include <set>
-#include <unordered_set>
 
 namespace bpfseal::format {
 namespace {
@@ -104,7 +103,9 @@ public:
   bool end_array() { return close(); }
   bool key(string_t &k) {
     // Objects are small (a manifest's largest has 13 keys), so a linear
-    // search; a hostile object with many keys gets a hash set.
+    // search; a hostile object with many keys gets an ordered set: a hash
+    // set with libstdc++'s fixed-seed hash can be flooded with colliding
+    // keys (quadratic again), comparisons cannot.
     Level &level = stack_.back();
     const auto &object = level.value->get_ref<const ojson::object_t &>();
     bool duplicate = false;
@@ -130,7 +131,7 @@ private:
   static constexpr size_t kLinearKeys = 16;
   struct Level {
     ojson *value;
-    std::unordered_set<std::string> keys; // only once the object is large
+    std::set<std::string, std::less<>> keys; // only once the object is large
   };
 
   // Places a value where the document expects the next one; returns it.
