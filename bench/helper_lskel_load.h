@@ -15,15 +15,14 @@
 #define LSKEL_CAT(a, b) LSKEL_CAT_(a, b)
 
 /* 0, or -1 with the reason on stderr after `who`. */
-static int lskel_load_once(const char *who)
-{
-	struct LSKEL_NAME *skel = LSKEL_CAT(LSKEL_NAME, __open_and_load)();
-	if (!skel) {
-		fprintf(stderr, "%s: open_and_load: %s\n", who, strerror(errno));
-		return -1;
-	}
-	LSKEL_CAT(LSKEL_NAME, __destroy)(skel);
-	return 0;
+static int lskel_load_once(const char *who) {
+  struct LSKEL_NAME *skel = LSKEL_CAT(LSKEL_NAME, __open_and_load)();
+  if (!skel) {
+    fprintf(stderr, "%s: open_and_load: %s\n", who, strerror(errno));
+    return -1;
+  }
+  LSKEL_CAT(LSKEL_NAME, __destroy)(skel);
+  return 0;
 }
 
 #endif

@@ -16,10 +16,22 @@ constexpr size_t kMaxBytes = 64u << 20;
 std::mutex cache_lock;
 std::vector<std::shared_ptr<const format::SealedObject>> cache; // least recent first
 
+// About what an entry keeps: the file, the metadata copy, the loaders, and
+// the parsed manifest, estimated at twice the metadata (a manifest of many
+// tiny strings takes more; the entry count and the per-entry cap bound it).
+// Entries are kept whether or not a signature later verifies: the checks
+// are of the bytes, and the caps keep a stream of hostile files bounded.
+size_t entryBytes(const format::SealedObject &s) {
+  size_t total = s.file.size() + 3 * s.metadata.size();
+  for (const format::LoaderImage &l : s.loaders)
+    total += l.insns.size() + l.signature.size();
+  return total;
+}
+
 size_t cachedBytes() {
   size_t total = 0;
   for (const auto &e : cache)
-    total += e->file.size();
+    total += entryBytes(*e);
   return total;
 }
 
@@ -40,7 +52,7 @@ std::shared_ptr<const format::SealedObject> recallCheckedObject(std::span<const 
 }
 
 void rememberCheckedObject(std::shared_ptr<const format::SealedObject> sealed) {
-  if (!sealed || sealed->file.size() > kMaxBytes / 4)
+  if (!sealed || entryBytes(*sealed) > kMaxBytes / 4)
     return;
   std::lock_guard<std::mutex> guard(cache_lock);
   std::erase_if(cache, [&](const auto &e) { return e->file == sealed->file; });
