@@ -35,7 +35,6 @@ struct Entry {
   std::vector<std::pair<SignedBytes, signing::SignerInfo>> verdicts; // least recent first
 };
 
-
 std::mutex cache_lock;
 std::vector<Entry> cache; // a handful of certificate sets per process at most
 constexpr size_t kMaxVerdicts = 16;
